@@ -1,0 +1,42 @@
+"""cltv-xl: customer lifetime value for Excel.
+
+Public API (imported lazily, so ``import cltv_xl`` stays cheap inside Excel):
+
+* :func:`read_transactions` - read and clean a transaction sheet (.xlsx/.xlsm/.csv/DataFrame)
+* :func:`rfm_summary` - per-customer frequency, recency, T and monetary value
+* :func:`cohorts` - monthly acquisition cohorts
+* :mod:`cltv_xl.metrics` - closed-form CLTV formulas
+* :mod:`cltv_xl.models` - BG/NBD, Pareto/NBD, Gamma-Gamma, discounted CLV
+* :func:`build_report` - the offline Excel report
+* :func:`refresh_report` - recompute the report inside an open workbook (xlwings)
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Transactions": "cltv_xl.transactions",
+    "read_transactions": "cltv_xl.loading",
+    "rfm_summary": "cltv_xl.summary",
+    "cohorts": "cltv_xl.cohorts",
+    "build_report": "cltv_xl.report",
+    "compute_report": "cltv_xl.report",
+    "refresh_report": "cltv_xl.refresh",
+    "InputError": "cltv_xl.errors",
+    "FitError": "cltv_xl.errors",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cltv_xl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

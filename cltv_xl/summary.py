@@ -1,0 +1,145 @@
+"""Per-customer recency/frequency/monetary summary (the "RFM" or "CBS" table).
+
+Conventions are those of Fader, Hardie & Lee (2005), "Counting your customers the easy way",
+*Marketing Science* 24(2), and of the ``lifetimes`` package's
+``summary_data_from_transaction_data``:
+
+* purchases on the same calendar day are one purchase;
+* ``frequency`` = number of distinct purchase days - 1 (repeat purchases);
+* ``recency`` = time from the first to the last purchase day;
+* ``T`` = time from the first purchase day to the end of the observation window;
+* ``monetary_value`` = mean of the repeat-purchase day totals (the first day excluded), 0 when
+  there are no repeat purchases (Fader & Hardie 2013, "The Gamma-Gamma model of monetary value").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .timeunits import check_unit, unit_days
+from .transactions import Transactions
+
+SUMMARY_COLUMNS = (
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "first_purchase",
+    "last_purchase",
+    "orders",
+    "revenue",
+)
+
+
+def _as_timestamp(value, name: str) -> pd.Timestamp | None:
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{name} must be a date such as '1997-09-30'; got {value!r}") from exc
+    if ts is pd.NaT:
+        raise InputError(f"{name} must be a date such as '1997-09-30'; got {value!r}")
+    return ts.normalize()
+
+
+def _frame(tx: Transactions | pd.DataFrame) -> pd.DataFrame:
+    data = tx.data if isinstance(tx, Transactions) else tx
+    missing = [c for c in ("customer_id", "date", "amount") if c not in data.columns]
+    if missing:
+        raise InputError(
+            f"rfm_summary needs columns customer_id, date, amount; missing {missing}; "
+            f"found {list(data.columns)}"
+        )
+    return data
+
+
+def rfm_summary(
+    tx: Transactions | pd.DataFrame,
+    *,
+    as_of=None,
+    calibration_end=None,
+    time_unit: str = "W",
+) -> pd.DataFrame:
+    """Summarise transactions per customer.
+
+    Parameters
+    ----------
+    tx:
+        A :class:`~cltv_xl.transactions.Transactions` or a frame with ``customer_id``, ``date``,
+        ``amount``.
+    as_of:
+        End of the observation window (date string or datetime). Defaults to the latest
+        transaction date. Transactions after it are left out.
+    calibration_end:
+        End of a calibration period. When given, only transactions on or before it count and ``T``
+        runs to it. It takes precedence over ``as_of``.
+    time_unit:
+        ``"D"``, ``"W"`` or ``"M"``: unit of ``recency`` and ``T``. Weeks are days / 7 and months
+        are days / (365.25 / 12), never rounded.
+
+    Returns
+    -------
+    DataFrame indexed by ``customer_id`` with columns ``frequency`` (int), ``recency``, ``T``,
+    ``monetary_value``, ``first_purchase``, ``last_purchase``, ``orders`` (input rows), and
+    ``revenue`` (net total). ``df.attrs`` records ``time_unit`` and ``as_of``.
+    """
+    unit = check_unit(time_unit)
+    data = _frame(tx)
+    end = _as_timestamp(calibration_end, "calibration_end")
+    if end is None:
+        end = _as_timestamp(as_of, "as_of")
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    if end is None:
+        if len(dates) == 0:
+            raise InputError("rfm_summary: there are no transactions to summarise")
+        end = pd.Timestamp(dates.max()).normalize()
+    keep = dates <= end.to_datetime64()
+    days = dates[keep].astype("datetime64[D]").astype(np.int64)
+    ids = data["customer_id"].to_numpy()[keep]
+    amounts = data["amount"].to_numpy(dtype=np.float64)[keep]
+    if len(days) == 0:
+        raise InputError(f"rfm_summary: no transactions on or before {end.date()}")
+
+    # Customer codes, then one record per (customer, day).
+    codes, uniques = pd.factorize(ids, sort=True)
+    n_cust = len(uniques)
+    orders = np.bincount(codes, minlength=n_cust)
+    revenue = np.bincount(codes, weights=amounts, minlength=n_cust)
+    key = codes.astype(np.int64) * (1 << 32) + (days - days.min())
+    day_key, day_idx = np.unique(key, return_inverse=True)
+    day_total = np.bincount(day_idx.ravel(), weights=amounts, minlength=len(day_key))
+    day_cust = (day_key >> 32).astype(np.int64)
+    day_num = (day_key & ((1 << 32) - 1)) + days.min()
+    # day_key is sorted by customer then day, so each customer's first record is its first day.
+    n_days = np.bincount(day_cust, minlength=n_cust)
+    starts = np.concatenate(([0], np.cumsum(n_days)[:-1]))
+    ends = starts + n_days - 1
+    first_day = day_num[starts]
+    last_day = day_num[ends]
+    first_total = day_total[starts]
+    cust_day_sum = np.bincount(day_cust, weights=day_total, minlength=n_cust)
+
+    per = unit_days(unit)
+    end_day = end.to_datetime64().astype("datetime64[D]").astype(np.int64)
+    frequency = n_days - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, (cust_day_sum - first_total) / frequency, 0.0)
+    out = pd.DataFrame(
+        {
+            "frequency": frequency.astype(np.int64),
+            "recency": (last_day - first_day) / per,
+            "T": (end_day - first_day) / per,
+            "monetary_value": monetary,
+            "first_purchase": first_day.astype("datetime64[D]").astype("datetime64[ns]"),
+            "last_purchase": last_day.astype("datetime64[D]").astype("datetime64[ns]"),
+            "orders": orders.astype(np.int64),
+            "revenue": revenue,
+        },
+        index=pd.Index(np.asarray(uniques, dtype=object), name="customer_id"),
+    )
+    out.attrs["time_unit"] = unit
+    out.attrs["as_of"] = end
+    return out

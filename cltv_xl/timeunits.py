@@ -1,0 +1,51 @@
+"""Explicit time units.
+
+Every duration in this package carries its unit: ``"D"`` (days), ``"W"`` (weeks) or ``"M"``
+(months). A week is exactly 7 days and a month is exactly 365.25 / 12 = 30.4375 days; nothing is
+rounded and there is no hidden 30-day month (the trap of ``lifetimes`` issues #137, #194, #215).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+TimeUnit = Literal["D", "W", "M"]
+
+#: Length of one unit in days.
+UNIT_DAYS: dict[str, float] = {"D": 1.0, "W": 7.0, "M": 365.25 / 12.0}
+
+#: Human names, for labels in reports and error messages.
+UNIT_NAMES: dict[str, str] = {"D": "days", "W": "weeks", "M": "months"}
+
+_ALIASES = {
+    "d": "D", "day": "D", "days": "D",
+    "w": "W", "week": "W", "weeks": "W",
+    "m": "M", "month": "M", "months": "M",
+}
+
+
+def check_unit(unit: str, name: str = "time_unit") -> str:
+    """Return the canonical unit code for ``unit`` or raise ``ValueError`` naming the choices."""
+    if isinstance(unit, str):
+        code = _ALIASES.get(unit.strip().lower())
+        if code is not None:
+            return code
+    raise ValueError(f"{name} must be one of 'D' (days), 'W' (weeks) or 'M' (months); got {unit!r}")
+
+
+def unit_days(unit: str) -> float:
+    """Number of days in one ``unit``."""
+    return UNIT_DAYS[check_unit(unit)]
+
+
+def convert(value, from_unit: str, to_unit: str):
+    """Convert a duration (scalar or array) from one unit to another."""
+    return value * (unit_days(from_unit) / unit_days(to_unit))
+
+
+def convert_rate(rate, from_unit: str, to_unit: str):
+    """Convert a compound per-period rate (e.g. a discount rate) between units.
+
+    ``(1 + rate) ** (length(to) / length(from)) - 1``: a 1% monthly rate is about 0.23% weekly.
+    """
+    return (1.0 + rate) ** (unit_days(to_unit) / unit_days(from_unit)) - 1.0

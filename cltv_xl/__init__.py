@@ -22,10 +22,11 @@ _EXPORTS = {
     "Transactions": "cltv_xl.transactions",
     "read_transactions": "cltv_xl.loading",
     "rfm_summary": "cltv_xl.summary",
-    "cohorts": "cltv_xl.cohorts",
+    "cohorts": "cltv_xl.cohort_tables",
     "build_report": "cltv_xl.report",
     "compute_report": "cltv_xl.report",
     "refresh_report": "cltv_xl.refresh",
+    "main": "cltv_xl.refresh",  # the desktop add-in's RunPython entry (cltv_xl.xlam)
     "InputError": "cltv_xl.errors",
     "FitError": "cltv_xl.errors",
 }

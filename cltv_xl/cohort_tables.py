@@ -1,0 +1,204 @@
+"""Acquisition cohorts: customers, revenue and retention by periods since first purchase.
+
+A customer's cohort is the calendar period (month, ISO week or quarter) of its first purchase.
+"Periods since acquisition" counts calendar periods: a customer acquired on 31 January who buys
+on 1 February is active in period 1 of the January cohort. There are no 30-day blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .transactions import Transactions
+
+__all__ = ["CohortTables", "cohorts", "period_index", "period_start"]
+
+#: Accepted spellings of the cohort period.
+_PERIODS = {
+    "m": "M", "month": "M", "months": "M", "monthly": "M",
+    "w": "W", "week": "W", "weeks": "W", "weekly": "W",
+    "q": "Q", "quarter": "Q", "quarters": "Q", "quarterly": "Q",
+}
+_PERIOD_NAMES = {"M": "months", "W": "weeks", "Q": "quarters"}
+# 1970-01-01 is a Thursday: the ISO week holding it starts on Monday 1969-12-29 (day -3).
+_MONDAY_OFFSET = 3
+
+
+@dataclass
+class CohortTables:
+    """Cohort matrices; rows are cohorts, columns are periods since acquisition (0..K).
+
+    Attributes
+    ----------
+    customers:
+        Active customers: customers of the cohort with at least one transaction in that period.
+    revenue:
+        Net revenue of the cohort's customers in that period.
+    retention:
+        ``customers / sizes``: the share of the cohort active in that period (1.0 in period 0).
+    sizes:
+        Cohort sizes (customers acquired in the period), an int Series.
+    period:
+        ``"M"``, ``"W"`` or ``"Q"``.
+    as_of:
+        End of the observation window. Cells of periods that start after the period holding
+        ``as_of`` have not been observed yet: they are NaN in all three matrices (write them as
+        blank cells).
+
+    The index holds the cohort period start dates (Timestamps, name ``"cohort"``); the columns
+    are ints named ``"periods_since_acquisition"``.
+    """
+
+    customers: pd.DataFrame
+    revenue: pd.DataFrame
+    retention: pd.DataFrame
+    sizes: pd.Series
+    period: str
+    as_of: pd.Timestamp
+
+
+def _check_period(period: str) -> str:
+    code = _PERIODS.get(period.strip().lower()) if isinstance(period, str) else None
+    if code is None:
+        raise InputError(
+            f"period must be one of 'M' (months), 'W' (ISO weeks from Monday) or 'Q' (quarters); "
+            f"got {period!r}"
+        )
+    return code
+
+
+def period_index(dates: np.ndarray, period: str) -> np.ndarray:
+    """Integer calendar-period number of each date (consecutive periods differ by 1).
+
+    Months count from January 1970, quarters from Q1 1970, ISO weeks (Monday start) from the
+    week of 29 December 1969.
+    """
+    code = _check_period(period)
+    d = np.asarray(dates, dtype="datetime64[ns]")
+    if code == "W":
+        days = d.astype("datetime64[D]").astype(np.int64)
+        return (days + _MONDAY_OFFSET) // 7
+    months = d.astype("datetime64[M]").astype(np.int64)
+    return months // 3 if code == "Q" else months
+
+
+def period_start(index: np.ndarray, period: str) -> pd.DatetimeIndex:
+    """Start date of each period number made by :func:`period_index`."""
+    code = _check_period(period)
+    idx = np.asarray(index, dtype=np.int64)
+    if code == "W":
+        starts = (idx * 7 - _MONDAY_OFFSET).astype("datetime64[D]")
+    else:
+        starts = (idx * 3 if code == "Q" else idx).astype("datetime64[M]")
+    return pd.DatetimeIndex(starts.astype("datetime64[ns]"))
+
+
+def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -> CohortTables:
+    """Acquisition-cohort tables of active customers, revenue and retention.
+
+    Parameters
+    ----------
+    tx:
+        :class:`~cltv_xl.transactions.Transactions` or a frame with ``customer_id``, ``date``
+        and ``amount``.
+    period:
+        ``"M"`` calendar months (default), ``"W"`` ISO weeks starting Monday, ``"Q"`` calendar
+        quarters.
+    as_of:
+        End of the observation window; transactions after it are left out. Defaults to the last
+        transaction date.
+
+    Definitions
+    -----------
+    * cohort of a customer = the period holding its first transaction;
+    * ``k`` = periods since acquisition = period number of a transaction - that of the cohort;
+    * ``customers[c, k]`` = customers of cohort ``c`` with at least one transaction in period
+      ``k`` (a customer counts once however many transactions it made);
+    * ``revenue[c, k]`` = sum of the amounts of those transactions (net of refunds);
+    * ``retention[c, k] = customers[c, k] / sizes[c]``;
+    * a cell whose period starts after the period of ``as_of`` is not observed yet: NaN.
+
+    Returns
+    -------
+    CohortTables
+    """
+    code = _check_period(period)
+    data = tx.data if isinstance(tx, Transactions) else tx
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(
+            f"cohorts needs Transactions or a frame with customer_id, date, amount; "
+            f"got {type(tx).__name__}"
+        )
+    missing = [c for c in ("customer_id", "date", "amount") if c not in data.columns]
+    if missing:
+        raise InputError(
+            f"cohorts needs columns customer_id, date, amount; missing {missing}; "
+            f"found {list(data.columns)}"
+        )
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    amounts = data["amount"].to_numpy(dtype=np.float64)
+    ids = data["customer_id"]
+    if as_of is not None:
+        try:
+            end = pd.Timestamp(as_of)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"as_of must be a date such as '1998-06-30'; got {as_of!r}") from exc
+        if end is pd.NaT:
+            raise InputError(f"as_of must be a date such as '1998-06-30'; got {as_of!r}")
+        end = end.normalize()
+        keep = dates <= end.to_datetime64()
+        dates, amounts, ids = dates[keep], amounts[keep], ids[keep]
+    if len(dates) == 0:
+        raise InputError("cohorts: there are no transactions to group into cohorts")
+    if np.isnat(dates).any():
+        raise InputError("cohorts: the date column has missing dates; clean the data first")
+    if as_of is None:
+        end = pd.Timestamp(dates.max()).normalize()
+
+    p = period_index(dates, code)
+    codes, _ = pd.factorize(ids)  # a Series factorizes faster than an object array
+    n_cust = int(codes.max()) + 1
+    first = np.full(n_cust, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, codes, p)
+    cohort_values, cohort_of_customer = np.unique(first, return_inverse=True)
+    n_cohorts = len(cohort_values)
+    sizes = np.bincount(cohort_of_customer, minlength=n_cohorts)
+
+    end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    age = p - first[codes]
+    n_ages = int(end_p - cohort_values.min()) + 1
+    row = cohort_of_customer[codes]
+    cell = row * n_ages + age
+    revenue = np.bincount(cell, weights=amounts, minlength=n_cohorts * n_ages)
+    # Active customers: distinct (customer, period) pairs, counted per cell.
+    pair = pd.unique(codes.astype(np.int64) * n_ages + age)  # hash-based, no sort
+    pair_cust = pair // n_ages
+    pair_cell = cohort_of_customer[pair_cust] * n_ages + pair % n_ages
+    active = np.bincount(pair_cell, minlength=n_cohorts * n_ages).astype(np.float64)
+
+    shape = (n_cohorts, n_ages)
+    unobserved = (cohort_values[:, None] + np.arange(n_ages)[None, :]) > end_p
+    active = active.reshape(shape)
+    revenue = revenue.reshape(shape)
+    active[unobserved] = np.nan
+    revenue[unobserved] = np.nan
+    retention = active / sizes[:, None]
+
+    index = pd.Index(period_start(cohort_values, code), name="cohort")
+    columns = pd.Index(np.arange(n_ages), name="periods_since_acquisition")
+
+    def frame(values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(values, index=index, columns=columns)
+
+    return CohortTables(
+        customers=frame(active),
+        revenue=frame(revenue),
+        retention=frame(retention),
+        sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+        period=code,
+        as_of=end,
+    )

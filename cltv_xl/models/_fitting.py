@@ -1,0 +1,224 @@
+"""Shared machinery: input checks, compression to sufficient statistics, maximum likelihood.
+
+Every model is fitted by maximising the weighted log-likelihood over log-parameters with
+``scipy.optimize.minimize(method="L-BFGS-B")`` and an analytic gradient. Customers with the same
+sufficient statistics become one row whose weight is their count, so the cost of a fit grows
+with the number of *distinct* rows, not customers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from ..errors import FitError, InputError
+
+#: Log-parameters are kept inside [-LOG_BOUND, LOG_BOUND] (about 2e-9 .. 5e8).
+LOG_BOUND = 20.0
+
+
+class ModelWarning(UserWarning):
+    """A model was fitted, but its result needs care (the message says why)."""
+
+
+class ConvergenceWarning(ModelWarning):
+    """The optimiser stopped without meeting its convergence test, or a parameter ran to a bound;
+    ``converged_`` is False and the estimates should not be trusted as they are."""
+
+
+def as_vector(values, name: str) -> np.ndarray:
+    """A 1-D float64 array of finite values, or InputError naming ``name``."""
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{name} must be numbers; could not read {type(values).__name__}") from exc
+    arr = np.atleast_1d(arr)
+    if arr.ndim != 1:
+        raise InputError(f"{name} must be one-dimensional; got shape {arr.shape}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise InputError(
+            f"{name} has {int(bad.sum())} missing or infinite value(s) (first at position "
+            f"{int(np.flatnonzero(bad)[0])}); remove or fill them"
+        )
+    return arr
+
+
+def same_length(**arrays: np.ndarray) -> int:
+    """Common length of the arrays, or InputError listing the lengths."""
+    lengths = {k: len(v) for k, v in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise InputError(f"arguments must have the same length; got {lengths}")
+    return next(iter(lengths.values()))
+
+
+def check_weights(weights, n: int) -> np.ndarray:
+    """Per-row weights (default 1) as a float array; non-negative and finite."""
+    if weights is None:
+        return np.ones(n)
+    w = as_vector(weights, "weights")
+    if len(w) != n:
+        raise InputError(f"weights must have one value per customer ({n}); got {len(w)}")
+    if np.any(w < 0):
+        raise InputError("weights must be >= 0")
+    return w
+
+
+def check_rfm(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validate frequency / recency / T arrays (FHL 2005 notation x, t_x, T)."""
+    x = as_vector(frequency, "frequency")
+    tx = as_vector(recency, "recency")
+    tt = as_vector(T, "T")
+    same_length(frequency=x, recency=tx, T=tt)
+    if len(x) == 0:
+        raise InputError("there are no customers: frequency, recency and T are empty")
+    if np.any(x < 0) or np.any(x != np.round(x)):
+        raise InputError("frequency must be whole numbers >= 0 (repeat purchases per customer)")
+    if np.any(tx < 0) or np.any(tt < 0):
+        raise InputError("recency and T must be >= 0")
+    over = tx > tt * (1 + 1e-12) + 1e-12
+    if over.any():
+        i = int(np.flatnonzero(over)[0])
+        raise InputError(
+            f"recency must not exceed T: {int(over.sum())} customer(s) have recency > T "
+            f"(first at position {i}: recency={tx[i]}, T={tt[i]}); check the time units"
+        )
+    bad = (x == 0) & (tx > 0)
+    if bad.any():
+        raise InputError(
+            f"recency must be 0 when frequency is 0; {int(bad.sum())} customer(s) break this "
+            "(recency is the time from the first to the last purchase)"
+        )
+    return x, np.minimum(tx, tt), tt
+
+
+def compress(*columns: np.ndarray, weights: np.ndarray | None = None):
+    """Distinct rows of ``columns`` with their summed weights.
+
+    Returns ``(uniques, inverse, row_weights)``: ``uniques`` is a list of arrays (one per column,
+    one value per distinct row), ``inverse`` maps each input row to its distinct row.
+    Hashing (``pandas.factorize``) keeps this linear in the number of rows.
+    """
+    n = len(columns[0])
+    key = np.zeros(n, dtype=np.int64)
+    card = 1
+    for col in columns:
+        codes, uniq = pd.factorize(col, sort=False)
+        if card * len(uniq) >= 2**62:  # too many combinations for one int64: re-number first
+            key, seen = pd.factorize(key, sort=False)
+            key = key.astype(np.int64)
+            card = len(seen)
+        key = key * len(uniq) + codes
+        card *= len(uniq)
+    inverse, first = _factorize_first(key)
+    uniques = [col[first] for col in columns]
+    w = np.bincount(inverse, weights=weights, minlength=len(first))
+    return uniques, inverse, w
+
+
+def _factorize_first(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniq = pd.factorize(key, sort=False)
+    first = np.empty(len(uniq), dtype=np.int64)
+    # Position of one row per code (the last write wins, any representative will do).
+    first[codes] = np.arange(len(codes))
+    return codes.astype(np.intp), first
+
+
+def maximise(
+    objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
+    starts: Sequence[np.ndarray],
+    names: Sequence[str],
+) -> tuple[np.ndarray, bool, str]:
+    """Minimise ``objective`` (mean negative log-likelihood and its gradient in log-parameters).
+
+    Tries each start in turn and keeps the best; returns (log_params, converged, message).
+    """
+    best = None
+    bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
+    for x0 in starts:
+        with np.errstate(all="ignore"):
+            res = minimize(
+                objective,
+                np.asarray(x0, dtype=np.float64),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+            )
+        if not np.isfinite(res.fun):
+            continue
+        # L-BFGS-B may stop with "ABNORMAL" in its line search right at the optimum; a (near)
+        # zero gradient of the per-customer objective is the test that matters.
+        res.success = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-5
+        if best is None or res.fun < best.fun - 1e-12:
+            best = res
+        if res.success and not _at_bound(res.x):
+            break
+    if best is None:
+        raise FitError(
+            "the likelihood could not be evaluated at any starting point; the data are "
+            "degenerate (check that frequency, recency and T are in the same time unit)"
+        )
+    converged = bool(best.success)
+    message = str(best.message)
+    at = _at_bound(best.x)
+    if at:
+        converged = False
+        which = ", ".join(f"{names[i]}={np.exp(best.x[i]):.3g}" for i in at)
+        message = (
+            f"parameter(s) {which} ran to the edge of the allowed range, so the data do not "
+            "pin them down"
+        )
+    return best.x, converged, message
+
+
+def _at_bound(log_params: np.ndarray) -> list[int]:
+    return [i for i, v in enumerate(log_params) if abs(v) > LOG_BOUND - 1e-3]
+
+
+def warn_not_converged(model: str, message: str, advice: str) -> None:
+    """Emit a ConvergenceWarning that names the model, the optimiser's reason and a remedy."""
+    warnings.warn(
+        f"{model} fit did not converge: {message}. {advice}",
+        ConvergenceWarning,
+        stacklevel=3,
+    )
+
+
+def natural_hessian(
+    grad_natural: Callable[[np.ndarray], np.ndarray], params: np.ndarray
+) -> np.ndarray:
+    """Hessian of the total negative log-likelihood in the natural parameters, by central
+    differences of its analytic gradient (step 1e-5 relative to each parameter)."""
+    k = len(params)
+    hess = np.empty((k, k))
+    for j in range(k):
+        h = 1e-5 * max(abs(params[j]), 1e-8)
+        up, dn = params.copy(), params.copy()
+        up[j] += h
+        dn[j] -= h
+        hess[:, j] = (grad_natural(up) - grad_natural(dn)) / (2 * h)
+    return 0.5 * (hess + hess.T)
+
+
+def standard_errors(hess: np.ndarray, names: Sequence[str]) -> dict[str, float]:
+    """Square roots of the diagonal of the inverse Hessian; NaN (with a warning) when the
+    Hessian is not positive definite, i.e. the optimum is not a proper maximum."""
+    try:
+        np.linalg.cholesky(hess)
+        cov = np.linalg.inv(hess)
+        se = np.sqrt(np.diag(cov))
+    except np.linalg.LinAlgError:
+        warnings.warn(
+            "standard errors are not available: the Hessian of the negative log-likelihood is "
+            "not positive definite at the estimate, so the data do not identify every parameter "
+            "(converged_ is set to False; treat the estimates with suspicion)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+        se = np.full(len(names), np.nan)
+    return {n: float(v) for n, v in zip(names, se, strict=True)}

@@ -1,0 +1,153 @@
+"""The BG/NBD model of Fader, Hardie & Lee (2005), "'Counting your customers' the easy way: an
+alternative to the Pareto/NBD model", *Marketing Science* 24(2), 275-284 (FHL 2005 below).
+
+While active, a customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha); after
+each purchase it drops out with probability p ~ Beta(a, b).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import betaln, digamma, gammaln, hyp2f1
+
+from ._base import PurchaseModel, RFMData
+from ._special import log_hyp2f1
+
+
+class BGNBD(PurchaseModel):
+    """Beta-geometric/NBD purchase model (FHL 2005).
+
+    Parameters after fitting: ``params_`` = {r, alpha, a, b} (``alpha`` in the summary's time
+    unit), ``log_likelihood_`` (sum over customers), ``standard_errors_``, ``converged_``,
+    ``time_unit_``, ``n_customers_``.
+
+    ``penalizer`` adds ``penalizer * sum(log(param) ** 2)`` to the average negative
+    log-likelihood per customer (an L2 penalty on log-parameters, shrinking them towards 1).
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    model_name: ClassVar[str] = "BG/NBD"
+
+    def _loglik(self, params: np.ndarray, d: RFMData) -> tuple[np.ndarray, np.ndarray]:
+        """FHL 2005 eq. 6 in log space, with its analytic gradient.
+
+        L = B(a, b+x)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
+            + [x > 0] B(a+1, b+x-1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)).
+        """
+        r, alpha, a, b = params
+        ux = d.ux
+        pos = ux > 0
+        xs = np.where(pos, ux, 1.0)  # safe x for the x > 0 terms
+        bl0 = betaln(a, b)
+        psi_ab = digamma(a + b)
+        psi_abx = digamma(a + b + ux)
+        lg = gammaln(r + ux) - gammaln(r)
+        dlg_r = digamma(r + ux) - digamma(r)
+        t1 = betaln(a, b + ux) - bl0
+        t1_a = psi_ab - psi_abx
+        t1_b = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
+        t2 = np.where(pos, betaln(a + 1, b + xs - 1) - bl0, -np.inf)
+        t2_a = np.where(pos, digamma(a + 1) - digamma(a) + psi_ab - psi_abx, 0.0)
+        t2_b = np.where(pos, digamma(b + xs - 1) - digamma(b) + psi_ab - psi_abx, 0.0)
+
+        xi = d.xi
+        rx = r + d.x
+        log_aT = np.log(alpha + d.T)
+        log_atx = np.log(alpha + d.tx)
+        l1 = t1[xi] - rx * log_aT
+        l2 = t2[xi] - rx * log_atx
+        lse = np.logaddexp(l1, l2)
+        w2 = np.exp(l2 - lse)
+        w1 = 1.0 - w2
+        ll = lg[xi] + r * np.log(alpha) + lse
+        grad = np.empty((len(ll), 4))
+        grad[:, 0] = dlg_r[xi] + np.log(alpha) - w1 * log_aT - w2 * log_atx
+        grad[:, 1] = r / alpha - w1 * rx / (alpha + d.T) - w2 * rx / (alpha + d.tx)
+        grad[:, 2] = w1 * t1_a[xi] + w2 * t2_a[xi]
+        grad[:, 3] = w1 * t1_b[xi] + w2 * t2_b[xi]
+        return ll, grad
+
+    def _starts(self, d: RFMData) -> list[np.ndarray]:
+        rate = float(d.w @ d.x) / max(float(d.w @ d.T), 1e-12)
+        alpha0 = 1.0 / max(rate, 1e-6)
+        return [np.log([1.0, alpha0, 1.0, 1.0]), np.zeros(4), np.log([0.5, alpha0, 0.5, 2.0])]
+
+    # ----------------------------------------------------------------------------- predictions
+    def _log_p_alive(self, x, tx, T) -> np.ndarray:
+        """FHL 2005 eq. 13 (also Fader, Hardie & Lee 2008 note 023):
+        P(alive) = 1 / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x))."""
+        r, alpha, a, b = (self.params_[n] for n in self.param_names)
+        x = np.asarray(x, dtype=np.float64)
+        pos = x > 0
+        xs = np.where(pos, x, 1.0)
+        log_odds = (
+            np.log(a)
+            - np.log(b + xs - 1)
+            + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
+        )
+        return np.where(pos, -np.logaddexp(0.0, log_odds), 0.0)
+
+    def _alive_expectation(self, t, x, T) -> np.ndarray:
+        """FHL 2005 eq. 10 without its P(alive) denominator:
+        (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))].
+        """
+        r, alpha, a, b = (self.params_[n] for n in self.param_names)
+        t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
+        z = t / (alpha + T + t)
+        c = a + b + x - 1
+        log_f = _log_2f1(r + x, b + x, c, z)
+        inner = -np.expm1((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)) + log_f)
+        return c / (a - 1) * inner
+
+    def expected_purchases_new(self, t) -> np.ndarray:
+        """Unconditional E[X(t)] for a customer just acquired (FHL 2005 eq. 9):
+        (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]."""
+        r, alpha, a, b = self._check_fitted()
+        t = np.asarray(t, dtype=np.float64)
+        z = t / (alpha + t)
+        log_f = _log_2f1(r, b, a + b - 1, z)
+        return (a + b - 1) / (a - 1) * -np.expm1(r * (np.log(alpha) - np.log(alpha + t)) + log_f)
+
+    def prob_purchases(self, n, t) -> np.ndarray:
+        """P(X(t) = n) for a customer just acquired (FHL 2005 eq. 8)."""
+        r, alpha, a, b = self._check_fitted()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, np.float64))
+        if np.any(n < 0) or np.any(n != np.round(n)):
+            raise ValueError("n must be whole numbers >= 0")
+        log_q = np.log(alpha) - np.log(alpha + t)  # log(alpha/(alpha+t))
+        log_p = np.log(np.where(t > 0, t, 1.0)) - np.log(alpha + t)  # log(t/(alpha+t))
+        bl0 = betaln(a, b)
+        first = np.exp(
+            betaln(a, b + n) - bl0 + gammaln(r + n) - gammaln(r) - gammaln(n + 1)
+            + r * log_q + np.where(n > 0, n * log_p, 0.0)
+        )
+        first = np.where((t == 0), (n == 0).astype(float), first)
+        out = np.empty(n.shape)
+        flat_n, flat_t = n.ravel(), t.ravel()
+        second = np.zeros(flat_n.shape)
+        for i, (ni, ti) in enumerate(zip(flat_n, flat_t, strict=True)):
+            if ni == 0 or ti == 0:
+                continue
+            j = np.arange(int(ni))
+            lq = np.log(alpha) - np.log(alpha + ti)
+            lp = np.log(ti) - np.log(alpha + ti)
+            terms = gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * lp + r * lq
+            tail = -np.expm1(np.logaddexp.reduce(terms))
+            second[i] = np.exp(betaln(a + 1, b + ni - 1) - bl0) * tail
+        out[...] = first + second.reshape(n.shape)
+        return out
+
+
+def _log_2f1(a, b, c, z) -> np.ndarray:
+    """log 2F1 by the log-space series; scipy's hyp2f1 only where c <= 0 (series undefined)."""
+    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
+    out = np.empty(a.shape)
+    ok = c > 0
+    if ok.any():
+        out[ok] = log_hyp2f1(a[ok], b[ok], c[ok], z[ok]).value
+    if (~ok).any():
+        with np.errstate(all="ignore"):
+            out[~ok] = np.log(hyp2f1(a[~ok], b[~ok], c[~ok], z[~ok]))
+    return out

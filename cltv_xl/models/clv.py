@@ -1,0 +1,133 @@
+"""Discounted customer lifetime value from a purchase model and a spend model.
+
+For each customer,
+
+    CLV = sum_{i=1..H} margin * E[spend] * (E[X(t_i)] - E[X(t_{i-1})]) / (1 + d)^{t_i},
+
+with E[X(t)] the purchase model's conditional expectation of purchases in the next t periods
+(FHL 2005 eq. 10 for the BG/NBD), t_i = i periods of ``time_unit`` (the last one is the horizon
+itself when it is not a whole number: a partial final period is discounted at its end, t_H = H),
+and d the discount rate per period of ``time_unit``. This is the discrete form of the
+"discounted expected transactions" of Fader, Hardie & Lee (2005, JMR) with spend from the
+Gamma-Gamma model (Fader & Hardie 2013).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from ..timeunits import UNIT_NAMES, check_unit, convert
+from ._base import PurchaseModel, summary_columns, summary_unit
+from ._fitting import compress
+from .gammagamma import GammaGamma
+
+
+def _period_ends(horizon: float) -> np.ndarray:
+    full = math.floor(horizon + 1e-12)
+    ends = np.arange(1, full + 1, dtype=np.float64)
+    if horizon - full > 1e-12:
+        ends = np.append(ends, horizon)
+    return ends
+
+
+def _model_unit(model: PurchaseModel, summary: pd.DataFrame) -> str:
+    fitted = getattr(model, "time_unit_", None)
+    given = summary_unit(summary)
+    if fitted and given and fitted != given:
+        raise InputError(
+            f"the purchase model was fitted in {UNIT_NAMES[fitted]} but summary is in "
+            f"{UNIT_NAMES[given]}; rebuild the summary with time_unit={fitted!r}"
+        )
+    unit = fitted or given
+    if unit is None:
+        raise InputError(
+            "unknown time unit of the purchase model: fit it with fit_summary(), or pass "
+            "time_unit= to fit(), or set summary.attrs['time_unit']"
+        )
+    return unit
+
+
+def predict_clv(
+    purchase_model: PurchaseModel,
+    spend_model: GammaGamma,
+    summary: pd.DataFrame,
+    *,
+    horizon: float,
+    time_unit: str,
+    discount_rate: float,
+    margin: float = 1.0,
+) -> pd.DataFrame:
+    """Per-customer expected purchases, P(alive), expected spend and discounted CLV.
+
+    Parameters
+    ----------
+    purchase_model:
+        A fitted :class:`BGNBD` or :class:`ParetoNBD` (its parameters are per summary unit).
+    spend_model:
+        A fitted :class:`GammaGamma`.
+    summary:
+        ``rfm_summary`` output (``frequency``, ``recency``, ``T``, ``monetary_value``).
+    horizon:
+        Length of the prediction window, in ``time_unit`` (> 0; may be fractional).
+    time_unit:
+        ``"D"``, ``"W"`` or ``"M"``: the unit of ``horizon`` and of the discount periods. A
+        12-month horizon is 12 months whatever the summary's unit.
+    discount_rate:
+        Discount rate per period of ``time_unit`` (>= 0), e.g. 0.01 for 1% a month.
+    margin:
+        Profit margin applied to spend (>= 0; 1.0 means CLV in revenue).
+
+    Returns
+    -------
+    DataFrame indexed like ``summary``: ``expected_purchases`` (over the horizon),
+    ``p_alive``, ``expected_spend`` (per purchase), ``clv`` (discounted, times margin).
+    """
+    unit = check_unit(time_unit)
+    for name, value, ok, rule in (
+        ("horizon", horizon, lambda v: v > 0, "> 0"),
+        ("discount_rate", discount_rate, lambda v: v >= 0, ">= 0 (per period of time_unit)"),
+        ("margin", margin, lambda v: v >= 0, ">= 0"),
+    ):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise InputError(f"{name} must be a number {rule}; got {value!r}") from None
+        if not math.isfinite(v) or not ok(v):
+            raise InputError(f"{name} must be a number {rule}; got {value!r}")
+    purchase_model._check_fitted()
+    spend_model._check_fitted()
+    model_unit = _model_unit(purchase_model, summary)
+    x, tx, tt, m = summary_columns(summary, ("frequency", "recency", "T", "monetary_value"))
+
+    ends = _period_ends(float(horizon))
+    t_model = convert(ends, unit, model_unit)
+    discount = (1.0 + float(discount_rate)) ** -ends
+
+    # The conditional expectation factors as alive_expectation(t, x, T) * P(alive | x, t_x, T):
+    # the first part is evaluated once per distinct (x, T), the second per distinct (x, t_x, T).
+    (ux, uT), inv_xt, _ = compress(x, tt)
+    cum = purchase_model._alive_expectation(t_model[None, :], ux[:, None], uT[:, None])
+    inc = np.diff(cum, axis=1, prepend=0.0)
+    disc_alive = inc @ discount
+    (vx, vtx, vT), inv_rfm, _ = compress(x, tx, tt)
+    p_alive = np.exp(purchase_model._log_p_alive(vx, vtx, vT))[inv_rfm]
+
+    spend = spend_model.expected_spend(x, m)
+    out = pd.DataFrame(
+        {
+            "expected_purchases": cum[:, -1][inv_xt] * p_alive,
+            "p_alive": p_alive,
+            "expected_spend": spend,
+            "clv": float(margin) * spend * p_alive * disc_alive[inv_xt],
+        },
+        index=summary.index,
+    )
+    out.attrs["horizon"] = float(horizon)
+    out.attrs["time_unit"] = unit
+    out.attrs["discount_rate"] = float(discount_rate)
+    out.attrs["margin"] = float(margin)
+    return out

@@ -1,0 +1,192 @@
+"""The Gamma-Gamma model of spend per transaction: Fader & Hardie (2013), "The Gamma-Gamma model
+of monetary value" (note 025, FH 2013 below), after Colombo & Jiang (1999).
+
+Each transaction's value is Gamma(p, nu); nu ~ Gamma(q, gamma) across customers. A customer with
+x repeat transactions of mean value m has m ~ Gamma(p x, nu x), so the marginal density of m is
+
+    f(m | p, q, gamma, x) = G(px+q) / (G(px) G(q)) * gamma^q x^(px) m^(px-1) / (gamma + m x)^(px+q).
+
+The model assumes spend per transaction is independent of purchase frequency; check that
+(e.g. the correlation of frequency and monetary_value among repeat buyers) before relying on it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.special import digamma, gammaln
+
+from ..errors import FitError, InputError
+from ._base import summary_columns
+from ._fitting import (
+    ModelWarning,
+    as_vector,
+    check_weights,
+    compress,
+    maximise,
+    natural_hessian,
+    same_length,
+    standard_errors,
+    warn_not_converged,
+)
+
+#: Above this q the spend heterogeneity is negligible: every customer has the same mean spend.
+Q_HOMOGENEOUS = 1e6
+
+
+class GammaGamma:
+    """Gamma-Gamma spend model; ``params_`` = {p, q, v} (v is FH 2013's gamma).
+
+    **Repeat buyers only.** ``fit`` raises :class:`~cltv_xl.errors.InputError` when given
+    customers with frequency 0 (their monetary value is undefined); ``fit_summary`` selects the
+    repeat buyers (``frequency > 0``) of an ``rfm_summary`` frame itself.
+
+    ``penalizer`` adds ``penalizer * sum(log(param) ** 2)`` to the average negative
+    log-likelihood per customer (an L2 penalty on log-parameters).
+    """
+
+    param_names = ("p", "q", "v")
+    model_name = "Gamma-Gamma"
+
+    def __init__(self, penalizer: float = 0.0):
+        if not np.isfinite(penalizer) or penalizer < 0:
+            raise InputError(f"penalizer must be a number >= 0; got {penalizer!r}")
+        self.penalizer = float(penalizer)
+
+    @staticmethod
+    def _loglik(params: np.ndarray, x, m, ux, xi) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row log f(m | p, q, v, x) and its gradient w.r.t. (p, q, v)."""
+        p, q, v = params
+        px = p * ux
+        lg = gammaln(px + q) - gammaln(px) - gammaln(q) + px * np.log(ux)
+        psi_pxq = digamma(px + q)
+        dp_x = ux * (psi_pxq - digamma(px) + np.log(ux))
+        dq_x = psi_pxq - digamma(q)
+        log_m = np.log(m)
+        log_vmx = np.log(v + m * x)
+        pxr = p * x
+        ll = lg[xi] + q * np.log(v) + (pxr - 1.0) * log_m - (pxr + q) * log_vmx
+        g = np.empty((len(ll), 3))
+        g[:, 0] = dp_x[xi] + x * (log_m - log_vmx)
+        g[:, 1] = dq_x[xi] + np.log(v) - log_vmx
+        g[:, 2] = q / v - (pxr + q) / (v + m * x)
+        return ll, g
+
+    def fit(self, frequency, monetary_value, weights=None):
+        """Fit on repeat buyers: ``frequency`` > 0 and their mean repeat spend. Returns self."""
+        x = as_vector(frequency, "frequency")
+        m = as_vector(monetary_value, "monetary_value")
+        n = same_length(frequency=x, monetary_value=m)
+        w = check_weights(weights, n)
+        if n == 0:
+            raise InputError("there are no customers: frequency and monetary_value are empty")
+        if np.any(x < 0) or np.any(x != np.round(x)):
+            raise InputError("frequency must be whole numbers >= 0")
+        zero = int((x == 0).sum())
+        if zero:
+            raise InputError(
+                f"Gamma-Gamma is fitted on repeat buyers only: {zero} of {n} customers have "
+                "frequency 0; pass summary[summary.frequency > 0]"
+            )
+        if np.any(m <= 0):
+            raise InputError(
+                f"monetary_value must be > 0 for the Gamma-Gamma model; {int((m <= 0).sum())} "
+                "repeat buyer(s) have a zero or negative mean spend (refunds?); leave them out"
+            )
+        (ux_rows, um), _, uw = compress(x, m, weights=w)
+        keep = uw > 0
+        xr, mr, wr = ux_rows[keep], um[keep], uw[keep]
+        total = float(wr.sum())
+        if len(xr) == 1 and total <= 1:
+            raise FitError(
+                "Gamma-Gamma needs many repeat buyers: a single customer cannot identify p, q, v"
+            )
+        ux, xi = np.unique(xr, return_inverse=True)
+        mean_all = float(wr @ mr) / total
+        if np.allclose(mr, mean_all, rtol=1e-9, atol=0):
+            raise FitError(
+                f"spend does not vary: every repeat buyer's mean spend is {mean_all:g}, so the "
+                "Gamma-Gamma heterogeneity parameter q is infinite (no customer differs from "
+                "another). Use that average spend directly as the expected spend."
+            )
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = np.exp(theta)
+            ll, g = self._loglik(params, xr, mr, ux, xi)
+            f = -float(wr @ ll) / total + self.penalizer * float(theta @ theta)
+            grad = -(wr @ g) / total * params + 2 * self.penalizer * theta
+            if not np.isfinite(f) or not np.all(np.isfinite(grad)):
+                return np.inf, np.zeros_like(theta)
+            return f, grad
+
+        # Start near the moments: mean spend p/nu ~ mean_all with q = 2, v = mean_all.
+        starts = [np.log([1.0, 2.0, mean_all]), np.log([5.0, 3.0, mean_all * 2 / 5]), np.zeros(3)]
+        theta, converged, message = maximise(objective, starts, self.param_names)
+        params = np.exp(theta)
+        self.params_ = {k: float(val) for k, val in zip(self.param_names, params, strict=True)}
+        ll, _ = self._loglik(params, xr, mr, ux, xi)
+        self.log_likelihood_ = float(wr @ ll)
+        self.n_customers_ = round(total) if weights is None else total
+        self.converged_ = converged
+        if params[1] > Q_HOMOGENEOUS:
+            self.converged_ = False
+            warnings.warn(
+                f"Gamma-Gamma: q = {params[1]:.3g} is huge, i.e. mean spend barely varies between "
+                "customers; expected_spend is then about the overall average spend. Consider "
+                "using that average instead.",
+                ModelWarning,
+                stacklevel=2,
+            )
+        elif not converged:
+            warn_not_converged(
+                self.model_name,
+                message,
+                "Check monetary_value for outliers or use a small penalizer "
+                "(GammaGamma(penalizer=0.001))",
+            )
+
+        def grad_natural(pp: np.ndarray) -> np.ndarray:
+            return -(wr @ self._loglik(pp, xr, mr, ux, xi)[1])
+
+        self.standard_errors_ = standard_errors(
+            natural_hessian(grad_natural, params), self.param_names
+        )
+        if np.isnan(list(self.standard_errors_.values())).any():
+            self.converged_ = False
+        return self
+
+    def fit_summary(self, summary: pd.DataFrame, weights=None):
+        """Fit on the repeat buyers (``frequency > 0``) of an ``rfm_summary`` frame."""
+        x, m = summary_columns(summary, ("frequency", "monetary_value"))
+        keep = x > 0
+        w = None if weights is None else check_weights(weights, len(x))[keep]
+        return self.fit(x[keep], m[keep], w)
+
+    def _check_fitted(self) -> tuple[float, float, float]:
+        if not hasattr(self, "params_"):
+            raise InputError("this GammaGamma is not fitted yet; call fit() or fit_summary() first")
+        return self.params_["p"], self.params_["q"], self.params_["v"]
+
+    def mean_spend(self) -> float:
+        """Population mean spend per transaction, p v / (q - 1) (FH 2013; needs q > 1)."""
+        p, q, v = self._check_fitted()
+        return p * v / (q - 1.0) if q > 1 else float("inf")
+
+    def expected_spend(self, frequency, monetary_value) -> np.ndarray:
+        """E(M | p, q, v, m, x) = p (v + m x) / (p x + q - 1) (FH 2013, the posterior mean,
+        rearranged: a weighted mean of the population mean p v/(q-1) and the customer's own mean m).
+        Frequency 0 gives the population mean p v / (q - 1)."""
+        p, q, v = self._check_fitted()
+        x = np.asarray(frequency, dtype=np.float64)
+        m = np.asarray(monetary_value, dtype=np.float64)
+        if np.any(x < 0) or np.any(~np.isfinite(x)):
+            raise InputError("frequency must be finite and >= 0")
+        m = np.where(x > 0, m, 0.0)
+        return p * (v + m * x) / (p * x + q - 1.0)
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            return "GammaGamma(" + ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items()) + ")"
+        return f"GammaGamma(penalizer={self.penalizer})"

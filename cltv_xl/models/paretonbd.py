@@ -1,0 +1,157 @@
+"""The Pareto/NBD model (Schmittlein, Morrison & Colombo 1987), as written by Fader & Hardie
+(2005), "A note on deriving the Pareto/NBD model and related expressions" (note 009, FH 2005
+below) and used in Fader, Hardie & Lee (2005), "RFM and CLV: using iso-value curves for customer
+base analysis", *Journal of Marketing Research* 42(4).
+
+While active, a customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha); its
+lifetime is exponential with rate mu ~ Gamma(s, beta).
+
+Likelihood (FH 2005, written with the integral it comes from):
+
+    L = G(r+x) alpha^r beta^s / G(r) * [ (alpha+T)^-(r+x) (beta+T)^-s + s (I(t_x) - I(T)) ],
+    I(t) = int_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du.
+
+I(t) is a Gauss hypergeometric function. After Euler's transformation
+2F1(a, b; c; z) = (1-z)^(c-a-b) 2F1(c-a, c-b; c; z), with m = r+s+x:
+
+* alpha >= beta: I(t) = (alpha+t)^-(r+x) (beta+t)^-s 2F1(1, r+x; m+1; z) / m,
+  z = (alpha-beta)/(alpha+t);
+* alpha < beta:  I(t) = (alpha+t)^(1-r-x) (beta+t)^-(s+1) 2F1(1, s+1; m+1; w) / m,
+  w = (beta-alpha)/(beta+t).
+
+Both series have positive terms with ratio below z (or w) < 1, so they are summed in log space
+(``_special.log_hyp2f1``) with analytic derivatives; the difference I(t_x) - I(T) and the sum with
+the first term are taken with log-sum-exp. ``scipy.special.hyp2f1`` is not used.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from scipy.special import digamma, gammaln
+
+from ._base import PurchaseModel, RFMData
+from ._special import log_hyp2f1
+
+
+class ParetoNBD(PurchaseModel):
+    """Pareto/NBD purchase model; ``params_`` = {r, alpha, s, beta} in the summary's time unit.
+
+    Same interface as :class:`~cltv_xl.models.BGNBD` except ``prob_purchases``, which is not
+    implemented for this model (FH note 013's expression needs a sum of 2F1 terms with
+    differing parameters; use the BG/NBD if you need the count distribution).
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    model_name: ClassVar[str] = "Pareto/NBD"
+
+    # ------------------------------------------------------------------------ likelihood
+    @staticmethod
+    def _log_I(r, alpha, s, beta, x, t, *, grad: bool):
+        """log I(t) and its gradient (rows x 4) w.r.t. (r, alpha, s, beta)."""
+        p = r + x
+        m = r + s + x
+        at, bt = alpha + t, beta + t
+        if alpha >= beta:
+            z = (alpha - beta) / at
+            h = log_hyp2f1(1.0, p, m + 1.0, z, grad=grad)
+            val = -p * np.log(at) - s * np.log(bt) + h.value - np.log(m)
+            if not grad:
+                return val, None
+            g = np.empty((len(val), 4))
+            g[:, 0] = -np.log(at) + h.db + h.dc - 1.0 / m
+            g[:, 1] = -p / at + h.dz * bt / at**2
+            g[:, 2] = -np.log(bt) + h.dc - 1.0 / m
+            g[:, 3] = -s / bt - h.dz / at
+        else:
+            w = (beta - alpha) / bt
+            h = log_hyp2f1(1.0, s + 1.0, m + 1.0, w, grad=grad)
+            val = (1.0 - p) * np.log(at) - (s + 1.0) * np.log(bt) + h.value - np.log(m)
+            if not grad:
+                return val, None
+            g = np.empty((len(val), 4))
+            g[:, 0] = -np.log(at) + h.dc - 1.0 / m
+            g[:, 1] = (1.0 - p) / at - h.dz / bt
+            g[:, 2] = -np.log(bt) + h.db + h.dc - 1.0 / m
+            g[:, 3] = -(s + 1.0) / bt + h.dz * at / bt**2
+        return val, g
+
+    def _terms(self, params, x, tx, T, *, grad: bool):
+        """log of the bracket [T0 + s (I(t_x) - I(T))], its gradient, and log T0."""
+        r, alpha, s, beta = params
+        log_t0 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
+        li_x, gi_x = self._log_I(r, alpha, s, beta, x, tx, grad=grad)
+        li_T, gi_T = self._log_I(r, alpha, s, beta, x, T, grad=grad)
+        gap = tx < T
+        with np.errstate(divide="ignore"):
+            ratio = np.where(gap, np.exp(np.minimum(li_T - li_x, 0.0)), 1.0)
+            log_diff = np.where(gap, np.log(s) + li_x + np.log1p(-np.minimum(ratio, 1.0)), -np.inf)
+        log_br = np.logaddexp(log_t0, log_diff)
+        if not grad:
+            return log_br, None, log_t0
+        e0 = np.exp(log_t0 - log_br)
+        e1 = np.where(gap, np.exp(np.log(s) + li_x - log_br), 0.0)
+        e2 = np.where(gap, np.exp(np.log(s) + li_T - log_br), 0.0)
+        g0 = np.column_stack(
+            [-np.log(alpha + T), -(r + x) / (alpha + T), -np.log(beta + T), -s / (beta + T)]
+        )
+        g = e0[:, None] * g0 + e1[:, None] * gi_x - e2[:, None] * gi_T
+        g[:, 2] += (e1 - e2) / s
+        return log_br, g, log_t0
+
+    def _loglik(self, params: np.ndarray, d: RFMData) -> tuple[np.ndarray, np.ndarray]:
+        r, alpha, s, beta = params
+        lg = gammaln(r + d.ux) - gammaln(r)
+        dlg = digamma(r + d.ux) - digamma(r)
+        log_br, g, _ = self._terms(params, d.x, d.tx, d.T, grad=True)
+        ll = lg[d.xi] + r * np.log(alpha) + s * np.log(beta) + log_br
+        g[:, 0] += dlg[d.xi] + np.log(alpha)
+        g[:, 1] += r / alpha
+        g[:, 2] += np.log(beta)
+        g[:, 3] += s / beta
+        return ll, g
+
+    def _starts(self, d: RFMData) -> list[np.ndarray]:
+        rate = float(d.w @ d.x) / max(float(d.w @ d.T), 1e-12)
+        alpha0 = 1.0 / max(rate, 1e-6)
+        span = max(float(d.w @ d.T) / d.total_w, 1e-3)
+        return [np.log([1.0, alpha0, 1.0, span]), np.zeros(4), np.log([0.5, alpha0, 0.5, alpha0])]
+
+    # ----------------------------------------------------------------------------- predictions
+    def _log_p_alive(self, x, tx, T) -> np.ndarray:
+        """log P(alive at T) = log first term - log bracket (FH 2005 note 009, P(alive))."""
+        params = np.array([self.params_[n] for n in self.param_names])
+        x, tx, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (x, tx, T)))
+        shape = x.shape
+        log_br, _, log_t0 = self._terms(params, x.ravel(), tx.ravel(), T.ravel(), grad=False)
+        return (log_t0 - log_br).reshape(shape)
+
+    def _alive_expectation(self, t, x, T) -> np.ndarray:
+        """(r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
+        (FH 2005 note 009, conditional expectation without P(alive)); at s = 1 the bracket over
+        (s-1) becomes its limit log1p(t/(beta+T)).
+        """
+        r, alpha, s, beta = (self.params_[n] for n in self.param_names)
+        t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
+        return (r + x) * (beta + T) / (alpha + T) * _expm1_over(s - 1.0, np.log1p(t / (beta + T)))
+
+    def expected_purchases_new(self, t) -> np.ndarray:
+        """Unconditional E[X(t)] (Schmittlein et al. 1987; FH 2005 note 009):
+        r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]."""
+        r, alpha, s, beta = self._check_fitted()
+        t = np.asarray(t, dtype=np.float64)
+        return r * beta / alpha * _expm1_over(s - 1.0, np.log1p(t / beta))
+
+    def prob_purchases(self, n, t) -> np.ndarray:
+        """Not implemented for the Pareto/NBD (see the class docstring)."""
+        raise NotImplementedError(
+            "ParetoNBD.prob_purchases is not implemented; BGNBD.prob_purchases gives P(X(t)=n)"
+        )
+
+
+def _expm1_over(k: float, u: np.ndarray) -> np.ndarray:
+    """(1 - exp(-k u)) / k, continuous at k = 0 (where it is u)."""
+    if abs(k) < 1e-10:
+        return u
+    return -np.expm1(-k * u) / k

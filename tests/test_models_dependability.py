@@ -1,0 +1,269 @@
+"""Gradients, degenerate data, scale, predict_clv and holdout/tracking of cltv_xl.models."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cltv_xl.datasets import CDNOW_CALIBRATION_END, CDNOW_END, load_cdnow
+from cltv_xl.errors import FitError, InputError
+from cltv_xl.models import (
+    BGNBD,
+    ConvergenceWarning,
+    GammaGamma,
+    ModelWarning,
+    ParetoNBD,
+    calibration_holdout,
+    predict_clv,
+    tracking,
+)
+from cltv_xl.models._base import RFMData
+from cltv_xl.summary import rfm_summary
+from cltv_xl.timeunits import convert
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def pub() -> pd.DataFrame:
+    return pd.read_csv(DATA / "cdnow_customers_summary.csv")
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return rfm_summary(load_cdnow(), calibration_end=CDNOW_CALIBRATION_END, time_unit="W")
+
+
+@pytest.fixture(scope="module")
+def fitted(summary):
+    return BGNBD().fit_summary(summary), GammaGamma().fit_summary(summary)
+
+
+def _rfm(pub) -> RFMData:
+    x, tx, tt = (pub[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    return RFMData(x, tx, tt, np.ones(len(x)))
+
+
+def _fd_check(loglik, params, *args):
+    _, g = loglik(params, *args)
+    for j in range(len(params)):
+        h = 1e-6 * params[j]
+        up, dn = params.copy(), params.copy()
+        up[j] += h
+        dn[j] -= h
+        fd = (loglik(up, *args)[0] - loglik(dn, *args)[0]) / (2 * h)
+        np.testing.assert_allclose(g[:, j], fd, rtol=2e-5, atol=1e-7)
+
+
+# ---------------------------------------------------------------------------- analytic gradients
+def test_bgnbd_gradient_matches_finite_differences(pub):
+    _fd_check(BGNBD()._loglik, np.array([0.243, 4.414, 0.793, 2.426]), _rfm(pub))
+
+
+@pytest.mark.parametrize("params", [[0.553, 10.578, 0.606, 11.669], [0.553, 14.0, 0.606, 3.0],
+                                    [1.3, 2.0, 1.7, 25.0]])
+def test_paretonbd_gradient_matches_finite_differences(pub, params):
+    # Covers both branches of the hypergeometric form (alpha >= beta and alpha < beta).
+    _fd_check(ParetoNBD()._loglik, np.array(params), _rfm(pub))
+
+
+def test_gammagamma_gradient_matches_finite_differences():
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 12, 300).astype(float)
+    m = rng.gamma(3.0, 10.0, 300)
+    ux, xi = np.unique(x, return_inverse=True)
+    _fd_check(GammaGamma._loglik, np.array([6.25, 3.74, 15.44]), x, m, ux, xi)
+
+
+# ------------------------------------------------------------------------- degenerate data
+@pytest.mark.parametrize("model", [BGNBD, ParetoNBD])
+def test_all_one_time_buyers_raises(model):
+    with pytest.raises(FitError, match="one-time buyers"):
+        model().fit(np.zeros(50), np.zeros(50), np.linspace(1, 30, 50))
+
+
+@pytest.mark.parametrize("model", [BGNBD, ParetoNBD])
+def test_single_customer_raises(model):
+    with pytest.raises(FitError, match="single customer"):
+        model().fit([2], [5.0], [10.0])
+
+
+@pytest.mark.parametrize("model", [BGNBD, ParetoNBD])
+def test_all_purchases_on_one_day_raises(model):
+    with pytest.raises(FitError, match="T is 0"):
+        model().fit(np.zeros(10), np.zeros(10), np.zeros(10))
+
+
+def test_constant_spend_raises():
+    with pytest.raises(FitError, match="spend does not vary"):
+        GammaGamma().fit([1, 2, 3, 4], [20.0, 20.0, 20.0, 20.0])
+
+
+@pytest.mark.filterwarnings("ignore::cltv_xl.models.ConvergenceWarning")
+def test_nearly_constant_spend_warns():
+    rng = np.random.default_rng(1)
+    x = rng.integers(1, 5, 200)
+    with pytest.warns(ModelWarning, match="q = .* is huge"):
+        g = GammaGamma().fit(x, 20 + 1e-7 * rng.standard_normal(200))
+    assert not g.converged_
+    assert g.expected_spend(3, 20.0) == pytest.approx(20.0, rel=1e-4)
+
+
+def test_unidentified_fit_warns_and_flags():
+    # Every customer bought on its last day: nobody has lapsed, so drop-out is not identified.
+    rng = np.random.default_rng(1)
+    x = rng.integers(1, 5, 200).astype(float)
+    T = rng.uniform(10, 40, 200)
+    with pytest.warns(ConvergenceWarning):
+        m = BGNBD().fit(x, T, T)
+    assert m.converged_ is False
+
+
+def test_gammagamma_rejects_zero_frequency():
+    with pytest.raises(InputError, match=r"repeat buyers only: 1 of 3 customers have frequency 0"):
+        GammaGamma().fit([0, 1, 2], [0.0, 10.0, 12.0])
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [(([1, 2], [1.0], [2.0, 3.0]), "same length"), (([1], [5.0], [3.0]), "recency must not"),
+     (([1.5], [1.0], [3.0]), "whole numbers"), (([0], [1.0], [3.0]), "recency must be 0"),
+     (([1], [np.nan], [3.0]), "missing")],
+)
+def test_bad_inputs(args, match):
+    with pytest.raises(InputError, match=match):
+        BGNBD().fit(*args)
+
+
+def test_unfitted_model_raises():
+    with pytest.raises(InputError, match="not fitted"):
+        BGNBD().p_alive(1, 1.0, 2.0)
+
+
+# ----------------------------------------------------------------------------------- scale
+def test_ten_million_customers_by_weights(pub):
+    # The CDNOW base replicated to ~10 million customers through weights: same optimum.
+    x, tx, tt = (pub[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    w = np.full(len(x), 10_000_000 / len(x))
+    m = BGNBD().fit(x, tx, tt, weights=w)
+    ref = BGNBD().fit(x, tx, tt)
+    for k in ref.params_:
+        assert m.params_[k] == pytest.approx(ref.params_[k], rel=1e-5)
+    assert m.n_customers_ == pytest.approx(10_000_000)
+    assert m.log_likelihood_ == pytest.approx(ref.log_likelihood_ * w[0], rel=1e-6)
+
+
+def test_ten_million_rows_compress(pub):
+    # A real 10M-row input: compression to distinct (x, t_x, T) rows keeps the fit cheap.
+    reps = -(-10_000_000 // len(pub))
+    x, tx, tt = (np.tile(pub[c].to_numpy(float), reps) for c in ("frequency", "recency", "T"))
+    assert len(x) >= 10_000_000
+    m = BGNBD().fit(x, tx, tt, time_unit="W")
+    assert m.n_customers_ == len(x)
+    assert round(m.params_["r"], 3) == 0.243 and round(m.params_["b"], 3) == 2.426
+
+
+# ------------------------------------------------------------------------------ predict_clv
+def test_predict_clv_matches_period_sum(summary, fitted):
+    bg, gg = fitted
+    out = predict_clv(bg, gg, summary, horizon=12, time_unit="M", discount_rate=0.01, margin=0.3)
+    assert list(out.columns) == ["expected_purchases", "p_alive", "expected_spend", "clv"]
+    assert out.index.equals(summary.index)
+    x, tx, tt, mv = (summary[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
+    weeks = convert(np.arange(0, 13.0), "M", "W")  # 12 months in the model's weeks
+    cum = np.stack([bg.expected_purchases(t, x, tx, tt) for t in weeks], axis=1)
+    spend = gg.expected_spend(x, mv)
+    clv = 0.3 * spend * (np.diff(cum, axis=1) / 1.01 ** np.arange(1, 13)).sum(axis=1)
+    np.testing.assert_allclose(out["clv"], clv, rtol=1e-10)
+    np.testing.assert_allclose(out["expected_purchases"], cum[:, -1], rtol=1e-10)
+    np.testing.assert_allclose(out["p_alive"], bg.p_alive(x, tx, tt), rtol=1e-12)
+
+
+def test_predict_clv_partial_period_and_zero_discount(summary, fitted):
+    bg, gg = fitted
+    out = predict_clv(bg, gg, summary, horizon=2.5, time_unit="W", discount_rate=0.0)
+    np.testing.assert_allclose(out["clv"], out["expected_spend"] * out["expected_purchases"],
+                               rtol=1e-10)
+    d = predict_clv(bg, gg, summary, horizon=2.5, time_unit="W", discount_rate=0.1)
+    x, tx, tt = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    e = [bg.expected_purchases(t, x, tx, tt) for t in (0.0, 1.0, 2.0, 2.5)]
+    manual = sum((e[i] - e[i - 1]) / 1.1 ** t for i, t in zip((1, 2, 3), (1, 2, 2.5), strict=True))
+    np.testing.assert_allclose(d["clv"], d["expected_spend"] * manual, rtol=1e-10)
+
+
+def test_predict_clv_with_paretonbd(summary, fitted):
+    _, gg = fitted
+    pn = ParetoNBD().fit_summary(summary)
+    out = predict_clv(pn, gg, summary, horizon=52, time_unit="W", discount_rate=0.0)
+    x, tx, tt = (summary[c].to_numpy() for c in ("frequency", "recency", "T"))
+    np.testing.assert_allclose(out["expected_purchases"], pn.expected_purchases(52, x, tx, tt),
+                               rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("kw", "match"),
+    [({"horizon": 0}, "horizon"), ({"discount_rate": -0.1}, "discount_rate"),
+     ({"margin": -1}, "margin"), ({"time_unit": "Y"}, "time_unit")],
+)
+def test_predict_clv_validates(summary, fitted, kw, match):
+    args = {"horizon": 12, "time_unit": "M", "discount_rate": 0.01} | kw
+    with pytest.raises(ValueError, match=match):
+        predict_clv(*fitted, summary, **args)
+
+
+def test_predict_clv_unit_mismatch(fitted):
+    days = rfm_summary(load_cdnow(), calibration_end=CDNOW_CALIBRATION_END, time_unit="D")
+    with pytest.raises(InputError, match="fitted in weeks but summary is in days"):
+        predict_clv(*fitted, days, horizon=12, time_unit="M", discount_rate=0.01)
+
+
+# ---------------------------------------------------------------------------- holdout/tracking
+def test_calibration_holdout_small():
+    tx = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "a", "b", "c"],
+            "date": pd.to_datetime(["2020-01-01", "2020-01-08", "2020-02-01", "2020-02-01",
+                                    "2020-02-15", "2020-01-05", "2020-02-10"]),
+            "amount": [10.0, 20.0, 5.0, 7.0, 30.0, 8.0, 9.0],
+        }
+    )
+    out = calibration_holdout(tx, "2020-01-15", "2020-02-29", time_unit="D")
+    assert list(out.index) == ["a", "b"]  # c is first seen in the holdout period
+    assert out.loc["a", "frequency"] == 1 and out.loc["a", "frequency_holdout"] == 2
+    assert out.loc["a", "monetary_value_holdout"] == pytest.approx((12.0 + 30.0) / 2)
+    assert out.loc["b", "frequency_holdout"] == 0
+    assert out["duration_holdout"].iloc[0] == 45.0
+    with pytest.raises(InputError, match="holdout_end"):
+        calibration_holdout(tx, "2020-02-01", "2020-01-01")
+
+
+def test_tracking_cdnow(summary, fitted):
+    bg, _ = fitted
+    tr = tracking(bg, load_cdnow(), CDNOW_CALIBRATION_END, CDNOW_END)
+    cum = tr.cumulative
+    assert len(cum) == 78 and cum["in_calibration"].sum() == 39
+    assert str(cum["period_end"].iloc[38].date()) == CDNOW_CALIBRATION_END
+    # Actual repeat transactions: calibration total at week 39, plus the holdout at week 78.
+    assert cum["actual_cumulative"].iloc[38] == summary["frequency"].sum()
+    assert cum["actual_cumulative"].iloc[-1] == (
+        summary["frequency"].sum() + tr.customers["frequency_holdout"].sum()
+    )
+    # Predicted: sum over customers of E[X(time since first purchase)] (FHL 2005 eq. 9).
+    first = summary["first_purchase"].to_numpy().astype("datetime64[D]").astype(np.int64)
+    end = np.datetime64(CDNOW_END).astype("datetime64[D]").astype(np.int64)
+    direct = bg.expected_purchases_new((end - first) / 7.0).sum()
+    assert cum["predicted_cumulative"].iloc[-1] == pytest.approx(direct, rel=1e-10)
+    by = tr.by_frequency
+    assert by["customers"].sum() == 2357 and list(by.index)[-1] == "7+"
+    assert by["predicted"].is_monotonic_increasing
+
+
+def test_tracking_fits_unfitted_model():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr = tracking(BGNBD(), load_cdnow(), CDNOW_CALIBRATION_END, CDNOW_END)
+    assert len(tr.customers) == 2357

@@ -1,0 +1,86 @@
+"""``read_transactions``: the front door of the loading layer."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import InputError
+from ..transactions import Transactions
+from .clean import clean_columns, parse_as_of
+from .sources import EXCEL_SUFFIXES, check_file, read_csv_file, read_frame, read_workbook
+
+ColumnSpec = str | int | None
+
+
+def read_transactions(
+    source: str | PathLike[str] | pd.DataFrame,
+    *,
+    sheet: str | int | None = None,
+    customer_col: ColumnSpec = None,
+    date_col: ColumnSpec = None,
+    amount_col: ColumnSpec = None,
+    dayfirst: bool = False,
+    as_of: object = None,
+    label: str | None = None,
+) -> Transactions:
+    """Read transactions from a workbook, a CSV file or a DataFrame of raw cell values.
+
+    Parameters
+    ----------
+    source:
+        Path to an .xlsx, .xlsm or .csv file, or a DataFrame of raw cell values (header names as
+        columns, or integer column labels for a frame without a header row).
+    sheet:
+        Sheet name (or 0-based index). Default: the first sheet in which a header row with
+        customer id, date and amount columns is found.
+    customer_col, date_col, amount_col:
+        Override the column mapping: a header name (matched ignoring case, spaces and
+        punctuation), a 1-based column number or an Excel column letter ("C").
+    dayfirst:
+        Read text dates like "12/01/1997" as day/month/year (12 January).
+    as_of:
+        Rows dated after this date are rejected.
+    label:
+        Source label for a DataFrame (default "DataFrame").
+
+    Returns
+    -------
+    Transactions with ``data``, ``issues``, ``counts``, ``source`` and ``column_map``.
+
+    Raises
+    ------
+    InputError
+        A one-line message for an unreadable file, an unknown sheet, a missing column, a header
+        without data, or a bad argument.
+    """
+    overrides = {"customer": customer_col, "date": date_col, "amount": amount_col}
+    cutoff = parse_as_of(as_of)  # validate before reading a large file
+    if not isinstance(dayfirst, bool):
+        raise InputError(f"dayfirst must be True or False; got {dayfirst!r}")
+    if isinstance(source, pd.DataFrame):
+        raw = read_frame(source, overrides, label or "DataFrame")
+    elif isinstance(source, str | PathLike):
+        path = Path(source).expanduser()
+        suffix = check_file(path)
+        if suffix in EXCEL_SUFFIXES:
+            raw = read_workbook(path, sheet, overrides)
+        else:
+            raw = read_csv_file(path, overrides)
+    else:
+        raise InputError(
+            "source must be a path to an .xlsx, .xlsm or .csv file or a pandas DataFrame; "
+            f"got {type(source).__name__}"
+        )
+    return clean_columns(
+        raw.ids,
+        raw.dates,
+        raw.amounts,
+        rows=raw.rows,
+        dayfirst=dayfirst,
+        as_of=cutoff,
+        names=raw.names,
+        source=raw.source,
+    )

@@ -1,0 +1,61 @@
+"""Customer id cells -> text ids.
+
+Rules: text is kept as written (leading zeros, and text that looks like a formula such as
+``=A1`` or ``+44...``, stay exactly as given) apart from surrounding whitespace; a number cell
+becomes the digits a person sees (``1.0`` -> ``"1"``, ``12345678901`` -> ``"12345678901"``),
+never ``"1.0"``. Labels such as "Total" or "Grand total" are flagged as summary rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from .parsed import (
+    MISSING,
+    OK,
+    Parsed,
+    display,
+    factorize,
+    format_number,
+    is_number,
+    is_text_dtype,
+    take,
+    take_status,
+)
+
+#: Id text (case-insensitive) that marks a summary row rather than a customer.
+TOTAL_LABEL = re.compile(
+    r"^(grand\s*total|sub\s*total|total|totals|sum|summe|gesamt|overall(\s+total)?|"
+    r"total\s+(amount|sales|revenue|value)|grand\s*total\s+\w+)\s*[:.]?$",
+    re.IGNORECASE,
+)
+
+
+def _id_text(v: object) -> str:
+    if isinstance(v, str):
+        return v.strip()
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if is_number(v):
+        return format_number(v)  # type: ignore[arg-type]
+    return display(v).strip()
+
+
+def parse_ids(s: pd.Series) -> Parsed:
+    """Parse a customer id column (any dtype) into text ids; flag total/summary labels."""
+    codes, uniq = factorize(s)
+    if not is_text_dtype(s):  # mixed cells, numbers, dates: convert each distinct value
+        uniq = np.array([_id_text(v) for v in uniq], dtype=object)
+    uniq_status = np.where(uniq == "", MISSING, OK).astype(np.int8)
+    labels = pd.Series(uniq, dtype=object)
+    uniq_total = (
+        labels.str.fullmatch(TOTAL_LABEL).fillna(False).to_numpy(dtype=bool)
+        if len(uniq)
+        else np.zeros(0, bool)
+    )
+    values = take(uniq, codes, "")
+    flag = take(uniq_total, codes, False).astype(bool)
+    return Parsed(values=values, status=take_status(uniq_status, codes), flag=flag)

@@ -1,0 +1,152 @@
+"""The result of parsing one raw column, and helpers shared by the three column parsers.
+
+Parsers work on the *unique* values of a column (``pandas.factorize``), so a million rows with a
+few thousand distinct dates cost a few thousand conversions, and they convert whole arrays at a
+time; nothing loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+#: Status code of a cell that was read fine.
+OK = 0
+#: Status code of an empty cell (None, NaN, "", whitespace).
+MISSING = 1
+
+
+@dataclass
+class Parsed:
+    """One parsed column.
+
+    ``values`` holds the converted values (NaN/NaT/"" where not OK); ``status`` holds, per row,
+    :data:`OK`, :data:`MISSING` or a rejection code whose text is ``reasons[code]``; ``doubt``
+    holds 0 or a code whose text is ``doubt_reasons[code]`` (value used, but worth a look).
+    """
+
+    values: np.ndarray
+    status: np.ndarray
+    reasons: dict[int, str] = field(default_factory=dict)
+    doubt: np.ndarray | None = None
+    doubt_reasons: dict[int, str] = field(default_factory=dict)
+    #: Per-row flag a parser may set (the id parser marks "Total"-like labels).
+    flag: np.ndarray | None = None
+
+    @property
+    def missing(self) -> np.ndarray:
+        return self.status == MISSING
+
+    @property
+    def ok(self) -> np.ndarray:
+        return self.status == OK
+
+
+def as_series(values: object) -> pd.Series:
+    """Any 1-D array-like (list, tuple, ndarray, Series, Arrow array) as a Series, index reset."""
+    if isinstance(values, pd.Series):
+        return values.reset_index(drop=True)
+    if hasattr(values, "to_pandas") and not isinstance(values, pd.DataFrame):
+        return values.to_pandas().reset_index(drop=True)
+    if isinstance(values, np.ndarray):
+        return pd.Series(values.ravel() if values.ndim > 1 else values)
+    return pd.Series(list(values), dtype=object)
+
+
+def is_text_dtype(s: pd.Series) -> bool:
+    """True for the pandas string dtypes (pandas 3 ``str``, ``string[pyarrow]``)."""
+    return isinstance(s.dtype, pd.StringDtype)
+
+
+def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and unique values (object array) of ``s``; code -1 marks missing cells.
+
+    Text is stripped of surrounding whitespace first and empty text counts as missing.
+    """
+    if is_text_dtype(s):
+        s = s.str.strip()
+        codes, uniques = pd.factorize(s)
+        uniq = np.asarray(uniques, dtype=object)
+        empty = np.flatnonzero(uniq == "")
+        if len(empty):
+            codes = np.where(codes == empty[0], -1, codes)
+        return codes, uniq
+    codes, uniques = pd.factorize(s)
+    uniq = np.asarray(uniques, dtype=object)
+    blank = np.fromiter((is_blank(v) for v in uniq), dtype=bool, count=len(uniq))
+    if blank.any():
+        remap = np.where(blank, -1, np.arange(len(uniq)))
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    return codes, uniq
+
+
+def is_blank(v: object) -> bool:
+    """An empty cell: None, NaN, NaT, pandas NA or whitespace-only text."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, str):
+        return not v.strip()
+    if isinstance(v, float | np.floating):
+        return math.isnan(v)
+    if isinstance(v, np.datetime64):
+        return bool(np.isnat(v))
+    return False
+
+
+def is_number(v: object) -> bool:
+    """A real number cell (int or float, not a bool)."""
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+        v, bool | np.bool_
+    )
+
+
+def is_datetime(v: object) -> bool:
+    """A date or datetime cell value."""
+    return isinstance(v, dt.date | np.datetime64)
+
+
+def format_number(v: float) -> str:
+    """A number as a person reads it in a cell: 1.0 -> "1", 12345678901 -> "12345678901"."""
+    f = float(v)
+    if math.isfinite(f) and f.is_integer() and abs(f) < 2**63:
+        return str(int(f))
+    return repr(f)
+
+
+def display(v: object) -> str:
+    """Text shown in the ``value`` column of an issue for a raw cell value."""
+    if is_blank(v):
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool | np.bool_):
+        return "TRUE" if v else "FALSE"
+    if is_number(v):
+        return format_number(v)  # type: ignore[arg-type]
+    if isinstance(v, dt.datetime | pd.Timestamp | np.datetime64):
+        ts = pd.Timestamp(v)
+        return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def take(uniq_values: np.ndarray, codes: np.ndarray, fill: object) -> np.ndarray:
+    """Expand per-unique results to rows; rows with code -1 get ``fill``."""
+    if len(uniq_values) == 0:
+        return np.full(len(codes), fill, dtype=uniq_values.dtype)
+    out = uniq_values[np.maximum(codes, 0)]
+    if (codes < 0).any():
+        out = out.copy()
+        out[codes < 0] = fill
+    return out
+
+
+def take_status(uniq_status: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per-row status from per-unique status; missing cells get :data:`MISSING`."""
+    out = uniq_status[np.maximum(codes, 0)] if len(uniq_status) else np.zeros(len(codes), np.int8)
+    return np.where(codes < 0, MISSING, out).astype(np.int8)

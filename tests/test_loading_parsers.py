@@ -1,0 +1,241 @@
+"""Column parsers (ids, dates, amounts) and header mapping, value by value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cltv_xl.loading.amounts import parse_amounts
+from cltv_xl.loading.dates import parse_dates
+from cltv_xl.loading.headers import column_position, find_header, normalise
+from cltv_xl.loading.ids import parse_ids
+
+
+def one_amount(v: object, *, others: tuple = ()) -> tuple[float, int, int]:
+    p = parse_amounts(pd.Series([v, *others], dtype=object))
+    return p.values[0], int(p.status[0]), int(p.doubt[0])  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("12.5", 12.5),
+        ("$1,234.50", 1234.5),
+        ("1.234,56", 1234.56),
+        ("(12.50)", -12.5),
+        ("12.50-", -12.5),
+        ("-$5.00", -5.0),
+        ("$-5.00", -5.0),
+        ("($1,000.00)", -1000.0),
+        ("USD 99", 99.0),
+        ("99 EUR", 99.0),
+        ("£5", 5.0),
+        ("¥1000", 1000.0),
+        ("€ 30", 30.0),
+        ("1 234,50 €", 1234.5),
+        ("1\u00a0234.50", 1234.5),
+        ("1'234.50", 1234.5),
+        ("12,5", 12.5),
+        ("1,234,567", 1234567.0),
+        ("1.234.567", 1234567.0),
+        ("0.125", 0.125),
+        ("1e3", 1000.0),
+        ("−7", -7.0),
+        (42, 42.0),
+        (3.25, 3.25),
+    ],
+)
+def test_amount_forms(text: object, expected: float) -> None:
+    value, status, doubt = one_amount(text)
+    assert (value, status, doubt) == (expected, 0, 0)
+
+
+@pytest.mark.parametrize("bad", ["abc", "12%", "1,23,4", "$", "1.2.3,4,5", "--5"])
+def test_unreadable_amounts(bad: str) -> None:
+    value, status, _ = one_amount(bad)
+    assert math.isnan(value) and status == 2
+
+
+def test_amount_missing_type_and_nonfinite() -> None:
+    p = parse_amounts(
+        pd.Series([None, "", "  ", np.nan, True, dt.date(2024, 1, 1), math.inf], dtype=object)
+    )
+    assert list(p.status) == [1, 1, 1, 1, 5, 5, 4]
+
+
+def test_ambiguous_separators_follow_the_column() -> None:
+    # No evidence: English reading, marked doubtful.
+    assert one_amount("1,234") == (1234.0, 0, 1)
+    assert one_amount("1.234") == (1.234, 0, 2)
+    # The column writes decimal commas: "1,234" is 1.234 and "1.234" is 1234.
+    assert one_amount("1,234", others=("12,50",)) == (1.234, 0, 0)
+    assert one_amount("1.234", others=("1.234,50",)) == (1234.0, 0, 0)
+    # The column writes decimal points: "1,234" is 1234.
+    assert one_amount("1,234", others=("12.50",)) == (1234.0, 0, 0)
+    # The column mixes both styles: rejected, not guessed.
+    value, status, _ = one_amount("1,234", others=("12.50", "3,5"))
+    assert math.isnan(value) and status == 3
+
+
+def test_numeric_amount_column_fast_path() -> None:
+    p = parse_amounts(pd.Series([1.5, np.nan, -2.0, math.inf]))
+    assert list(p.status) == [0, 1, 0, 4]
+    assert p.values[0] == 1.5 and p.values[2] == -2.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("00001", "00001"),
+        ("  x 1 ", "x 1"),
+        (1.0, "1"),
+        (12345678901, "12345678901"),
+        (12345678901.0, "12345678901"),
+        (7, "7"),
+        (np.int64(8), "8"),
+        (1.5, "1.5"),
+        ("=A1+1", "=A1+1"),
+        ("+44 20 7946", "+44 20 7946"),
+        ("-5", "-5"),
+        ("@handle", "@handle"),
+        (dt.date(2024, 1, 2), "2024-01-02"),
+    ],
+)
+def test_ids(raw: object, expected: str) -> None:
+    p = parse_ids(pd.Series([raw], dtype=object))
+    assert (p.values[0], int(p.status[0])) == (expected, 0)
+
+
+def test_ids_missing_and_total_labels() -> None:
+    raw = ["Total", "grand total:", "SUM", "Subtotal", "Totals", "Total Sales", "Totally", "", None]
+    p = parse_ids(pd.Series(raw, dtype=object))
+    assert list(p.flag) == [True, True, True, True, True, True, False, False, False]  # type: ignore[arg-type]
+    assert list(p.status) == [0, 0, 0, 0, 0, 0, 0, 1, 1]
+
+
+def test_ids_from_numeric_and_text_dtypes() -> None:
+    assert list(parse_ids(pd.Series([1.0, 2.0, np.nan])).values) == ["1", "2", ""]
+    text = pd.Series(["007", " a ", None], dtype="string")
+    assert list(parse_ids(text).values) == ["007", "a", ""]
+
+
+def one_date(v: object, dayfirst: bool = False) -> tuple[pd.Timestamp, int]:
+    p = parse_dates(pd.Series([v], dtype=object), dayfirst=dayfirst)
+    return pd.Timestamp(p.values[0]), int(p.status[0])
+
+
+JAN12 = pd.Timestamp("1997-01-12")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        dt.datetime(1997, 1, 12, 18, 45),
+        dt.date(1997, 1, 12),
+        pd.Timestamp("1997-01-12 08:00"),
+        np.datetime64("1997-01-12T10:00"),
+        "1997-01-12",
+        "1997-01-12T10:00:00",
+        "1997-01-12 10:00:00.123",
+        "Jan 12, 1997",
+        "January 12, 1997",
+        "12 January 1997",
+        "12 Jan 1997",
+        "12-Jan-97",
+        "1997/01/12",
+        "1997.01.12",
+        "01/12/1997",
+        "1/12/97",
+        "Sunday, January 12th, 1997",
+        "01/12/1997 3:45 PM",
+        35442,
+        35442.6,
+        "35442",
+        19970112,
+        "19970112",
+    ],
+)
+def test_dates_month_first(raw: object) -> None:
+    assert one_date(raw) == (JAN12, 0)
+
+
+@pytest.mark.parametrize("raw", ["12/01/1997", "12.01.1997", "12-01-1997", "12/1/97"])
+def test_dates_dayfirst(raw: str) -> None:
+    assert one_date(raw, dayfirst=True) == (JAN12, 0)
+    assert one_date(raw, dayfirst=False) == (pd.Timestamp("1997-12-01"), 0)
+
+
+def test_excel_serial_edges() -> None:
+    assert one_date(1) == (pd.Timestamp("1900-01-01"), 0)
+    assert one_date(59) == (pd.Timestamp("1900-02-28"), 0)
+    assert one_date(60)[1] == 7  # Excel's phantom 29 Feb 1900
+    assert one_date(61) == (pd.Timestamp("1900-03-01"), 0)
+    assert one_date(73050) == (pd.Timestamp("2099-12-31"), 0)
+    assert one_date(0)[1] == 4
+    assert one_date(-3)[1] == 4
+    assert one_date(73051)[1] == 4
+
+
+def test_implausible_and_unreadable_dates() -> None:
+    assert one_date("1899-12-31")[1] == 5
+    assert one_date("2150-01-01")[1] == 5
+    assert one_date("13/13/2020")[1] == 2
+    assert one_date("13/01/2020")[1] == 3  # would read day-first: the reason says so
+    assert one_date("soon")[1] == 2
+    assert one_date(True)[1] == 6
+    assert one_date(None)[1] == 1
+    assert one_date("   ")[1] == 1
+
+
+def test_typed_date_columns() -> None:
+    s = pd.Series(pd.to_datetime(["2024-01-02 13:00", None]))
+    p = parse_dates(s)
+    assert list(p.status) == [0, 1]
+    assert pd.Timestamp(p.values[0]) == pd.Timestamp("2024-01-02")
+    tz = pd.Series(pd.to_datetime(["2024-01-02 23:00"]).tz_localize("UTC"))
+    assert pd.Timestamp(parse_dates(tz).values[0]) == pd.Timestamp("2024-01-02")
+    nums = parse_dates(pd.Series([35442.0, np.nan]))
+    assert list(nums.status) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("header", "role"),
+    [
+        ("Customer ID", "customer"), ("Client #", "customer"), ("Account", "customer"),
+        ("Customer", "customer"), ("CustomerID", "customer"), ("cust_id", "customer"),
+        ("Order Date", "date"), ("Invoice date", "date"), ("Date", "date"),
+        ("Transaction Date", "date"), ("Amount", "amount"), ("Order Total ($)", "amount"),
+        ("Revenue", "amount"), ("Sales", "amount"), ("Total", "amount"), ("Value", "amount"),
+    ],
+)
+def test_header_synonyms(header: str, role: str) -> None:
+    others = {"customer": "Customer", "date": "Date", "amount": "Amount"}
+    others[role] = header
+    row = [others["customer"], others["date"], others["amount"]]
+    match = find_header([row], {})
+    assert match.columns == {"customer": 0, "date": 1, "amount": 2}
+    assert match.names[role] == header
+
+
+def test_header_row_is_found_below_titles() -> None:
+    rows = [["Sales report"], [], ["Region", "Account No.", "Posting Date", "Net Amount"]]
+    match = find_header(rows, {})
+    assert match.row == 2
+    assert match.columns == {"customer": 1, "date": 2, "amount": 3}
+
+
+def test_column_positions_and_normalise() -> None:
+    specs = (1, "1", "A", "c", "AB", "Amount")
+    assert [column_position(x) for x in specs] == [0, 0, 0, 2, 27, None]
+    assert normalise("Order Total ($)") == "ordertotal"
+    assert normalise(" Client # ") == "client"
+
+
+def test_best_synonym_wins_over_column_order() -> None:
+    row = ["Total", "Customer Name", "Customer ID", "Ship Date", "Date", "Amount"]
+    match = find_header([row], {})
+    assert match.names == {"customer": "Customer ID", "date": "Date", "amount": "Amount"}

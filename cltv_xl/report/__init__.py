@@ -1,0 +1,85 @@
+"""The offline CLTV report: ``build_report`` (read, compute, write), ``compute_report`` and the
+writer-neutral :class:`Report` (see :mod:`cltv_xl.report.model` for the names and tables a
+template must provide)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import InputError
+from ..safety import atomic_write, check_output
+from ..transactions import Transactions
+from .build import Progress, compute_report
+from .model import REQUIRED_NAMES, REQUIRED_TABLES, Assumptions, Report
+
+__all__ = [
+    "REQUIRED_NAMES",
+    "REQUIRED_TABLES",
+    "Assumptions",
+    "Report",
+    "build_report",
+    "compute_report",
+    "write_json",
+]
+
+
+def write_json(report: Report, path: str | os.PathLike) -> Path:
+    """Write :meth:`Report.summary` as JSON (atomically)."""
+    text = json.dumps(report.summary(), indent=2, ensure_ascii=False, default=str)
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def build_report(
+    source: str | os.PathLike | pd.DataFrame | Transactions,
+    output: str | os.PathLike,
+    *,
+    template: str | os.PathLike | None = None,
+    sheet: str | int | None = None,
+    customer_col: str | int | None = None,
+    date_col: str | int | None = None,
+    amount_col: str | int | None = None,
+    dayfirst: bool = False,
+    as_of: Any = None,
+    json_path: str | os.PathLike | None = None,
+    include_transactions: bool = True,
+    progress: Progress | None = None,
+    **assumptions: Any,
+) -> Report:
+    """Read transactions, compute the report and write the workbook (and optional JSON).
+
+    ``source`` is a path (.xlsx/.xlsm/.csv), a DataFrame of raw cells, or
+    :class:`~cltv_xl.transactions.Transactions`. ``assumptions`` are the keyword arguments of
+    :func:`compute_report` (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in
+    model time units, ``time_unit``, ``kpi_period``, ``inactivity``, ``holdout_start``).
+    The output is written atomically; the input file is never overwritten, and an output
+    open in Excel (``~$`` lock file) stops the run with an :class:`InputError`.
+    """
+    from ..loading import read_transactions
+    from .xlsx_writer import write_report
+
+    say = progress or (lambda _msg: None)
+    src_path = None if isinstance(source, (pd.DataFrame, Transactions)) else Path(source)
+    out = check_output(output, src_path)
+    if json_path is not None and src_path is not None and Path(json_path).resolve() in (
+        out, src_path.resolve()
+    ):
+        raise InputError("the JSON summary needs its own file name")
+    if isinstance(source, Transactions):
+        tx = source
+    else:
+        say("reading transactions")
+        tx = read_transactions(source, sheet=sheet, customer_col=customer_col,
+                               date_col=date_col, amount_col=amount_col, dayfirst=dayfirst,
+                               as_of=as_of)
+    report = compute_report(tx, as_of=as_of, include_transactions=include_transactions,
+                            progress=say, **assumptions)
+    say("writing the workbook")
+    write_report(report, out, template)
+    if json_path is not None:
+        write_json(report, json_path)
+    return report

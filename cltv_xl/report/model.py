@@ -1,0 +1,331 @@
+"""The :class:`Report` object: everything a CLTV report shows, writer-neutral.
+
+Both writers consume a :class:`Report` the same way: the offline writer
+(:mod:`cltv_xl.report.xlsx_writer`, openpyxl + a fast XML path) and the live writer
+(:mod:`cltv_xl.refresh`, an xlwings ``Book``). A writer only needs two views:
+
+* :meth:`Report.cells` -> ``{defined_name: value}``: the scalars. Each is one cell of the
+  template addressed by a **workbook-level defined name**.
+* :meth:`Report.tables` -> ``{table_name: DataFrame}``: the Excel tables, addressed by their
+  **table name**. A frame's column labels are the table's header texts; a writer matches
+  columns by header text, so a template may reorder or restyle them.
+
+Names a template must define (:data:`REQUIRED_NAMES`)
+------------------------------------------------------
+* Live KPI formulas (:data:`FORMULA_NAMES`; the template holds the formula, a writer must NOT
+  overwrite it): ``KPI_CUSTOMERS``, ``KPI_REVENUE``, ``KPI_ARPU``, ``KPI_CHURN_RATE``,
+  ``KPI_LIFETIME``, ``KPI_CAC``, ``KPI_CLTV``, ``KPI_LTV_CAC``, ``KPI_EXPECTED_PURCHASES``,
+  ``KPI_PREDICTED_CLV``, ``KPI_AVG_PREDICTED_CLV``, ``KPI_SHARE_ALIVE``.
+* User inputs (:data:`INPUT_NAMES`; the offline writer fills them from the CLI/Python
+  arguments, a refresh reads them and leaves them alone): ``ASSUME_CAC``, ``ASSUME_MARGIN``,
+  ``ASSUME_DISCOUNT_RATE`` (per model time unit), ``ASSUME_HORIZON`` (model time units),
+  ``ASSUME_INACTIVITY`` (KPI periods), ``ASSUME_TIME_UNIT`` ("days"/"weeks"/"months"),
+  ``ASSUME_KPI_PERIOD`` ("days"/"weeks"/"months").
+* Values written by Python (:data:`VALUE_NAMES`): ``INFO_SOURCE``, ``INFO_AS_OF``,
+  ``INFO_GENERATED``, ``INFO_TIME_UNIT``, ``INFO_KPI_PERIOD``, ``INFO_HOLDOUT``,
+  ``COUNT_READ``, ``COUNT_USED``, ``COUNT_REJECTED``, ``COUNT_BLANK``, ``COUNT_DOUBTFUL``,
+  ``COUNT_CUSTOMERS``, ``MODEL_TIME_UNIT``, ``MODEL_BGNBD_CONVERGED``, ``MODEL_BGNBD_LL``,
+  ``MODEL_GG_CONVERGED``, ``MODEL_GG_CUSTOMERS``.
+
+Tables a template must hold (:data:`REQUIRED_TABLES`)
+-----------------------------------------------------
+``Customers``, ``Segments``, ``CohortRetention``, ``CohortRevenue``, ``RetentionCurve``,
+``ClvBins``, ``ModelParams``, ``Tracking``, ``DataIssues``, ``Transactions``.
+``CohortRetention``/``CohortRevenue`` have a variable number of columns
+(:data:`VARIABLE_COLUMN_TABLES`); every other table has the fixed header of
+:data:`TABLE_COLUMNS`. ``Transactions`` may be left empty (``--no-transactions``) and
+``Tracking`` is empty without a holdout.
+
+The KPI formulas of the bundled template (see ``templates/build_template.py``) reproduce the
+values of :attr:`Report.kpis`, which come from :mod:`cltv_xl.metrics` and
+:mod:`cltv_xl.models`; :data:`KPI_KEYS` maps each KPI defined name to its key there and in
+the ``--json`` summary.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..timeunits import UNIT_NAMES
+
+#: KPI defined name -> key in :attr:`Report.kpis` and in the JSON summary.
+KPI_KEYS: dict[str, str] = {
+    "KPI_CUSTOMERS": "customers",
+    "KPI_REVENUE": "revenue",
+    "KPI_ARPU": "arpu",
+    "KPI_CHURN_RATE": "churn_rate",
+    "KPI_LIFETIME": "lifetime",
+    "KPI_CAC": "cac",
+    "KPI_CLTV": "cltv",
+    "KPI_LTV_CAC": "ltv_cac",
+    "KPI_EXPECTED_PURCHASES": "expected_purchases",
+    "KPI_PREDICTED_CLV": "predicted_clv",
+    "KPI_AVG_PREDICTED_CLV": "avg_predicted_clv",
+    "KPI_SHARE_ALIVE": "share_alive",
+}
+
+#: Defined names holding live formulas in the template: never overwritten by a writer.
+FORMULA_NAMES: tuple[str, ...] = tuple(KPI_KEYS)
+
+#: Assumption defined name -> :class:`Assumptions` field. User inputs: a refresh keeps them.
+ASSUMPTION_FIELDS: dict[str, str] = {
+    "ASSUME_CAC": "cac",
+    "ASSUME_MARGIN": "margin",
+    "ASSUME_DISCOUNT_RATE": "discount_rate",
+    "ASSUME_HORIZON": "horizon",
+    "ASSUME_INACTIVITY": "inactivity",
+    "ASSUME_TIME_UNIT": "time_unit",
+    "ASSUME_KPI_PERIOD": "kpi_period",
+}
+INPUT_NAMES: tuple[str, ...] = tuple(ASSUMPTION_FIELDS)
+
+#: Defined names whose values Python writes on every run (labels, counts, model facts).
+VALUE_NAMES: tuple[str, ...] = (
+    "INFO_SOURCE",
+    "INFO_AS_OF",
+    "INFO_GENERATED",
+    "INFO_TIME_UNIT",
+    "INFO_KPI_PERIOD",
+    "INFO_HOLDOUT",
+    "COUNT_READ",
+    "COUNT_USED",
+    "COUNT_REJECTED",
+    "COUNT_BLANK",
+    "COUNT_DOUBTFUL",
+    "COUNT_CUSTOMERS",
+    "MODEL_TIME_UNIT",
+    "MODEL_BGNBD_CONVERGED",
+    "MODEL_BGNBD_LL",
+    "MODEL_GG_CONVERGED",
+    "MODEL_GG_CUSTOMERS",
+)
+
+REQUIRED_NAMES: tuple[str, ...] = FORMULA_NAMES + INPUT_NAMES + VALUE_NAMES
+
+#: Header texts of each table, in the template's default order.
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Customers": (
+        "Customer ID",
+        "First purchase",
+        "Last purchase",
+        "Orders",
+        "Revenue",
+        "Frequency",
+        "Recency",
+        "T",
+        "Average spend",
+        "P(alive)",
+        "Expected purchases",
+        "Expected spend",
+        "Predicted CLV",
+        "Historical CLV",
+        "Exposure",
+        "Churned",
+        "Segment",
+    ),
+    "Segments": (
+        "Segment",
+        "Rule",
+        "Customers",
+        "Revenue",
+        "Average predicted CLV",
+        "Predicted CLV",
+        "Share of value",
+    ),
+    "CohortRetention": ("Cohort", "Customers"),
+    "CohortRevenue": ("Cohort", "Customers"),
+    "RetentionCurve": ("Months since first purchase", "All cohorts", "First cohort"),
+    "ClvBins": ("Predicted CLV", "Customers", "Share of customers"),
+    "ModelParams": ("Model", "Parameter", "Estimate", "Std. error"),
+    "Tracking": ("Period", "Actual purchases", "Expected purchases"),
+    "DataIssues": ("Row", "Column", "Value", "Reason", "Severity"),
+    "Transactions": ("Customer ID", "Date", "Amount", "Source row"),
+}
+REQUIRED_TABLES: tuple[str, ...] = tuple(TABLE_COLUMNS)
+
+#: Tables whose columns after the fixed ones (periods since acquisition) vary with the data.
+VARIABLE_COLUMN_TABLES: tuple[str, ...] = ("CohortRetention", "CohortRevenue")
+
+#: Tables that can be large; the offline writer streams them straight into the sheet XML.
+LARGE_TABLES: tuple[str, ...] = ("Customers", "Transactions", "DataIssues")
+
+#: Columns of :class:`Report` tables that hold text from the input data (written as text only).
+DATA_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "Customers": ("Customer ID",),
+    "Transactions": ("Customer ID",),
+    "DataIssues": ("Column", "Value", "Reason"),
+}
+
+
+@dataclass
+class Assumptions:
+    """The inputs of the Assumptions sheet.
+
+    ``cac``: acquisition cost per customer (currency). ``margin``: gross margin as a fraction.
+    ``discount_rate``: per model time unit. ``horizon``: CLV horizon in model time units.
+    ``inactivity``: churn window in KPI periods. ``time_unit``: model unit ("D", "W", "M").
+    ``kpi_period``: unit of ARPU, churn rate and lifetime ("D", "W", "M").
+    """
+
+    cac: float = 0.0
+    margin: float = 1.0
+    discount_rate: float = 0.0
+    horizon: float = 52.0
+    inactivity: float = 3.0
+    time_unit: str = "W"
+    kpi_period: str = "M"
+    holdout_start: pd.Timestamp | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly dict (units as codes, holdout as ISO date or None)."""
+        return {
+            "cac": float(self.cac),
+            "margin": float(self.margin),
+            "discount_rate": float(self.discount_rate),
+            "horizon": float(self.horizon),
+            "inactivity": float(self.inactivity),
+            "time_unit": self.time_unit,
+            "kpi_period": self.kpi_period,
+            "holdout_start": None
+            if self.holdout_start is None
+            else pd.Timestamp(self.holdout_start).date().isoformat(),
+        }
+
+
+@dataclass
+class Report:
+    """One CLTV report: KPIs, tables, model facts and the account of every input row.
+
+    Build it with :func:`cltv_xl.report.compute_report`; write it with
+    :func:`cltv_xl.report.xlsx_writer.write_report` (offline) or ``cltv_xl.refresh`` (live).
+    """
+
+    source: str
+    as_of: pd.Timestamp
+    generated_at: dt.datetime
+    assumptions: Assumptions
+    counts: dict[str, int]
+    kpis: dict[str, float]
+    models: dict[str, Any]
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+    cohort_retention: pd.DataFrame
+    cohort_revenue: pd.DataFrame
+    retention_curve: pd.DataFrame
+    clv_bins: pd.DataFrame
+    model_params: pd.DataFrame
+    tracking: pd.DataFrame
+    issues: pd.DataFrame
+    transactions: pd.DataFrame | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ writer-neutral views
+    def cells(self) -> dict[str, Any]:
+        """``{defined_name: value}`` for every name of :data:`REQUIRED_NAMES`.
+
+        KPI names carry the Python value (for checks and for the live writer's status); the
+        offline writer never writes them (:data:`FORMULA_NAMES`). Dates are ``datetime``,
+        booleans are "Yes"/"No", everything else is a number or text.
+        """
+        a = self.assumptions
+        bg = self.models.get("bgnbd", {})
+        gg = self.models.get("gamma_gamma", {})
+        out: dict[str, Any] = {name: self.kpis[key] for name, key in KPI_KEYS.items()}
+        out.update(
+            {
+                "ASSUME_CAC": float(a.cac),
+                "ASSUME_MARGIN": float(a.margin),
+                "ASSUME_DISCOUNT_RATE": float(a.discount_rate),
+                "ASSUME_HORIZON": float(a.horizon),
+                "ASSUME_INACTIVITY": float(a.inactivity),
+                "ASSUME_TIME_UNIT": UNIT_NAMES[a.time_unit],
+                "ASSUME_KPI_PERIOD": UNIT_NAMES[a.kpi_period],
+                "INFO_SOURCE": self.source,
+                "INFO_AS_OF": pd.Timestamp(self.as_of).to_pydatetime(),
+                "INFO_GENERATED": self.generated_at.replace(microsecond=0),
+                "INFO_TIME_UNIT": UNIT_NAMES[a.time_unit],
+                "INFO_KPI_PERIOD": UNIT_NAMES[a.kpi_period],
+                "INFO_HOLDOUT": "none"
+                if a.holdout_start is None
+                else pd.Timestamp(a.holdout_start).date().isoformat(),
+                "COUNT_READ": int(self.counts["read"]),
+                "COUNT_USED": int(self.counts["used"]),
+                "COUNT_REJECTED": int(self.counts["rejected"]),
+                "COUNT_BLANK": int(self.counts["blank"]),
+                "COUNT_DOUBTFUL": int(self.counts["doubtful"]),
+                "COUNT_CUSTOMERS": len(self.customers),
+                "MODEL_TIME_UNIT": UNIT_NAMES[a.time_unit],
+                "MODEL_BGNBD_CONVERGED": "Yes" if bg.get("converged") else "No",
+                "MODEL_BGNBD_LL": float(bg.get("log_likelihood", math.nan)),
+                "MODEL_GG_CONVERGED": "Yes" if gg.get("converged") else "No",
+                "MODEL_GG_CUSTOMERS": int(gg.get("customers", 0)),
+            }
+        )
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``{table_name: frame}`` for every table of :data:`REQUIRED_TABLES`.
+
+        Column labels are header texts. ``Transactions`` is an empty frame when the report
+        was built without it.
+        """
+        tx = self.transactions
+        if tx is None:
+            tx = pd.DataFrame({c: [] for c in TABLE_COLUMNS["Transactions"]})
+        return {
+            "Customers": self.customers,
+            "Segments": self.segments,
+            "CohortRetention": self.cohort_retention,
+            "CohortRevenue": self.cohort_revenue,
+            "RetentionCurve": self.retention_curve,
+            "ClvBins": self.clv_bins,
+            "ModelParams": self.model_params,
+            "Tracking": self.tracking,
+            "DataIssues": self.issues,
+            "Transactions": tx,
+        }
+
+    # ------------------------------------------------------------------ JSON summary
+    def summary(self) -> dict[str, Any]:
+        """The ``--json`` summary: ``rows``, ``kpis``, ``models``, ``assumptions``, ``issues``.
+
+        ``kpis`` holds exactly the values the workbook's KPI formulas compute (checked by the
+        LibreOffice test); ``issues`` lists every rejected or doubtful row.
+        """
+        issues = self.issues
+        records = [
+            {
+                "row": int(r),
+                "column": str(c),
+                "value": str(v),
+                "reason": str(why),
+                "severity": str(s),
+            }
+            for r, c, v, why, s in zip(
+                issues["Row"], issues["Column"], issues["Value"], issues["Reason"],
+                issues["Severity"], strict=True,
+            )
+        ]
+        return {
+            "source": self.source,
+            "as_of": pd.Timestamp(self.as_of).date().isoformat(),
+            "generated_at": self.generated_at.replace(microsecond=0).isoformat(),
+            "rows": {k: int(self.counts[k]) for k in ("read", "used", "rejected", "blank",
+                                                         "doubtful")},
+            "kpis": {k: _json_number(v) for k, v in self.kpis.items()},
+            "models": self.models,
+            "assumptions": self.assumptions.as_dict(),
+            "issues": records,
+            "warnings": list(self.extras.get("warnings", [])),
+        }
+
+
+def _json_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

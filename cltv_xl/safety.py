@@ -1,0 +1,141 @@
+"""Safe output: data text stays text, writes are atomic, inputs and open files are protected.
+
+* Formula injection (OWASP "CSV injection"; OWASP ASVS 5.0 V1.2.10): a cell whose text starts
+  with ``= + - @``, tab, CR or LF may run as a formula when a user edits it. Text from the data
+  (customer ids, issue values) is written with the string data type and Excel's ``quotePrefix``
+  style, so it is stored, shown and re-read as the same text, never a formula or an error value
+  such as ``#N/A``.
+* XML 1.0 cannot carry control characters other than tab, LF and CR. They are removed from
+  text cells (:data:`XML_ILLEGAL`); nothing else is changed.
+* :func:`atomic_write` writes to a temporary file in the destination folder and renames it over
+  the destination, so an interrupted run never leaves a half-written report.
+* :func:`check_output` refuses to overwrite the input file and stops when Excel's lock file
+  ``~$<name>`` sits beside the output (the file is open in Excel, which would block the rename).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+
+#: Leading characters that make a spreadsheet treat text as a formula (OWASP).
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Characters XML 1.0 forbids (C0 controls except tab, LF, CR; U+FFFE, U+FFFF; surrogates).
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+#: The same class in RE2 syntax, for pyarrow's vectorised regex functions.
+XML_ILLEGAL_RE2 = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
+
+
+def clean_text(value: Any) -> str:
+    """``str(value)`` without characters XML 1.0 cannot store."""
+    return XML_ILLEGAL.sub("", str(value))
+
+
+def needs_quote_prefix(text: str) -> bool:
+    """True when ``text`` could be read as a formula (or an error value) by a spreadsheet."""
+    return text.startswith(DANGEROUS_PREFIXES) or text.startswith("#")
+
+
+def set_text(cell: Any, value: Any) -> None:
+    """Write ``value`` into an openpyxl cell as plain text, whatever characters it starts with.
+
+    openpyxl turns a string starting with ``=`` into a formula and ``"#N/A"`` into an error
+    cell when assigned through ``cell.value``; assigning ``_value`` with data type ``"s"``
+    bypasses that guess, and ``quotePrefix`` keeps Excel from re-reading it as a formula when
+    the user edits the cell.
+    """
+    text = clean_text(value)
+    cell._value = text
+    cell.data_type = "s"
+    if needs_quote_prefix(text):
+        cell.quotePrefix = True
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """True when both paths name the same file (resolving links and case where possible)."""
+    pa, pb = Path(a), Path(b)
+    if pa.exists() and pb.exists():
+        return os.path.samefile(pa, pb)
+    return os.path.normcase(str(pa.resolve())) == os.path.normcase(str(pb.resolve()))
+
+
+def lock_file(path: str | os.PathLike) -> Path:
+    """Path of the lock file Excel keeps beside an open workbook: ``~$<name>``."""
+    p = Path(path)
+    return p.with_name("~$" + p.name)
+
+
+def check_output(output: str | os.PathLike, *inputs: str | os.PathLike | None) -> Path:
+    """Validate the output path of a report; return it resolved.
+
+    Raises :class:`InputError` when the output is one of the ``inputs``, when its folder does
+    not exist, when it is not an ``.xlsx`` file, or when Excel holds it open.
+    """
+    out = Path(output).expanduser().resolve()
+    if out.suffix.lower() != ".xlsx":
+        raise InputError(f"the report must be an .xlsx file; got {Path(output).name!r}")
+    for source in inputs:
+        if source is not None and same_file(out, source):
+            raise InputError(
+                f"refusing to write the report over its input {Path(source).name}; "
+                "choose another output name"
+            )
+    if not out.parent.is_dir():
+        raise InputError(f"the output folder {out.parent} does not exist")
+    if lock_file(out).exists():
+        raise InputError(
+            f"{out.name} seems to be open in Excel ({lock_file(out).name} exists beside it); "
+            "close it in Excel and run again"
+        )
+    if out.exists() and out.is_dir():
+        raise InputError(f"the output {out} is a folder")
+    return out
+
+
+@contextlib.contextmanager
+def _temp_path(dest: Path) -> Iterator[Path]:
+    fd, name = tempfile.mkstemp(prefix=f".{dest.stem}-", suffix=dest.suffix + ".tmp",
+                                dir=dest.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _file_mode(dest: Path) -> int:
+    """The mode ``dest`` has, or the mode a new file gets under the current umask."""
+    try:
+        return dest.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
+def atomic_write(dest: str | os.PathLike, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary file beside ``dest``, then rename it to ``dest``.
+
+    ``os.replace`` is atomic on one file system, so readers see the old file or the new one,
+    never a partial file; on any error the temporary file is removed and ``dest`` is untouched.
+    """
+    dest = Path(dest)
+    with _temp_path(dest) as tmp:
+        write(tmp)
+        os.chmod(tmp, _file_mode(dest))  # mkstemp makes 0600 files; use the usual mode
+        try:
+            os.replace(tmp, dest)
+        except PermissionError as exc:
+            raise InputError(
+                f"cannot replace {dest.name}: {exc.strerror}; is it open in another program?"
+            ) from exc
+    return dest

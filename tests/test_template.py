@@ -1,0 +1,120 @@
+"""The report template: built by templates/build_template.py, survives openpyxl, and is
+addressed only through defined names and table names."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from cltv_xl.datasets import load_cdnow
+from cltv_xl.errors import TemplateError
+from cltv_xl.report import compute_report
+from cltv_xl.report.model import REQUIRED_NAMES, REQUIRED_TABLES
+from cltv_xl.report.template import default_template, find_tables, load_template, validate
+from cltv_xl.report.xlsx_writer import write_report
+from cltv_xl.transactions import Transactions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("build_template",
+                                                  ROOT / "templates" / "build_template.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _facts(path: Path) -> dict:
+    wb = openpyxl.load_workbook(path)
+    kpi = wb[next(iter(wb.defined_names["KPI_CLTV"].destinations))[0]]
+    coord = next(iter(wb.defined_names["KPI_CLTV"].destinations))[1].replace("$", "")
+    return {
+        "sheets": wb.sheetnames,
+        "names": sorted(wb.defined_names),
+        "tables": sorted(find_tables(wb)),
+        "charts": {ws.title: len(ws._charts) for ws in wb.worksheets},
+        "cf": {ws.title: [str(cf.sqref) for cf in ws.conditional_formatting]
+               for ws in wb.worksheets},
+        "kpi_fill": kpi[coord].fill.fgColor.rgb,
+        "kpi_format": kpi[coord].number_format,
+        "kpi_formula": kpi[coord].value,
+        "validations": len(wb["Assumptions"].data_validations.dataValidation),
+        "freeze": wb["Customers"].freeze_panes,
+    }
+
+
+@pytest.fixture(scope="module")
+def shared_template() -> Path:
+    return default_template()
+
+
+def test_bundled_template_is_complete(shared_template):
+    validate(openpyxl.load_workbook(shared_template))
+    facts = _facts(shared_template)
+    assert set(REQUIRED_NAMES) <= set(facts["names"])
+    assert set(REQUIRED_TABLES) <= set(facts["tables"])
+    assert facts["charts"]["Dashboard"] == 3 and facts["charts"]["Model"] == 1
+
+
+def test_template_survives_openpyxl_load_and_save(shared_template, tmp_path):
+    saved = tmp_path / "resaved.xlsx"
+    openpyxl.load_workbook(shared_template).save(saved)
+    assert _facts(saved) == _facts(shared_template)
+    assert _facts(saved)["cf"]["Cohorts"] == ["C5"]
+
+
+def test_build_script_reproduces_the_committed_template(shared_template, tmp_path):
+    built = _builder().build(tmp_path / "built.xlsx")
+    assert _facts(built) == _facts(shared_template)
+
+
+def test_missing_names_and_tables_are_all_listed(shared_template, tmp_path):
+    wb = openpyxl.load_workbook(shared_template)
+    del wb.defined_names["KPI_CLTV"]
+    del wb.defined_names["ASSUME_CAC"]
+    del wb["Segments"].tables["Segments"]
+    broken = tmp_path / "broken.xlsx"
+    wb.save(broken)
+    with pytest.raises(TemplateError) as err:
+        load_template(broken)
+    text = str(err.value)
+    assert "KPI_CLTV" in text and "ASSUME_CAC" in text and "Segments" in text
+
+
+def test_missing_template_file_is_a_template_error(tmp_path):
+    with pytest.raises(TemplateError, match="does not exist"):
+        load_template(tmp_path / "nope.xlsx")
+
+
+def test_restyled_template_with_moved_cells_still_works(shared_template, tmp_path):
+    """Move a named cell and a whole table: the writer follows the names, not addresses."""
+    wb = openpyxl.load_workbook(shared_template)
+    ws = wb["Assumptions"]
+    ws["H20"].value = None
+    from openpyxl.workbook.defined_name import DefinedName
+
+    wb.defined_names["ASSUME_CAC"] = DefinedName("ASSUME_CAC", attr_text="Assumptions!$H$20")
+    ws["C6"] = "moved"  # the old cell is free text now
+    seg = wb["Segments"]
+    seg.move_range("A4:G11", rows=6, cols=1)
+    seg.tables["Segments"].ref = "B10:H17"
+    seg.tables["Segments"].autoFilter.ref = "B10:H17"
+    restyled = tmp_path / "restyled.xlsx"
+    wb.save(restyled)
+
+    frame = load_cdnow()
+    report = compute_report(Transactions.from_frame(frame), cac=12.5)
+    out = write_report(report, tmp_path / "out.xlsx", template=restyled)
+    got = openpyxl.load_workbook(out)
+    assert got["Assumptions"]["H20"].value == 12.5
+    assert got["Assumptions"]["C6"].value == "moved"
+    seg_rows = list(got["Segments"].iter_rows(min_row=11, max_row=17, min_col=2, max_col=4,
+                                              values_only=True))
+    table = pd.DataFrame(seg_rows, columns=["Segment", "Rule", "Customers"])
+    assert table["Segment"].tolist() == report.segments["Segment"].tolist()
+    assert table["Customers"].sum() == len(report.customers)

@@ -1,0 +1,303 @@
+"""The "Refresh report" button: ``refresh_report`` on an xlwings Book.
+
+The Book is xlwings' remote Book (the one xlwings Server and xlwings Lite hand to a script),
+built from a JSON snapshot of a real report workbook written by ``cltv-xl``'s offline writer,
+in the format Office.js sends (values anchored at A1, date cells as ISO strings, names and
+tables with their addresses). ``xlwings.server.custom_scripts_call`` runs the ``@script``
+exactly as the server does; the returned actions are what Excel would apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import datetime as dt
+import warnings
+from pathlib import Path
+
+import openpyxl
+import pytest
+import xlwings as xw
+import xlwings.server
+from openpyxl.utils.cell import range_boundaries
+
+import cltv_xl
+from cltv_xl import refresh
+from cltv_xl.datasets import load_cdnow
+from cltv_xl.loading import read_transactions
+from cltv_xl.report import build_report, compute_report
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+FIRST_CUSTOMERS = 1500  # the report is built for these; the pasted orders add the rest
+
+
+def _json_cell(value):
+    """A cell as Office.js' getBookData sends it: dates as ISO text, empty cells as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    if isinstance(value, dt.date):
+        return f"{value.isoformat()}T00:00:00.000Z"
+    return value
+
+
+def _address(ref: str) -> str:
+    return ref.split("!")[-1].replace("$", "")
+
+
+def book_json(path: Path) -> dict:
+    """The JSON snapshot xlwings' remote Book expects, built from an .xlsx with openpyxl."""
+    wb = openpyxl.load_workbook(path, data_only=True)  # Office.js sends values, not formulas
+    index = {ws.title: i for i, ws in enumerate(wb.worksheets)}
+    names = []
+    for name, defined in wb.defined_names.items():
+        sheet, ref = next(iter(defined.destinations))
+        names.append(
+            {
+                "name": name,
+                "sheet_index": index[sheet],
+                "address": _address(ref),
+                "scope_sheet_name": None,
+                "scope_sheet_index": None,
+                "book_scope": True,
+            }
+        )
+    sheets = []
+    for ws in wb.worksheets:
+        values = [
+            [_json_cell(c) for c in row]
+            for row in ws.iter_rows(
+                min_row=1, max_row=ws.max_row, max_col=ws.max_column, values_only=True
+            )
+        ]
+        tables = []
+        for table in ws.tables.values():
+            c0, r0, c1, r1 = range_boundaries(table.ref)
+            header = openpyxl.utils.get_column_letter
+            tables.append(
+                {
+                    "name": table.name,
+                    "range_address": table.ref,
+                    "header_row_range_address": f"{header(c0)}{r0}:{header(c1)}{r0}",
+                    "data_body_range_address": f"{header(c0)}{r0 + 1}:{header(c1)}{r1}",
+                    "total_row_range_address": None,
+                    "show_headers": True,
+                    "show_totals": False,
+                    "table_style": "TableStyleMedium2",
+                    "show_autofilter": True,
+                }
+            )
+        sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": tables})
+    return {
+        "client": "Office.js",
+        "version": xw.__version__,
+        "book": {"name": path.name, "active_sheet_index": 0, "selection": "A1"},
+        "names": names,
+        "sheets": sheets,
+    }
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory) -> dict:
+    """A report built from the CDNOW orders of the first 1,500 customers, as its JSON snapshot."""
+    orders = load_cdnow()
+    early = orders[orders["customer_id"].astype(int) <= FIRST_CUSTOMERS]
+    frame = early.rename(columns={"customer_id": "Customer ID", "date": "Date",
+                                  "amount": "Amount"})[["Customer ID", "Date", "Amount"]]
+    path = tmp_path_factory.mktemp("report") / "cltv_report.xlsx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        build_report(frame, path)
+    return book_json(path)
+
+
+def _sheet(data: dict, name: str) -> dict:
+    return next(s for s in data["sheets"] if s["name"] == name)
+
+
+def _name(data: dict, name: str) -> tuple[int, int, int]:
+    """(sheet index, 0-based row, 0-based column) of a one-cell defined name."""
+    entry = next(n for n in data["names"] if n["name"] == name)
+    c0, r0, _, _ = range_boundaries(entry["address"])
+    return entry["sheet_index"], r0 - 1, c0 - 1
+
+
+def _paste_all_orders(data: dict) -> None:
+    """What a user does: paste every CDNOW order (to June 1998) into the Transactions sheet."""
+    orders = load_cdnow()
+    values = [["Customer ID", "Date", "Amount", "Source row"]]
+    values += [
+        [cid, _json_cell(day.to_pydatetime()), amount, ""]
+        for cid, day, amount in zip(orders["customer_id"], orders["date"], orders["amount"],
+                                    strict=True)
+    ]
+    _sheet(data, "Transactions")["values"] = values
+
+
+def _set(data: dict, name: str, value) -> None:
+    sheet, row, col = _name(data, name)
+    data["sheets"][sheet]["values"][row][col] = value
+
+
+def run_script(data: dict) -> list[dict]:
+    book = xw.Book(json=data)
+    try:
+        result = asyncio.run(
+            xlwings.server.custom_scripts_call(
+                refresh, refresh.SCRIPT_NAME, typehint_to_value={xw.Book: book}
+            )
+        )
+        return result.json()["actions"]
+    finally:
+        book.close()
+
+
+def _writes(actions: list[dict]) -> list[dict]:
+    return [a for a in actions if a["func"] == "setValues"]
+
+
+def _covers(action: dict, sheet: int, row: int, col: int) -> bool:
+    return (
+        action["sheet_position"] == sheet
+        and action["start_row"] <= row < action["start_row"] + action["row_count"]
+        and action["start_column"] <= col < action["start_column"] + action["column_count"]
+    )
+
+
+@pytest.fixture(scope="module")
+def refreshed(snapshot):
+    """The actions of a refresh after pasting all orders and typing CAC 25 and margin 0.3."""
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _set(data, "ASSUME_CAC", 25)
+    _set(data, "ASSUME_MARGIN", 0.3)
+    orders = load_cdnow()
+    frame = orders.rename(columns={"customer_id": "Customer ID", "date": "Date",
+                                   "amount": "Amount"})[["Customer ID", "Date", "Amount"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = compute_report(read_transactions(frame), cac=25, margin=0.3,
+                                  include_transactions=False)
+    return data, run_script(data), expected
+
+
+def test_refresh_writes_the_value_names(refreshed):
+    data, actions, expected = refreshed
+    cells = expected.cells()
+    for name, value in [("COUNT_USED", 6919), ("COUNT_READ", 6919), ("COUNT_CUSTOMERS", 2357),
+                        ("COUNT_REJECTED", 0)]:
+        sheet, row, col = _name(data, name)
+        hits = [a for a in _writes(actions) if _covers(a, sheet, row, col)]
+        assert hits and hits[-1]["values"] == [[value]], name
+        assert cells[name] == value
+    sheet, row, col = _name(data, "INFO_AS_OF")
+    hit = [a for a in _writes(actions) if _covers(a, sheet, row, col)][-1]
+    assert hit["values"] == [["1998-06-30"]]  # the new as-of date (last order)
+
+
+def test_refresh_rewrites_the_customers_table_so_the_kpis_follow(refreshed):
+    data, actions, expected = refreshed
+    sheets = [s["name"] for s in data["sheets"]]
+    customers = sheets.index("Customers")
+    table = _sheet(data, "Customers")["tables"][0]
+    c0, r0, c1, _ = range_boundaries(table["range_address"])
+    resize = [a for a in actions if a["func"] == "resizeTable"
+              and a["sheet_position"] == customers]
+    assert resize[-1]["args"][1] == f"$A${r0}:$Q${r0 + 2357}"  # was 1,500 rows
+    body = [a for a in _writes(actions) if a["sheet_position"] == customers
+            and a["start_row"] == r0]  # 0-based start_row r0 is the first body row
+    assert len(body) == 1 and body[0]["row_count"] == 2357
+    header = [_sheet(data, "Customers")["values"][r0 - 1][c] for c in range(c0 - 1, c1)]
+    rows = body[0]["values"]
+    column = {h: [row[i] for row in rows] for i, h in enumerate(header)}
+    # The Dashboard's KPI formulas sum these columns: they give the recomputed KPIs.
+    kpis = expected.kpis
+    assert len(rows) == kpis["customers"] == 2357
+    assert sum(column["Revenue"]) == pytest.approx(kpis["revenue"])
+    assert sum(column["Predicted CLV"]) == pytest.approx(kpis["predicted_clv"])
+    assert sum(column["Expected purchases"]) == pytest.approx(kpis["expected_purchases"])
+    assert sum(column["P(alive)"]) / 2357 == pytest.approx(kpis["share_alive"])
+    arpu = kpis["revenue"] / sum(column["Exposure"])
+    assert arpu == pytest.approx(kpis["arpu"])
+    churn = sum(column["Churned"]) / sum(column["Exposure"])
+    assert churn == pytest.approx(kpis["churn_rate"])
+    # CLTV = ARPU x margin x lifetime - CAC with the user's CAC 25 and margin 0.3
+    assert arpu * 0.3 / churn - 25 == pytest.approx(kpis["cltv"])
+
+
+def test_refresh_leaves_inputs_formulas_and_other_sheets_alone(refreshed):
+    data, actions, _ = refreshed
+    protected = [n["name"] for n in data["names"]
+                 if n["name"].startswith(("ASSUME_", "KPI_"))]
+    assert len(protected) == 19
+    for name in protected:
+        sheet, row, col = _name(data, name)
+        assert not [a for a in actions if a["func"].startswith("set") and
+                    _covers(a, sheet, row, col)], name
+    sheets = [s["name"] for s in data["sheets"]]
+    touched = {sheets[a["sheet_position"]] for a in actions}
+    assert "Assumptions" not in touched and "Transactions" not in touched
+    assert not [a for a in actions if a["func"] == "alert"]
+
+
+def test_refresh_with_a_missing_transactions_sheet_tells_the_user(snapshot):
+    data = copy.deepcopy(snapshot)
+    data["sheets"] = [s for s in data["sheets"] if s["name"] != "Transactions"]
+    data["names"] = []  # sheet indexes changed; the names are not needed for this check
+    actions = run_script(data)
+    alerts = [a for a in actions if a["func"] == "alert"]
+    assert len(alerts) == 1
+    message = alerts[0]["args"][0]
+    assert "no sheet named 'Transactions'" in message and "not refreshed" in message
+    assert not _writes(actions)
+
+
+def test_refresh_with_an_empty_transactions_sheet_tells_the_user(snapshot):
+    data = copy.deepcopy(snapshot)
+    _sheet(data, "Transactions")["values"] = [["Customer ID", "Date", "Amount", "Source row"]]
+    actions = run_script(data)
+    alerts = [a for a in actions if a["func"] == "alert"]
+    assert len(alerts) == 1 and "has no orders" in alerts[0]["args"][0]
+    assert not _writes(actions)
+
+
+def test_refresh_with_unusable_columns_passes_on_the_loader_message(snapshot):
+    data = copy.deepcopy(snapshot)
+    _sheet(data, "Transactions")["values"] = [["Name", "Colour"], ["a", "red"], ["b", "blue"]]
+    actions = run_script(data)
+    alerts = [a for a in actions if a["func"] == "alert"]
+    assert len(alerts) == 1 and "not refreshed" in alerts[0]["args"][0]
+    assert not _writes(actions)
+
+
+def test_ribbon_entry_point_refreshes_the_book_it_is_given(snapshot):
+    # cltv_xl.main() is what the desktop add-in's RunPython call runs.
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    book = xw.Book(json=data)
+    try:
+        status = cltv_xl.main(book)
+        actions = book.json()["actions"]
+    finally:
+        book.close()
+    assert status.startswith("Refreshed the report from 6,919 orders of 2,357 customers")
+    assert _writes(actions)
+
+
+def test_data_text_cannot_become_a_formula():
+    assert refresh._as_text("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert refresh._as_text("C001") == "C001"
+
+
+def test_refresh_reads_a_sheet_the_user_names(snapshot):
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _sheet(data, "Transactions")["name"] = "Orders June"
+    book = xw.Book(json=data)
+    try:
+        status = refresh.refresh_report(book, sheet="orders june")  # any case
+    finally:
+        book.close()
+    assert status.startswith("Refreshed the report from 6,919 orders")

@@ -1,0 +1,410 @@
+"""Worksheet functions: plain Python calls and calls through xlwings' real Office.js layer.
+
+``tests/conftest.py`` sets ``XLWINGS_ON_SERVER=true`` before xlwings is imported, so
+``cltv_xl.udfs`` is decorated by xlwings' Office.js decorators (those of xlwings Server and
+xlwings Lite) and ``xlwings.server.custom_functions_call`` runs a call exactly as Excel sends it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import pytest
+import xlwings as xw
+import xlwings.server
+
+from cltv_xl import excel_args, udfs
+from cltv_xl.excel_args import ExcelError
+
+EXCEL_NAMES = {
+    "CLTV", "LIFETIME", "CHURN_RATE", "RETENTION_RATE", "CLV_MARGIN", "DISCOUNTED_CLTV",
+    "LTV_CAC", "CAC_PAYBACK", "ARPU", "HISTORICAL_CLV", "RFM_SUMMARY", "BGNBD_FIT", "CLV_PREDICT",
+}
+
+
+def body(func_name: str, *args: Any) -> dict[str, Any]:
+    """The request body Excel's Office.js runtime sends (every argument a 2-D list)."""
+    return {
+        "client": "Office.js",
+        "func_name": func_name,
+        "args": list(args),
+        "caller_address": "[Book1.xlsx]Sheet1!B2",
+        "culture_info_name": "en-US",
+        "date_format": "m/d/yyyy",
+        "version": xw.__version__,
+        "runtime": "1.4",
+    }
+
+
+def call(func_name: str, *args: Any) -> Any:
+    return asyncio.run(xlwings.server.custom_functions_call(body(func_name, *args), udfs))
+
+
+# --------------------------------------------------------------------------------------------
+# Registration metadata (what Excel shows in its function help)
+# --------------------------------------------------------------------------------------------
+
+
+def test_meta_lists_every_function_upper_case_with_help():
+    meta = xlwings.server.custom_functions_meta(udfs)
+    by_name = {f["name"]: f for f in meta["functions"]}
+    assert set(by_name) == EXCEL_NAMES
+    assert set(udfs.FUNCTIONS.values()) == EXCEL_NAMES
+    for name, func in by_name.items():
+        assert func["id"] == name
+        assert len(func["description"]) > 20, name
+        for param in func["parameters"]:
+            assert not param["description"].startswith("Positional argument"), (name, param)
+
+
+@pytest.mark.parametrize(
+    ("name", "required", "optional"),
+    [
+        ("CLTV", ["arpu", "lifetime"], ["cac"]),
+        ("ARPU", ["revenue"], ["customers"]),
+        ("CAC_PAYBACK", ["cac", "arpu"], ["margin"]),
+        ("DISCOUNTED_CLTV", ["arpu", "churn_rate", "discount_rate", "periods"], ["cac"]),
+        ("RETENTION_RATE", ["customers_start", "customers_end", "new_customers"], []),
+        ("HISTORICAL_CLV", ["ids", "amounts"], ["customer"]),
+        ("RFM_SUMMARY", ["ids", "dates", "amounts"], ["as_of", "time_unit"]),
+        ("BGNBD_FIT", ["ids", "dates", "amounts"], ["as_of", "time_unit"]),
+        (
+            "CLV_PREDICT",
+            ["ids", "dates", "amounts"],
+            ["horizon", "discount_rate", "margin", "as_of"],
+        ),
+    ],
+)
+def test_meta_optional_arguments(name, required, optional):
+    meta = {f["name"]: f for f in xlwings.server.custom_functions_meta(udfs)["functions"]}
+    params = meta[name]["parameters"]
+    assert [p["name"] for p in params] == required + optional
+    assert [p["name"] for p in params if p.get("optional")] == optional
+
+
+def test_argument_names_are_not_vba_keywords():
+    # Classic xlwings writes a VBA wrapper whose parameters carry the Python names.
+    reserved = {"end", "new", "date", "type", "name", "step", "to", "next", "string", "error"}
+    for func in xlwings.server.custom_functions_meta(udfs)["functions"]:
+        for param in func["parameters"]:
+            assert param["name"].lower() not in reserved, (func["name"], param["name"])
+
+
+# --------------------------------------------------------------------------------------------
+# Scalar functions through the Office.js layer
+# --------------------------------------------------------------------------------------------
+
+
+def test_scalar_functions_through_officejs():
+    assert call("cltv", [[50]], [[24]], [[100]]) == [[1100.0]]
+    assert call("lifetime", [[0.05]]) == [[pytest.approx(20.0)]]
+    assert call("churn_rate", [[200]], [[10]]) == [[0.05]]
+    assert call("retention_rate", [[100]], [[110]], [[20]]) == [[0.9]]
+    assert call("clv_margin", [[100]], [[0.8]], [[0.1]]) == [[pytest.approx(80 / 0.3)]]
+    assert call("ltv_cac", [[1100]], [[100]]) == [[11.0]]
+    assert call("cac_payback", [[100]], [[50]], [[0.5]]) == [[4.0]]
+    assert call("arpu", [[1000]], [[20]]) == [[50.0]]
+
+
+def test_discounted_cltv_matches_the_explicit_sum():
+    # sum_{t=1..12} 50 * 0.95**(t-1) / 1.01**t - 100, written out term by term.
+    expected = sum(50 * 0.95 ** (t - 1) / 1.01**t for t in range(1, 13)) - 100
+    result = call("discounted_cltv", [[50]], [[0.05]], [[0.01]], [[12]], [[100]])
+    assert result == [[pytest.approx(expected, rel=1e-12)]]
+
+
+def test_omitted_and_blank_optional_arguments_take_the_default():
+    omitted = call("cltv", [[50]], [[24]], None)  # Excel sends null for an omitted argument
+    blank = call("cltv", [[50]], [[24]], [[""]])  # a blank cell is padded with ""
+    assert omitted == blank == [[1200.0]]
+    assert call("cac_payback", [[100]], [[50]], [[""]]) == [[2.0]]
+
+
+def test_scalar_functions_broadcast_over_ranges():
+    # A column of ARPUs against one lifetime spills a column, like Excel's own arithmetic.
+    assert call("cltv", [[50], [60]], [[24]], [[""]]) == [[1200.0], [1440.0]]
+    assert call("lifetime", [[0.5, 0.25]]) == [[2.0, 4.0]]
+
+
+def test_numbers_as_text_and_percent_are_read():
+    assert call("cac_payback", [["100"]], [["50"]], [["50%"]]) == [[4.0]]
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "code", "fragment"),
+    [
+        ("lifetime", ([[0]],), "#DIV/0!", "churn_rate is 0"),
+        ("lifetime", ([[1.5]],), "#NUM!", "churn_rate must be in (0, 1]"),
+        ("lifetime", ([["abc"]],), "#VALUE!", "churn_rate must be a number; got 'abc'"),
+        ("churn_rate", ([[10]], [[20]]), "#NUM!", "customers_lost cannot exceed"),
+        ("ltv_cac", ([[1000]], [[0]]), "#DIV/0!", "cac is 0"),
+        ("cltv", ([[""]], [[24]], None), "#VALUE!", "arpu is required"),
+        ("cltv", ([[{"type": "Error", "basicValue": "#N/A"}]], [[24]], None), "#VALUE!",
+         "arpu refers to an error cell (#N/A)"),
+        ("arpu", ([[100], [50]], None), "#VALUE!", "customers must be the range of their"),
+        ("arpu", ([[100], [50]], [[2]]), "#VALUE!", "customers must be the range of their"),
+    ],
+)
+def test_bad_arguments_raise_a_readable_excel_error(func, args, code, fragment):
+    # Under Office.js the exception reaches Excel, which shows #VALUE! with this message.
+    with pytest.raises(ExcelError) as info:
+        call(func, *args)
+    assert info.value.code == code
+    assert str(info.value).startswith(code + " ")
+    assert fragment in str(info.value)
+    assert "Traceback" not in str(info.value)
+
+
+def test_classic_runtime_returns_the_error_as_text(monkeypatch):
+    # Classic COM would show a traceback for an exception, so the text goes into the cell.
+    monkeypatch.setattr(excel_args, "error_mode", lambda: "text")
+    assert udfs.lifetime(0) == [["#DIV/0! churn_rate is 0, and the formula divides by it"]]
+    result = udfs.churn_rate(10, 20)
+    assert result[0][0].startswith("#NUM! customers_lost cannot exceed customers_start")
+
+
+def test_error_mode_follows_the_runtime(monkeypatch):
+    monkeypatch.setenv("XLWINGS_ON_SERVER", "true")
+    assert excel_args.error_mode() == "raise"
+    monkeypatch.delenv("XLWINGS_ON_SERVER")
+    monkeypatch.setattr(excel_args.sys, "platform", "win32")
+    assert excel_args.error_mode() == "text"
+    monkeypatch.setattr(excel_args.sys, "platform", "emscripten")
+    assert excel_args.error_mode() == "raise"
+
+
+def test_unexpected_exceptions_become_value_errors_without_traceback():
+    error = excel_args.to_excel_error(KeyError("boom"))
+    assert error.code == "#VALUE!" and str(error) == "#VALUE! KeyError: 'boom'"
+    assert excel_args.to_excel_error(ZeroDivisionError("x")).code == "#DIV/0!"
+
+
+# --------------------------------------------------------------------------------------------
+# Plain Python calls (classic COM passes scalars and tuples of tuples)
+# --------------------------------------------------------------------------------------------
+
+
+def test_plain_python_calls_match_officejs_calls():
+    assert udfs.cltv(50, 24, 100) == 1100.0
+    assert udfs.cltv(50.0, 24.0) == 1200.0
+    assert udfs.cltv(((50.0,), (60.0,)), 24.0, None) == [[1200.0], [1440.0]]
+    assert udfs.ltv_cac(1100, 100) == 11.0
+    assert math.isclose(udfs.clv_margin(100, 0.8, 0.1), 80 / 0.3)
+
+
+def test_cell_helpers_accept_every_runtime_shape():
+    import datetime as dt
+
+    assert excel_args.date(35431.0, "as_of").date() == dt.date(1997, 1, 1)  # Office.js
+    assert excel_args.date(dt.datetime(1997, 1, 1, tzinfo=dt.UTC), "as_of").date() == dt.date(
+        1997, 1, 1
+    )  # pywin32 adds a time zone
+    assert excel_args.date("1997-01-01", "as_of").date() == dt.date(1997, 1, 1)
+    assert excel_args.date([[""]], "as_of") is None
+    cells = excel_args.cells([["a"], [""], [-2146826246]], "ids")  # COM #N/A error code
+    assert list(cells) == ["a", "", "#N/A"]
+    row = excel_args.cells(["a", "b"], "ids")  # Office.js unwraps a one-row range
+    assert list(row) == ["a", "b"]
+    with pytest.raises(ExcelError, match="single column or row"):
+        excel_args.cells([[1, 2], [3, 4]], "ids")
+
+
+# --------------------------------------------------------------------------------------------
+# Range functions
+# --------------------------------------------------------------------------------------------
+
+ORDERS = [  # customer, ISO date, amount: the worked example of docs/excel.md
+    ("C001", "2024-01-05", 120.0),
+    ("C002", "2024-01-09", 80.0),
+    ("C001", "2024-02-11", 95.5),
+    ("C003", "2024-02-20", 40.0),
+    ("C002", "2024-03-02", 60.0),
+    ("C001", "2024-03-30", 130.0),
+    ("C003", "2024-04-02", 55.0),
+    ("C004", "2024-04-15", 75.0),
+]
+
+
+def serial(iso: str) -> int:
+    import datetime as dt
+
+    return (dt.date.fromisoformat(iso) - dt.date(1899, 12, 30)).days
+
+
+def officejs_ranges(padding: int = 2) -> tuple[list, list, list]:
+    """The three columns as Office.js sends them: 2-D, serial dates, blank rows padded with ""."""
+    ids = [[c] for c, _, _ in ORDERS] + [[""]] * padding
+    dates = [[serial(d)] for _, d, _ in ORDERS] + [[""]] * padding
+    amounts = [[a] for _, _, a in ORDERS] + [[""]] * padding
+    return ids, dates, amounts
+
+
+def classic_ranges() -> tuple[tuple, tuple, tuple]:
+    """The same columns as classic COM passes them: tuples, aware datetimes, None for blanks."""
+    import datetime as dt
+
+    def when(iso):
+        return dt.datetime.fromisoformat(iso).replace(tzinfo=dt.UTC)
+
+    ids = (*tuple((c,) for c, _, _ in ORDERS), (None,))
+    dates = (*tuple((when(d),) for _, d, _ in ORDERS), (None,))
+    amounts = (*tuple((a,) for _, _, a in ORDERS), (None,))
+    return ids, dates, amounts
+
+
+RFM_HEADER = [
+    "customer_id", "frequency", "recency", "T", "monetary_value", "first_purchase",
+    "last_purchase", "orders", "revenue",
+]
+
+
+def test_rfm_summary_through_officejs_gives_the_hand_computed_table():
+    result = call("rfm_summary", *officejs_ranges(), None, None)
+    assert result[0] == RFM_HEADER
+    by_id = {row[0]: row for row in result[1:]}
+    assert list(by_id) == ["C001", "C002", "C003", "C004"]
+    # C001: days 2024-01-05, 02-11, 03-30; as_of = last order date 2024-04-15; weeks.
+    c001 = by_id["C001"]
+    assert c001[1] == 2
+    assert c001[2] == pytest.approx(85 / 7)  # recency: first to last purchase
+    assert c001[3] == pytest.approx(101 / 7)  # T: first purchase to as_of
+    assert c001[4] == pytest.approx((95.5 + 130.0) / 2)  # mean of the repeat purchases
+    assert c001[5:] == [serial("2024-01-05"), serial("2024-03-30"), 3, 345.5]
+    assert by_id["C004"][1:5] == [0, 0.0, 0.0, 0.0]
+
+
+def test_rfm_summary_classic_and_officejs_shapes_agree():
+    assert udfs.rfm_summary(*classic_ranges()) == call("rfm_summary", *officejs_ranges(), None,
+                                                       None)
+
+
+def test_rfm_summary_as_of_and_time_unit():
+    as_of = [[serial("2024-04-30")]]
+    result = call("rfm_summary", *officejs_ranges(), as_of, [["M"]])
+    c004 = next(row for row in result if row[0] == "C004")
+    assert c004[3] == pytest.approx(15 / (365.25 / 12))  # T in months: 15 days
+    with pytest.raises(ExcelError, match="time_unit must be one of") as info:
+        call("rfm_summary", *officejs_ranges(), None, [["fortnights"]])
+    assert info.value.code == "#VALUE!"
+
+
+def test_a_one_row_range_is_read_like_a_column():
+    # Office.js unwraps a single-row argument into a flat list.
+    ids = [c for c, _, _ in ORDERS]
+    dates = [serial(d) for _, d, _ in ORDERS]
+    amounts = [a for _, _, a in ORDERS]
+    assert call("rfm_summary", [ids], [dates], [amounts], None, None) == call(
+        "rfm_summary", *officejs_ranges(), None, None
+    )
+
+
+def test_historical_clv_table_and_single_customer():
+    ids, _, amounts = officejs_ranges()
+    assert call("historical_clv", ids, amounts, None) == [
+        ["customer_id", "orders", "historical_clv"],
+        ["C001", 3, 345.5],
+        ["C002", 2, 140.0],
+        ["C003", 2, 95.0],
+        ["C004", 1, 75.0],
+    ]
+    assert call("historical_clv", ids, amounts, [["C002"]]) == [[140.0]]
+    with pytest.raises(ExcelError) as info:
+        call("historical_clv", ids, amounts, [["C999"]])
+    assert info.value.code == "#N/A"
+
+
+def test_arpu_over_ranges_counts_distinct_customers():
+    ids, _, amounts = officejs_ranges()
+    assert call("arpu", amounts, ids) == [[pytest.approx(655.5 / 4)]]
+
+
+def test_ranges_of_different_lengths_are_a_value_error():
+    ids, dates, amounts = officejs_ranges()
+    with pytest.raises(ExcelError, match="same number of cells: ids has 10, dates has 9"):
+        call("rfm_summary", ids, dates[:-1], amounts, None, None)
+
+
+def test_range_function_error_as_text_in_classic_runtime(monkeypatch):
+    monkeypatch.setattr(excel_args, "error_mode", lambda: "text")
+    ids, dates, amounts = classic_ranges()
+    result = udfs.rfm_summary(ids, dates[:-1], amounts)
+    assert result == [["#VALUE! the ranges must have the same number of cells: ids has 9, "
+                       "dates has 8, amounts has 9"]]
+
+
+@pytest.fixture(scope="module")
+def cdnow_ranges():
+    import numpy as np
+
+    from cltv_xl.datasets import load_cdnow
+
+    df = load_cdnow()
+    days = (df["date"].to_numpy() - np.datetime64("1899-12-30")) / np.timedelta64(1, "D")
+    return (
+        [[v] for v in df["customer_id"].tolist()],
+        [[v] for v in days.tolist()],
+        [[v] for v in df["amount"].tolist()],
+    )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_bgnbd_fit_reproduces_the_published_cdnow_estimates(cdnow_ranges):
+    # Fader, Hardie & Lee (2005): r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL -9582.4
+    result = call("bgnbd_fit", *cdnow_ranges, [[serial("1997-09-30")]], None)
+    assert result[0] == ["parameter", "value", "std_error"]
+    table = {row[0]: row[1] for row in result[1:]}
+    assert table["r"] == pytest.approx(0.243, abs=5e-4)
+    assert table["alpha"] == pytest.approx(4.414, abs=5e-3)
+    assert table["a"] == pytest.approx(0.793, abs=5e-3)
+    assert table["b"] == pytest.approx(2.426, abs=5e-3)
+    assert table["log_likelihood"] == pytest.approx(-9582.4, abs=0.1)
+    assert table["customers"] == 2357 and table["time_unit"] == "W"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_clv_predict_is_a_thin_adapter_over_predict_clv(cdnow_ranges):
+    from cltv_xl.datasets import load_cdnow
+    from cltv_xl.models import BGNBD, GammaGamma, predict_clv
+    from cltv_xl.summary import rfm_summary
+    from cltv_xl.transactions import Transactions
+
+    as_of = "1997-09-30"
+    result = call("clv_predict", *cdnow_ranges, [[24]], [[0.02]], [[0.3]], [[serial(as_of)]])
+    assert result[0] == ["customer_id", "expected_purchases", "p_alive", "expected_spend", "clv"]
+
+    summary = rfm_summary(Transactions.from_frame(load_cdnow()), as_of=as_of, time_unit="W")
+    direct = predict_clv(
+        BGNBD().fit_summary(summary), GammaGamma().fit_summary(summary), summary,
+        horizon=24, time_unit="M", discount_rate=0.02, margin=0.3,
+    )
+    assert len(result) - 1 == len(direct) == 2357
+    by_id = {row[0]: row[1:] for row in result[1:]}
+    for customer in ("1", "100", "1000", "2357"):
+        expected = direct.loc[customer, ["expected_purchases", "p_alive", "expected_spend", "clv"]]
+        assert by_id[customer] == pytest.approx(expected.tolist(), rel=1e-9)
+
+
+def test_table_output_is_plain_cells():
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "id": ["a", None],
+            "n": np.array([1, 2], dtype=np.int64),
+            "x": [1.5, np.nan],
+            "day": pd.to_datetime(["1997-01-01", None]),
+        }
+    )
+    assert excel_args.table(frame) == [
+        ["id", "n", "x", "day"],
+        ["a", 1, 1.5, 35431.0],
+        ["", 2, "", ""],
+    ]

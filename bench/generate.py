@@ -1,9 +1,9 @@
 """Generate a realistic transaction sheet for benchmarks.
 
 Customers arrive over the first year; each buys as a Poisson process with a gamma-distributed
-rate until it drops out (a geometric number of purchases, as in the BG/NBD story of Fader,
-Hardie & Lee 2005); order values are gamma-distributed around a customer-specific mean. About
-one customer in five buys roughly once a week, so 1,000,000 rows give about 200,000 customers.
+rate and, after each purchase, drops out with a beta-distributed probability (the BG/NBD story
+of Fader, Hardie & Lee 2005); purchases after the two-year window are not seen. Order values are
+gamma-distributed around a customer-specific mean. 1,000,000 rows give about 200,000 customers.
 
 Usage: python bench/generate.py ROWS OUT.xlsx|OUT.csv
 """
@@ -17,24 +17,41 @@ import numpy as np
 import pandas as pd
 
 START = np.datetime64("2023-01-01")
+#: Bumped whenever the simulation changes, so cached sheets are made again.
+VERSION = 2
 SPAN_DAYS = 730
 
 
+def _simulate(n_cust: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Customer index and purchase day of every purchase of ``n_cust`` simulated customers."""
+    first = rng.integers(0, 365, n_cust)
+    rate = rng.gamma(0.9, 1.0 / 20.0, n_cust)  # purchases per day while alive
+    drop = rng.beta(2.0, 6.0, n_cust)  # chance of dropping out after each purchase
+    n = rng.geometric(drop)  # purchases until drop-out, the first included
+    n = np.minimum(n, 400)
+    cust = np.repeat(np.arange(n_cust), n)
+    gaps = rng.exponential(1.0, cust.size) / rate[cust]
+    starts = np.concatenate(([0], np.cumsum(n)[:-1]))
+    gaps[starts] = 0.0
+    csum = np.cumsum(gaps)
+    elapsed = csum - np.repeat(csum[starts], n)
+    day = first[cust] + elapsed.astype(np.int64)
+    keep = day < SPAN_DAYS
+    return cust[keep], day[keep]
+
+
 def transactions(rows: int, seed: int = 7) -> pd.DataFrame:
-    """A frame of ``rows`` transactions: ``Customer ID`` (text with leading zeros), ``Order Date``
-    (datetime), ``Amount`` (float)."""
+    """A frame of exactly ``rows`` transactions: ``Customer ID`` (text with leading zeros),
+    ``Order Date`` (datetime), ``Amount`` (float), sorted by date."""
     rng = np.random.default_rng(seed)
-    n_cust = max(1, rows // 5)
-    weights = rng.gamma(0.8, 1.0, n_cust)  # heterogeneous purchase rates
-    per_cust = 1 + rng.multinomial(rows - n_cust, weights / weights.sum())
-    n = int(per_cust.sum())
-    cust = np.repeat(np.arange(n_cust), per_cust)
-    first = rng.integers(0, SPAN_DAYS // 2, n_cust)
-    life = rng.exponential(300.0, n_cust) + 1
-    offs = (rng.random(n) * life[cust]).astype(np.int64)
-    first_row = np.concatenate(([0], np.cumsum(per_cust)[:-1]))
-    offs[first_row] = 0
-    day = np.minimum(first[cust] + offs, SPAN_DAYS - 1)
+    n_cust = max(1, int(rows / 4.2))
+    cust, day = _simulate(n_cust, rng)
+    while cust.size < rows:  # rare: top up with more customers
+        more_c, more_d = _simulate(max(1, n_cust // 4), rng)
+        cust = np.concatenate((cust, more_c + n_cust))
+        day = np.concatenate((day, more_d))
+        n_cust += max(1, n_cust // 4)
+    cust, day = cust[:rows], day[:rows]  # customers are contiguous: keep the first ones whole
     mean_spend = rng.gamma(6.0, 8.0, n_cust)
     amount = np.round(rng.gamma(4.0, mean_spend[cust] / 4.0), 2)
     ids = np.char.add("C", np.char.zfill(cust.astype(str), 7))
@@ -79,7 +96,7 @@ def write(df: pd.DataFrame, path: Path) -> Path:
 
 def cached_sheet(rows: int, folder: Path, suffix: str = ".xlsx") -> Path:
     """Path of a generated sheet with ``rows`` rows, generated once and then reused."""
-    path = Path(folder) / f"transactions_{rows}{suffix}"
+    path = Path(folder) / f"transactions_v{VERSION}_{rows}{suffix}"
     if not path.exists():
         write(transactions(rows), path)
     return path

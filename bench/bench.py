@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         module = importlib.import_module(module_name)
         print(f"# {area} ...", file=sys.stderr, flush=True)
         rows.extend(module.run(quick if args.quick else full))
-    print(f"Machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    machine = platform.processor() or platform.machine()
+    print(f"Machine: {machine}, Python {platform.python_version()}")
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))

@@ -20,7 +20,7 @@ CDNOW_END = "1998-06-30"
 
 
 def load_cdnow() -> pd.DataFrame:
-    """The CDNOW sample as a frame: ``customer_id`` (sample id as text), ``date``, ``cds``, ``amount``."""
+    """The CDNOW sample: ``customer_id`` (sample id as text), ``date``, ``cds``, ``amount``."""
     path = resources.files("cltv_xl") / "data" / CDNOW_FILE
     with resources.as_file(path) as p:
         raw = pd.read_csv(

@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 
 AREAS = {
     "read": ("bench_read", (1_000_000,), (20_000,)),
-    "models": ("bench_models", (1_000_000,), (20_000,)),
+    "models": ("bench_models", (100_000, 1_000_000), (20_000,)),
     "udfs": ("bench_udfs", (100_000,), (5_000,)),
     "report": ("bench_report", (200_000, 1_000_000), (20_000,)),
 }

@@ -123,6 +123,44 @@ def test_bgnbd_unconditional_and_pmf(bg):
     # No published figure for E[X(39)] could be confirmed from a source, so none is asserted.
 
 
+@pytest.mark.parametrize("params", [None, {"r": 1.3, "alpha": 14.0, "s": 1.7, "beta": 3.0},
+                                    {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 10.578}])
+def test_paretonbd_pmf_sums_to_one_with_the_right_mean(pnbd, params):
+    # P(X(t) = n) (FH 2005 note 009) against the unconditional mean E[X(t)] (Schmittlein et al.
+    # 1987), two independently coded formulas; the CDNOW fit has alpha < beta, the others cover
+    # alpha > beta and alpha = beta.
+    m = pnbd
+    if params is not None:
+        m = ParetoNBD()
+        m.params_ = params
+    n = np.arange(0, 500)
+    for t in (1.0, 39.0, 78.0):
+        pmf = m.prob_purchases(n, t)
+        assert np.all(pmf >= 0)
+        assert pmf.sum() == pytest.approx(1.0, abs=1e-12)
+        assert (n * pmf).sum() == pytest.approx(float(m.expected_purchases_new(t)), rel=1e-10)
+    assert m.prob_purchases(0, 0.0) == 1.0 and m.prob_purchases(2, 0.0) == 0.0
+
+
+def test_paretonbd_pmf_matches_numerical_integration(pnbd):
+    # Integrate P(X(t)=n | lambda, mu) over the gamma mixing distributions on a quantile grid:
+    # alive at t -> Poisson(lambda t); dead at tau < t -> lambda^n mu / (lambda+mu)^(n+1) times
+    # the regularised incomplete gamma P(n+1, (lambda+mu) t).
+    from scipy.special import gammainc
+    from scipy.stats import gamma, poisson
+
+    r, alpha, s, beta = (pnbd.params_[k] for k in ("r", "alpha", "s", "beta"))
+    u = (np.arange(2000) + 0.5) / 2000
+    lam = gamma.ppf(u, r, scale=1 / alpha)[:, None]
+    mu = gamma.ppf(u, s, scale=1 / beta)[None, :]
+    t = 39.0
+    for n in (0, 1, 3):
+        cond = poisson.pmf(n, lam * t) * np.exp(-mu * t) + np.exp(
+            n * np.log(lam) + np.log(mu) - (n + 1) * np.log(lam + mu)
+        ) * gammainc(n + 1, (lam + mu) * t)
+        assert float(pnbd.prob_purchases(n, t)) == pytest.approx(float(cond.mean()), rel=1e-3)
+
+
 def test_gammagamma_expected_spend_identities(gg):
     p, q, v = gg.params_["p"], gg.params_["q"], gg.params_["v"]
     pop = p * v / (q - 1)

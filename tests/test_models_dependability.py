@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.special import hyp2f1
 
 from cltv_xl.datasets import CDNOW_CALIBRATION_END, CDNOW_END, load_cdnow
 from cltv_xl.errors import FitError, InputError
@@ -22,6 +23,9 @@ from cltv_xl.models import (
     tracking,
 )
 from cltv_xl.models._base import RFMData
+from cltv_xl.models._fitting import compress
+from cltv_xl.models._special import log_hyp2f1
+from cltv_xl.models.gammagamma import _SpendData
 from cltv_xl.summary import rfm_summary
 from cltv_xl.timeunits import convert
 
@@ -267,3 +271,96 @@ def test_tracking_fits_unfitted_model():
         warnings.simplefilter("error")
         tr = tracking(BGNBD(), load_cdnow(), CDNOW_CALIBRATION_END, CDNOW_END)
     assert len(tr.customers) == 2357
+
+
+# ----------------------------------------------------------------------- fast paths (speed)
+def test_compress_round_trips_both_paths():
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 5, 5000).astype(float)
+    tx = np.round(rng.uniform(0, 3, 5000), 1)
+    tx[:10] = -0.0  # -0.0 and 0.0 are one value
+    tt = np.round(rng.uniform(3, 4, 5000), 1)
+    w = rng.uniform(0.5, 2.0, 5000)
+    ids = rng.permutation(5000) / 7.0
+    dense = compress(x, tx, tt, weights=w)  # 1,705 combinations: counted densely
+    wide = compress(ids, x, tx, tt)  # 8.5 million combinations: hashed
+    for (cols, inverse, weights), src, wts in ((dense, (x, tx, tt), w),
+                                               (wide, (ids, x, tx, tt), None)):
+        for u, col in zip(cols, src, strict=True):
+            np.testing.assert_array_equal(u[inverse], col)
+        rows = pd.DataFrame(dict(enumerate(cols)))
+        assert not rows.duplicated().any()
+        expected = np.bincount(inverse, weights=wts, minlength=len(rows))
+        np.testing.assert_allclose(weights, expected, rtol=1e-12)
+    distinct = pd.DataFrame({"x": x, "tx": tx + 0.0, "T": tt}).drop_duplicates()
+    assert len(dense[0][0]) == len(distinct)
+    assert len(wide[0][0]) == 5000
+
+
+@pytest.mark.parametrize("params", [[0.243, 4.414, 0.793, 2.426], [1.3, 0.2, 3.0, 0.5],
+                                    [0.05, 40.0, 0.2, 9.0]])
+def test_bgnbd_fast_total_equals_row_sum(pub, params):
+    # The fitting objective (sums over distinct x / T / t_x) equals the weighted sum of the
+    # per-row likelihood of FHL 2005 eq. 6 and of its gradient (checked above by differences).
+    x, tx, tt = (pub[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    w = np.random.default_rng(2).uniform(0.1, 3.0, len(x))
+    d = RFMData(x, tx, tt, w)
+    params = np.array(params)
+    ll, g = BGNBD()._loglik(params, d)
+    total, grad = BGNBD()._loglik_total(params, d)
+    assert total == pytest.approx(float((w * ll).sum()), rel=1e-13)
+    np.testing.assert_allclose(grad, (g * w[:, None]).sum(axis=0), rtol=1e-10, atol=1e-8)
+
+
+def test_gammagamma_fast_total_equals_row_sum():
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 12, 500).astype(float)
+    m = rng.gamma(3.0, 10.0, 500)
+    w = rng.uniform(0.1, 3.0, 500)
+    ux, xi = np.unique(x, return_inverse=True)
+    for params in ([6.25, 3.74, 15.44], [0.5, 1.2, 300.0]):
+        params = np.array(params)
+        ll, g = GammaGamma._loglik(params, x, m, ux, xi)
+        total, grad = _SpendData(x, m, w).loglik_total(params)
+        assert total == pytest.approx(float((w * ll).sum()), rel=1e-13)
+        np.testing.assert_allclose(grad, (g * w[:, None]).sum(axis=0), rtol=1e-10, atol=1e-8)
+
+
+def test_log_hyp2f1_linear_and_log_space_agree():
+    rng = np.random.default_rng(6)
+    a = rng.uniform(0.1, 80, 3000)
+    b = a + rng.uniform(0, 3, 3000)
+    c = a + b + rng.uniform(-0.5, 3, 3000)
+    z = rng.uniform(0, 0.95, 3000)
+    fast = log_hyp2f1(a, b, c, z).value
+    slow = log_hyp2f1(a, b, c, z, grad=True).value  # the log-space series
+    np.testing.assert_allclose(fast, slow, rtol=1e-13, atol=1e-14)
+    small = a < 5
+    np.testing.assert_allclose(fast[small], np.log(hyp2f1(a, b, c, z)[small]), rtol=1e-11)
+    # Closed forms: 2F1(1, 1; 2; z) = -log(1-z)/z and 2F1(a, b; b; z) = (1-z)^-a; the second with
+    # a = 800 overflows floating point, so the log-space series takes over for it.
+    zz = np.array([0.1, 0.5, 0.9])
+    np.testing.assert_allclose(log_hyp2f1(1.0, 1.0, 2.0, zz).value,
+                               np.log(-np.log1p(-zz) / zz), rtol=1e-13)
+    np.testing.assert_allclose(log_hyp2f1(800.0, 5.0, 5.0, zz).value, -800.0 * np.log1p(-zz),
+                               rtol=1e-12)
+
+
+def test_fits_run_blas_single_threaded():
+    # L-BFGS-B's BLAS calls on 4-vectors must not wake OpenBLAS threads (slow on a busy
+    # machine); with threadpoolctl installed the fit limits BLAS to one thread and restores it.
+    from cltv_xl.models import _fitting
+
+    if _fitting.threadpool_limits is None:
+        with _fitting.single_threaded_blas():  # without threadpoolctl: a no-op that still runs
+            assert float(np.ones(3) @ np.ones(3)) == 3.0
+        return
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    with _fitting.single_threaded_blas():
+        assert set(blas_threads()) <= {1}
+    assert blas_threads() == before

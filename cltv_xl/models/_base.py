@@ -13,6 +13,7 @@ expensive part once per distinct (x, T) pair.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import cached_property
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,16 +29,49 @@ from ._fitting import (
     natural_hessian,
     standard_errors,
     warn_not_converged,
+    weighted_colsum,
+    weighted_sum,
 )
 
 
 class RFMData:
-    """Distinct (x, t_x, T) rows with weights; x-dependent terms are indexed through ``xi``."""
+    """Distinct (x, t_x, T) rows with weights.
+
+    Terms that depend on x only are evaluated once per distinct x (``ux``) and indexed through
+    ``xi``; likewise ``by_T`` and ``by_tx`` give the distinct values of T and t_x with each
+    row's index, so that log(alpha + T) and friends cost one logarithm per distinct value.
+    """
 
     def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray):
         self.x, self.tx, self.T, self.w = x, tx, T, w
         self.ux, self.xi = np.unique(x, return_inverse=True)
         self.total_w = float(w.sum())
+
+    @cached_property
+    def by_T(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct T values, index of each row's T)."""
+        codes, uniq = pd.factorize(self.T, sort=False)
+        return np.asarray(uniq, dtype=np.float64), codes
+
+    @cached_property
+    def by_tx(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct t_x values, index of each row's t_x)."""
+        codes, uniq = pd.factorize(self.tx, sort=False)
+        return np.asarray(uniq, dtype=np.float64), codes
+
+    @cached_property
+    def w_by_x(self) -> np.ndarray:
+        """Total weight per distinct x."""
+        return np.bincount(self.xi, weights=self.w, minlength=len(self.ux))
+
+    @cached_property
+    def w_by_T(self) -> tuple[np.ndarray, np.ndarray]:
+        """(total weight, total weight * x) per distinct T."""
+        uT, Ti = self.by_T
+        return (
+            np.bincount(Ti, weights=self.w, minlength=len(uT)),
+            np.bincount(Ti, weights=self.w * self.x, minlength=len(uT)),
+        )
 
 
 def summary_columns(summary: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:
@@ -74,6 +108,14 @@ class PurchaseModel(ABC):
     def _loglik(self, params: np.ndarray, d: RFMData) -> tuple[np.ndarray, np.ndarray]:
         """Per-row log-likelihood and its gradient w.r.t. the natural parameters (rows x k)."""
 
+    def _loglik_total(self, params: np.ndarray, d: RFMData) -> tuple[float, np.ndarray]:
+        """Weighted total log-likelihood and its gradient w.r.t. the natural parameters.
+
+        This default sums ``_loglik``'s rows; a subclass may override it with a faster form.
+        """
+        ll, g = self._loglik(params, d)
+        return weighted_sum(d.w, ll), weighted_colsum(d.w, g)
+
     @abstractmethod
     def _starts(self, d: RFMData) -> list[np.ndarray]:
         """Starting log-parameters for the optimiser."""
@@ -89,7 +131,7 @@ class PurchaseModel(ABC):
         x, tx, tt = check_rfm(frequency, recency, T)
         w = check_weights(weights, len(x))
         self.time_unit_ = None if time_unit is None else check_unit(time_unit)
-        (ux, utx, uT), _, uw = compress(x, tx, tt, weights=w)
+        (ux, utx, uT), _, uw = compress(x, tx, tt, weights=None if weights is None else w)
         keep = uw > 0
         d = RFMData(ux[keep], utx[keep], uT[keep], uw[keep])
         self._check_identifiable(d)
@@ -97,9 +139,9 @@ class PurchaseModel(ABC):
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
-            ll, g = self._loglik(params, d)
-            f = -float(d.w @ ll) / d.total_w + self.penalizer * float(theta @ theta)
-            grad = -(d.w @ g) / d.total_w * params + 2 * self.penalizer * theta
+            ll, g = self._loglik_total(params, d)
+            f = -ll / d.total_w + self.penalizer * float(theta @ theta)
+            grad = -g / d.total_w * params + 2 * self.penalizer * theta
             if not np.isfinite(f) or not np.all(np.isfinite(grad)):
                 return np.inf, np.zeros_like(theta)
             return f, grad
@@ -107,15 +149,14 @@ class PurchaseModel(ABC):
         theta, converged, message = maximise(objective, self._starts(d), names)
         params = np.exp(theta)
         self.params_ = {n: float(v) for n, v in zip(names, params, strict=True)}
-        ll, _ = self._loglik(params, d)
-        self.log_likelihood_ = float(d.w @ ll)
+        self.log_likelihood_ = self._loglik_total(params, d)[0]
         self.n_customers_ = round(d.total_w) if weights is None else float(d.total_w)
         self.converged_ = converged
         if not converged:
             warn_not_converged(self.model_name, message, self._advice())
 
         def grad_natural(p: np.ndarray) -> np.ndarray:
-            return -(d.w @ self._loglik(p, d)[1])
+            return -self._loglik_total(p, d)[1]
 
         self.standard_errors_ = standard_errors(natural_hessian(grad_natural, params), names)
         if np.isnan(list(self.standard_errors_.values())).any():

@@ -44,9 +44,68 @@ def log_hyp2f1(a, b, c, z, *, grad: bool = False) -> Hyp2f1Log:
     a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
     shape = a.shape
     a, b, c, z = (v.ravel().copy() for v in (a, b, c, z))
-    n = a.size
     if np.any(z < 0) or np.any(z >= 1):
         raise ValueError("log_hyp2f1 needs 0 <= z < 1")
+    if not grad:
+        value = _log_series_linear(a, b, c, z)
+        bad = ~np.isfinite(value)
+        if bad.any():
+            value[bad] = _log_series(a[bad], b[bad], c[bad], z[bad], grad=False).value
+        return Hyp2f1Log(value.reshape(shape))
+    res = _log_series(a, b, c, z, grad=True)
+    res.value = res.value.reshape(shape)
+    for name in ("da", "db", "dc", "dz"):
+        setattr(res, name, getattr(res, name).reshape(shape))
+    return res
+
+
+#: The linear-space series gives up on a row (the log-space one takes over) above this sum.
+_LINEAR_MAX = 1e250
+_LINEAR_CHUNK = 32
+_LINEAR_MAX_TERMS = 20_000
+
+
+def _log_series_linear(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """log 2F1 from the Gauss series summed in plain floating point: each term is the previous
+    times (a+k)(b+k) z / ((c+k)(k+1)), a running product (``np.cumprod``) over chunks of terms;
+    no logarithm per term, so several times faster than the log-space sum. Rows whose terms
+    overflow (huge parameters) come back as NaN for the caller to redo in log space."""
+    n = a.size
+    total = np.ones(n)
+    term = np.ones(n)
+    failed = np.zeros(n, dtype=bool)
+    active = np.flatnonzero(z > 0)
+    kk = np.arange(_LINEAR_CHUNK, dtype=np.float64)
+    k0 = 0
+    with np.errstate(over="ignore", invalid="ignore"):
+        while active.size and k0 < _LINEAR_MAX_TERMS:
+            ks = k0 + kk
+            ratio = a[active, None] + ks
+            ratio *= b[active, None] + ks
+            ratio *= z[active, None]
+            den = c[active, None] + ks
+            den *= ks + 1.0
+            ratio /= den
+            terms = np.cumprod(ratio, axis=1, out=den)
+            terms *= term[active, None]
+            tot = total[active] + terms.sum(axis=1)
+            last = terms[:, -1]
+            total[active] = tot
+            term[active] = last
+            k0 += _LINEAR_CHUNK
+            bad = ~(tot <= _LINEAR_MAX)  # also catches inf and nan
+            failed[active[bad]] = True
+            done = bad | ((ratio[:, -1] < 1.0) & (last <= _REL_TOL * tot))
+            active = active[~done]
+    failed[active] = True  # not converged here: let the log-space series decide
+    out = np.log(total)
+    out[failed] = np.nan
+    return out
+
+
+def _log_series(a: np.ndarray, b: np.ndarray, c: np.ndarray, z: np.ndarray, *, grad: bool):
+    """log 2F1 (and its derivatives) from the Gauss series summed in log space; flat arrays."""
+    n = a.size
     logz = np.log(np.where(z > 0, z, 1.0))
     zero_z = z == 0
 
@@ -103,10 +162,10 @@ def log_hyp2f1(a, b, c, z, *, grad: bool = False) -> Hyp2f1Log:
             f"2F1 series did not converge in {_MAX_TERMS} terms for {active.size} value(s) "
             f"(z up to {z[active].max():.6f}); parameters are extreme"
         )
-    res = Hyp2f1Log(out_log.reshape(shape))
+    res = Hyp2f1Log(out_log)
     if grad:
-        res.da = acc_a.reshape(shape)
-        res.db = acc_b.reshape(shape)
-        res.dc = acc_c.reshape(shape)
-        res.dz = np.where(zero_z, a * b / c, acc_k / np.where(zero_z, 1.0, z)).reshape(shape)
+        res.da = acc_a
+        res.db = acc_b
+        res.dc = acc_c
+        res.dz = np.where(zero_z, a * b / c, acc_k / np.where(zero_z, 1.0, z))
     return res

@@ -13,6 +13,7 @@ import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from ._base import PurchaseModel, RFMData
+from ._fitting import weighted_sum
 from ._special import log_hyp2f1
 
 
@@ -30,47 +31,114 @@ class BGNBD(PurchaseModel):
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     model_name: ClassVar[str] = "BG/NBD"
 
-    def _loglik(self, params: np.ndarray, d: RFMData) -> tuple[np.ndarray, np.ndarray]:
-        """FHL 2005 eq. 6 in log space, with its analytic gradient.
-
-        L = B(a, b+x)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
-            + [x > 0] B(a+1, b+x-1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)).
-        """
-        r, alpha, a, b = params
-        ux = d.ux
+    @staticmethod
+    def _x_terms(params: np.ndarray, ux: np.ndarray) -> dict[str, np.ndarray]:
+        """The parts of FHL 2005 eq. 6 that depend on x only, per distinct x, with derivatives:
+        lg = log G(r+x)/G(r); t1 = log B(a, b+x)/B(a, b); t2 = log B(a+1, b+x-1)/B(a, b)
+        (-inf at x = 0, where the second term of eq. 6 is absent)."""
+        r, _, a, b = params
         pos = ux > 0
         xs = np.where(pos, ux, 1.0)  # safe x for the x > 0 terms
         bl0 = betaln(a, b)
         psi_ab = digamma(a + b)
         psi_abx = digamma(a + b + ux)
-        lg = gammaln(r + ux) - gammaln(r)
-        dlg_r = digamma(r + ux) - digamma(r)
-        t1 = betaln(a, b + ux) - bl0
-        t1_a = psi_ab - psi_abx
-        t1_b = digamma(b + ux) - psi_abx - digamma(b) + psi_ab
-        t2 = np.where(pos, betaln(a + 1, b + xs - 1) - bl0, -np.inf)
-        t2_a = np.where(pos, digamma(a + 1) - digamma(a) + psi_ab - psi_abx, 0.0)
-        t2_b = np.where(pos, digamma(b + xs - 1) - digamma(b) + psi_ab - psi_abx, 0.0)
+        return {
+            "lg": gammaln(r + ux) - gammaln(r),
+            "lg_r": digamma(r + ux) - digamma(r),
+            "t1": betaln(a, b + ux) - bl0,
+            "t1_a": psi_ab - psi_abx,
+            "t1_b": digamma(b + ux) - psi_abx - digamma(b) + psi_ab,
+            "t2": np.where(pos, betaln(a + 1, b + xs - 1) - bl0, -np.inf),
+            "t2_a": np.where(pos, digamma(a + 1) - digamma(a) + psi_ab - psi_abx, 0.0),
+            "t2_b": np.where(pos, digamma(b + xs - 1) - digamma(b) + psi_ab - psi_abx, 0.0),
+        }
 
+    def _loglik(self, params: np.ndarray, d: RFMData) -> tuple[np.ndarray, np.ndarray]:
+        """FHL 2005 eq. 6 in log space per row, with its analytic gradient (rows x 4).
+
+        L = B(a, b+x)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+T)^(r+x))
+            + [x > 0] B(a+1, b+x-1)/B(a, b) G(r+x) alpha^r / (G(r) (alpha+t_x)^(r+x)).
+        """
+        r, alpha, _, _ = params
+        k = self._x_terms(params, d.ux)
         xi = d.xi
         rx = r + d.x
         log_aT = np.log(alpha + d.T)
         log_atx = np.log(alpha + d.tx)
-        l1 = t1[xi] - rx * log_aT
-        l2 = t2[xi] - rx * log_atx
+        l1 = k["t1"][xi] - rx * log_aT
+        l2 = k["t2"][xi] - rx * log_atx
         lse = np.logaddexp(l1, l2)
         w2 = np.exp(l2 - lse)
         w1 = 1.0 - w2
-        ll = lg[xi] + r * np.log(alpha) + lse
+        ll = k["lg"][xi] + r * np.log(alpha) + lse
         grad = np.empty((len(ll), 4))
-        grad[:, 0] = dlg_r[xi] + np.log(alpha) - w1 * log_aT - w2 * log_atx
+        grad[:, 0] = k["lg_r"][xi] + np.log(alpha) - w1 * log_aT - w2 * log_atx
         grad[:, 1] = r / alpha - w1 * rx / (alpha + d.T) - w2 * rx / (alpha + d.tx)
-        grad[:, 2] = w1 * t1_a[xi] + w2 * t2_a[xi]
-        grad[:, 3] = w1 * t1_b[xi] + w2 * t2_b[xi]
+        grad[:, 2] = w1 * k["t1_a"][xi] + w2 * k["t2_a"][xi]
+        grad[:, 3] = w1 * k["t1_b"][xi] + w2 * k["t2_b"][xi]
         return ll, grad
 
+    def _loglik_total(self, params: np.ndarray, d: RFMData) -> tuple[float, np.ndarray]:
+        """Weighted sum of ``_loglik`` and of its gradient, in fewer passes over the rows.
+
+        Write eq. 6 as log L = lg + r log alpha + l1 + softplus(l2 - l1) with
+        l1 = t1 - (r+x) log(alpha+T) and l2 = t2 - (r+x) log(alpha+t_x). Every term except the
+        softplus depends on x alone or on T alone, so its weighted sum is a dot product over
+        distinct x or distinct T. Per row remain the difference l2 - l1, its softplus and the
+        share w2 = 1 / (1 + exp(l1 - l2)) of the second term in L (w1 = 1 - w2); the gradient
+        needs sums of w * w2 (times r + x) per distinct x, T and t_x, from ``np.bincount``.
+        """
+        r, alpha, _, _ = params
+        k = self._x_terms(params, d.ux)
+        uT, Ti = d.by_T
+        utx, txi = d.by_tx
+        wx = d.w_by_x
+        wT, wxT = d.w_by_T
+        la_T = np.log(alpha + uT)
+        la_tx = np.log(alpha + utx)
+        ia_T = 1.0 / (alpha + uT)
+        ia_tx = 1.0 / (alpha + utx)
+        rx = d.x + r
+        with np.errstate(invalid="ignore"):
+            dt = k["t2"] - k["t1"]  # -inf at x = 0
+        diff = dt[d.xi] + rx * (la_T[Ti] - la_tx[txi])  # l2 - l1
+        # softplus(diff) = max(diff, 0) + log(1 + e), e = exp(-|diff|) in [0, 1]: one exp and
+        # one log per row (log(1 + e) is exact to 1e-16 absolute, all a sum needs).
+        e = np.exp(-np.abs(diff))
+        one_e = 1.0 + e
+        sp = np.maximum(diff, 0.0) + np.log(one_e)
+        # share of the second term: w2 = 1 / (1 + exp(-diff)), i.e. 1/(1+e) or e/(1+e)
+        ww2 = d.w * np.where(diff > 0, 1.0, e) / one_e
+        wrw2 = ww2 * rx
+        s2_x = np.bincount(d.xi, weights=ww2, minlength=len(d.ux))
+        s2_T = np.bincount(Ti, weights=ww2, minlength=len(uT))
+        s2_tx = np.bincount(txi, weights=ww2, minlength=len(utx))
+        sr_T = np.bincount(Ti, weights=wrw2, minlength=len(uT))
+        sr_tx = np.bincount(txi, weights=wrw2, minlength=len(utx))
+        log_alpha = np.log(alpha)
+        total = d.total_w
+        rlaT = r * float(wT @ la_T) + float(wxT @ la_T)  # sum w (r+x) log(alpha+T)
+        ll = (
+            float(wx @ (k["lg"] + k["t1"])) + total * r * log_alpha - rlaT + weighted_sum(d.w, sp)
+        )
+        g = np.empty(4)
+        # d/dr: lg_r + log alpha - w1 log(alpha+T) - w2 log(alpha+t_x)
+        g[0] = (
+            float(wx @ k["lg_r"]) + total * log_alpha - float(wT @ la_T)
+            - (float(s2_tx @ la_tx) - float(s2_T @ la_T))
+        )
+        # d/dalpha: r/alpha - (r+x) [w1/(alpha+T) + w2/(alpha+t_x)]
+        g[1] = (
+            total * r / alpha - (r * float(wT @ ia_T) + float(wxT @ ia_T))
+            - (float(sr_tx @ ia_tx) - float(sr_T @ ia_T))
+        )
+        # d/da, d/db: w1 t1' + w2 t2'
+        g[2] = float(wx @ k["t1_a"]) + float(s2_x @ (k["t2_a"] - k["t1_a"]))
+        g[3] = float(wx @ k["t1_b"]) + float(s2_x @ (k["t2_b"] - k["t1_b"]))
+        return ll, g
+
     def _starts(self, d: RFMData) -> list[np.ndarray]:
-        rate = float(d.w @ d.x) / max(float(d.w @ d.T), 1e-12)
+        rate = weighted_sum(d.w, d.x) / max(weighted_sum(d.w, d.T), 1e-12)
         alpha0 = 1.0 / max(rate, 1e-6)
         return [np.log([1.0, alpha0, 1.0, 1.0]), np.zeros(4), np.log([0.5, alpha0, 0.5, 2.0])]
 

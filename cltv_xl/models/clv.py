@@ -108,21 +108,24 @@ def predict_clv(
     discount = (1.0 + float(discount_rate)) ** -ends
 
     # The conditional expectation factors as alive_expectation(t, x, T) * P(alive | x, t_x, T):
-    # the first part is evaluated once per distinct (x, T), the second per distinct (x, t_x, T).
-    (ux, uT), inv_xt, _ = compress(x, tt)
+    # the first part is evaluated once per distinct (x, T) on the whole grid of period ends, the
+    # second once per distinct (x, t_x, T); both are broadcast back to the customers.
+    (vx, vtx, vT), inv_rfm, _ = compress(x, tx, tt)
+    (ux, uT), inv_xt, _ = compress(vx, vT)
     cum = purchase_model._alive_expectation(t_model[None, :], ux[:, None], uT[:, None])
     inc = np.diff(cum, axis=1, prepend=0.0)
-    disc_alive = inc @ discount
-    (vx, vtx, vT), inv_rfm, _ = compress(x, tx, tt)
-    p_alive = np.exp(purchase_model._log_p_alive(vx, vtx, vT))[inv_rfm]
+    disc_alive = np.add.reduce(inc * discount, axis=1)  # not `inc @ discount`: no BLAS threads
+    p_alive_rows = np.exp(purchase_model._log_p_alive(vx, vtx, vT))
+    purchases_rows = cum[:, -1][inv_xt] * p_alive_rows
+    value_rows = float(margin) * p_alive_rows * disc_alive[inv_xt]
 
     spend = spend_model.expected_spend(x, m)
     out = pd.DataFrame(
         {
-            "expected_purchases": cum[:, -1][inv_xt] * p_alive,
-            "p_alive": p_alive,
+            "expected_purchases": purchases_rows[inv_rfm],
+            "p_alive": p_alive_rows[inv_rfm],
             "expected_spend": spend,
-            "clv": float(margin) * spend * p_alive * disc_alive[inv_xt],
+            "clv": value_rows[inv_rfm] * spend,
         },
         index=summary.index,
     )

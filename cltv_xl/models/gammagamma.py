@@ -30,6 +30,7 @@ from ._fitting import (
     same_length,
     standard_errors,
     warn_not_converged,
+    weighted_sum,
 )
 
 #: Above this q the spend heterogeneity is negligible: every customer has the same mean spend.
@@ -56,14 +57,22 @@ class GammaGamma:
         self.penalizer = float(penalizer)
 
     @staticmethod
-    def _loglik(params: np.ndarray, x, m, ux, xi) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row log f(m | p, q, v, x) and its gradient w.r.t. (p, q, v)."""
-        p, q, v = params
+    def _x_terms(params: np.ndarray, ux: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per distinct x: log G(px+q) / (G(px) G(q)) + px log x and its derivatives in p, q."""
+        p, q, _ = params
         px = p * ux
-        lg = gammaln(px + q) - gammaln(px) - gammaln(q) + px * np.log(ux)
+        log_x = np.log(ux)
         psi_pxq = digamma(px + q)
-        dp_x = ux * (psi_pxq - digamma(px) + np.log(ux))
+        lg = gammaln(px + q) - gammaln(px) - gammaln(q) + px * log_x
+        dp_x = ux * (psi_pxq - digamma(px) + log_x)
         dq_x = psi_pxq - digamma(q)
+        return lg, dp_x, dq_x
+
+    @staticmethod
+    def _loglik(params: np.ndarray, x, m, ux, xi) -> tuple[np.ndarray, np.ndarray]:
+        """Per-row log f(m | p, q, v, x) (FH 2013) and its gradient w.r.t. (p, q, v)."""
+        p, q, v = params
+        lg, dp_x, dq_x = GammaGamma._x_terms(params, ux)
         log_m = np.log(m)
         log_vmx = np.log(v + m * x)
         pxr = p * x
@@ -95,7 +104,7 @@ class GammaGamma:
                 f"monetary_value must be > 0 for the Gamma-Gamma model; {int((m <= 0).sum())} "
                 "repeat buyer(s) have a zero or negative mean spend (refunds?); leave them out"
             )
-        (ux_rows, um), _, uw = compress(x, m, weights=w)
+        (ux_rows, um), _, uw = compress(x, m, weights=None if weights is None else w)
         keep = uw > 0
         xr, mr, wr = ux_rows[keep], um[keep], uw[keep]
         total = float(wr.sum())
@@ -103,20 +112,20 @@ class GammaGamma:
             raise FitError(
                 "Gamma-Gamma needs many repeat buyers: a single customer cannot identify p, q, v"
             )
-        ux, xi = np.unique(xr, return_inverse=True)
-        mean_all = float(wr @ mr) / total
+        mean_all = weighted_sum(wr, mr) / total
         if np.allclose(mr, mean_all, rtol=1e-9, atol=0):
             raise FitError(
                 f"spend does not vary: every repeat buyer's mean spend is {mean_all:g}, so the "
                 "Gamma-Gamma heterogeneity parameter q is infinite (no customer differs from "
                 "another). Use that average spend directly as the expected spend."
             )
+        data = _SpendData(xr, mr, wr)
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
-            ll, g = self._loglik(params, xr, mr, ux, xi)
-            f = -float(wr @ ll) / total + self.penalizer * float(theta @ theta)
-            grad = -(wr @ g) / total * params + 2 * self.penalizer * theta
+            ll, g = data.loglik_total(params)
+            f = -ll / total + self.penalizer * float(theta @ theta)
+            grad = -g / total * params + 2 * self.penalizer * theta
             if not np.isfinite(f) or not np.all(np.isfinite(grad)):
                 return np.inf, np.zeros_like(theta)
             return f, grad
@@ -126,8 +135,7 @@ class GammaGamma:
         theta, converged, message = maximise(objective, starts, self.param_names)
         params = np.exp(theta)
         self.params_ = {k: float(val) for k, val in zip(self.param_names, params, strict=True)}
-        ll, _ = self._loglik(params, xr, mr, ux, xi)
-        self.log_likelihood_ = float(wr @ ll)
+        self.log_likelihood_ = data.loglik_total(params)[0]
         self.n_customers_ = round(total) if weights is None else total
         self.converged_ = converged
         if params[1] > Q_HOMOGENEOUS:
@@ -148,7 +156,7 @@ class GammaGamma:
             )
 
         def grad_natural(pp: np.ndarray) -> np.ndarray:
-            return -(wr @ self._loglik(pp, xr, mr, ux, xi)[1])
+            return -data.loglik_total(pp)[1]
 
         self.standard_errors_ = standard_errors(
             natural_hessian(grad_natural, params), self.param_names
@@ -190,3 +198,48 @@ class GammaGamma:
         if hasattr(self, "params_"):
             return "GammaGamma(" + ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items()) + ")"
         return f"GammaGamma(penalizer={self.penalizer})"
+
+
+class _SpendData:
+    """Distinct (x, m) rows of the repeat buyers with weights, plus the sums of the Gamma-Gamma
+    likelihood that do not depend on the parameters (computed once per fit)."""
+
+    def __init__(self, x: np.ndarray, m: np.ndarray, w: np.ndarray):
+        self.w = w
+        self.ux, xi = np.unique(x, return_inverse=True)
+        self.total = float(w.sum())
+        self.w_by_x = np.bincount(xi, weights=w, minlength=len(self.ux))
+        self.mx = m * x
+        self.wx = w * x
+        log_m = np.log(m)
+        self.sum_w_log_m = weighted_sum(w, log_m)
+        self.sum_wx_log_m = weighted_sum(self.wx, log_m)
+
+    def loglik_total(self, params: np.ndarray) -> tuple[float, np.ndarray]:
+        """Weighted sum of ``GammaGamma._loglik`` and of its gradient. With L = log(v + m x),
+
+        sum log f = sum_x W_x lg_x + W q log v + p S(x log m) - S(log m) - S((p x + q) L),
+
+        (S = weighted sum over rows, W_x = weight of the rows with that x), so an evaluation
+        costs one logarithm and one division per row.
+        """
+        p, q, v = params
+        lg, dp_x, dq_x = GammaGamma._x_terms(params, self.ux)
+        vmx = v + self.mx
+        log_vmx = np.log(vmx)
+        inv_vmx = 1.0 / vmx
+        s_w_l = weighted_sum(self.w, log_vmx)
+        s_wx_l = weighted_sum(self.wx, log_vmx)
+        s_w_i = weighted_sum(self.w, inv_vmx)
+        s_wx_i = weighted_sum(self.wx, inv_vmx)
+        wx, total, log_v = self.w_by_x, self.total, np.log(v)
+        ll = (
+            float(wx @ lg) + total * q * log_v + p * self.sum_wx_log_m - self.sum_w_log_m
+            - p * s_wx_l - q * s_w_l
+        )
+        g = np.array([
+            float(wx @ dp_x) + self.sum_wx_log_m - s_wx_l,
+            float(wx @ dq_x) + total * log_v - s_w_l,
+            q * total / v - p * s_wx_i - q * s_w_i,
+        ])
+        return ll, g

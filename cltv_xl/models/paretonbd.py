@@ -29,18 +29,18 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from scipy.special import betaln, digamma, gammaln
 
 from ._base import PurchaseModel, RFMData
+from ._fitting import weighted_sum
 from ._special import log_hyp2f1
 
 
 class ParetoNBD(PurchaseModel):
     """Pareto/NBD purchase model; ``params_`` = {r, alpha, s, beta} in the summary's time unit.
 
-    Same interface as :class:`~cltv_xl.models.BGNBD` except ``prob_purchases``, which is not
-    implemented for this model (FH note 013's expression needs a sum of 2F1 terms with
-    differing parameters; use the BG/NBD if you need the count distribution).
+    Same interface as :class:`~cltv_xl.models.BGNBD`, including ``prob_purchases`` (the count
+    distribution P(X(t) = n) of FH 2005 note 009).
     """
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
@@ -113,9 +113,9 @@ class ParetoNBD(PurchaseModel):
         return ll, g
 
     def _starts(self, d: RFMData) -> list[np.ndarray]:
-        rate = float(d.w @ d.x) / max(float(d.w @ d.T), 1e-12)
+        rate = weighted_sum(d.w, d.x) / max(weighted_sum(d.w, d.T), 1e-12)
         alpha0 = 1.0 / max(rate, 1e-6)
-        span = max(float(d.w @ d.T) / d.total_w, 1e-3)
+        span = max(weighted_sum(d.w, d.T) / d.total_w, 1e-3)
         return [np.log([1.0, alpha0, 1.0, span]), np.zeros(4), np.log([0.5, alpha0, 0.5, alpha0])]
 
     # ----------------------------------------------------------------------------- predictions
@@ -144,10 +144,60 @@ class ParetoNBD(PurchaseModel):
         return r * beta / alpha * _expm1_over(s - 1.0, np.log1p(t / beta))
 
     def prob_purchases(self, n, t) -> np.ndarray:
-        """Not implemented for the Pareto/NBD (see the class docstring)."""
-        raise NotImplementedError(
-            "ParetoNBD.prob_purchases is not implemented; BGNBD.prob_purchases gives P(X(t)=n)"
-        )
+        """P(X(t) = n) for a customer just acquired (FH 2005 note 009, section 4).
+
+        Given lambda and mu, the count is Poisson(lambda t) if the customer is still alive at t,
+        and Poisson(lambda tau) if it died at tau < t; integrating over lambda ~ Gamma(r, alpha)
+        and mu ~ Gamma(s, beta) gives
+
+            P(X(t) = n) = G(r+n)/(G(r) n!) (alpha/(alpha+t))^r (t/(alpha+t))^n (beta/(beta+t))^s
+                + alpha^r beta^s B(r+n, s+1)/B(r, s)
+                  * [B1 - sum_{i=0..n} G(r+s+i)/(G(r+s) i!) t^i B2(i)],
+
+        with, for alpha >= beta (z = alpha - beta),
+        B1 = 2F1(r+s, s+1; r+s+n+1; z/alpha) / alpha^(r+s) and
+        B2(i) = 2F1(r+s+i, s+1; r+s+n+1; z/(alpha+t)) / (alpha+t)^(r+s+i);
+        for alpha < beta the same with (alpha, s+1) replaced by (beta, r+n) and z = beta - alpha.
+        The bracket (the chance of dying before t, as an integral over the death time) is a
+        difference of positive terms, taken in log space with expm1.
+        """
+        r, alpha, s, beta = self._check_fitted()
+        n, t = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, np.float64))
+        if np.any(~np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
+            raise ValueError("n must be whole numbers >= 0")
+        if np.any(~np.isfinite(t)) or np.any(t < 0):
+            raise ValueError("t must be finite and >= 0")
+        out = np.empty(n.shape)
+        for idx in np.ndindex(n.shape):
+            out[idx] = _pnbd_pmf(r, alpha, s, beta, int(n[idx]), float(t[idx]))
+        return out
+
+
+def _pnbd_pmf(r: float, alpha: float, s: float, beta: float, n: int, t: float) -> float:
+    """One value of ``ParetoNBD.prob_purchases`` (see there for the formula)."""
+    if t == 0:
+        return float(n == 0)
+    log_t = np.log(t)
+    alive = np.exp(
+        gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * (np.log(alpha) - np.log(alpha + t))
+        + n * (log_t - np.log(alpha + t)) + s * (np.log(beta) - np.log(beta + t))
+    )
+    rs = r + s
+    c = rs + n + 1.0
+    i = np.arange(n + 1, dtype=np.float64)
+    if alpha >= beta:
+        big, b_arg = alpha, s + 1.0
+    else:
+        big, b_arg = beta, r + n
+    z = abs(alpha - beta)
+    log_b1 = log_hyp2f1(rs, b_arg, c, z / big).value - rs * np.log(big)
+    log_b2 = log_hyp2f1(rs + i, b_arg, c, z / (big + t)).value - (rs + i) * np.log(big + t)
+    log_terms = gammaln(rs + i) - gammaln(rs) - gammaln(i + 1) + i * log_t + log_b2
+    log_sum = np.logaddexp.reduce(log_terms)
+    bracket_rel = -np.expm1(min(log_sum - log_b1, 0.0))  # bracket / B1, in [0, 1]
+    log_front = r * np.log(alpha) + s * np.log(beta) + betaln(r + n, s + 1) - betaln(r, s)
+    dead = np.exp(log_front + log_b1) * bracket_rel
+    return float(alive + dead)
 
 
 def _expm1_over(k: float, u: np.ndarray) -> np.ndarray:

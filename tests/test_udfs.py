@@ -220,7 +220,7 @@ def test_cell_helpers_accept_every_runtime_shape():
 # Range functions
 # --------------------------------------------------------------------------------------------
 
-ORDERS = [  # customer, ISO date, amount: the worked example of docs/excel.md
+ORDERS = [  # customer, ISO date, amount: the worked example in the README
     ("C001", "2024-01-05", 120.0),
     ("C002", "2024-01-09", 80.0),
     ("C001", "2024-02-11", 95.5),

@@ -113,6 +113,20 @@ def test_bgnbd_worked_example_customer_1():
     assert round(float(m.expected_purchases(39, 2, 30.43, 38.86)), 3) == 1.226
 
 
+def test_paretonbd_worked_examples_btyd_walkthrough():
+    # The BTYD walkthrough (Dziurzynski, Wadsworth & Fader, "BTYD: Implementing Buy 'Til You Die
+    # Models", vignette of the R package BTYD, section on the Pareto/NBD) fits the CDNOW
+    # calibration data to r=0.5533971, alpha=10.5801985, s=0.6060625, beta=11.6562237
+    # (LL -9594.976), then reports: a new customer's expected purchases over 52 weeks = 1.473;
+    # customer 1516 (x=26, t_x=30.86, T=31) expects 25.46 purchases in the next 52 weeks and is
+    # alive with probability 0.998.
+    m = ParetoNBD()
+    m.params_ = {"r": 0.5533971, "alpha": 10.5801985, "s": 0.6060625, "beta": 11.6562237}
+    assert round(float(m.expected_purchases_new(52)), 3) == 1.473
+    assert round(float(m.expected_purchases(52, 26, 30.86, 31.0)), 2) == 25.46
+    assert round(float(m.p_alive(26, 30.86, 31.0)), 3) == 0.998
+
+
 def test_bgnbd_unconditional_and_pmf(bg):
     # Unconditional E[X(39)] (FHL 2005 eq. 9) must equal the mean of the P(X(39)=n) distribution
     # (eq. 8), an identity between two independently coded formulas.

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .transactions import Transactions
+from .timeunits import as_date
+from .transactions import Transactions, transaction_frame
 
 __all__ = ["CohortTables", "cohorts", "period_index", "period_start"]
 
@@ -127,29 +128,12 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     CohortTables
     """
     code = _check_period(period)
-    data = tx.data if isinstance(tx, Transactions) else tx
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(
-            f"cohorts needs Transactions or a frame with customer_id, date, amount; "
-            f"got {type(tx).__name__}"
-        )
-    missing = [c for c in ("customer_id", "date", "amount") if c not in data.columns]
-    if missing:
-        raise InputError(
-            f"cohorts needs columns customer_id, date, amount; missing {missing}; "
-            f"found {list(data.columns)}"
-        )
+    data = transaction_frame(tx, "cohorts")
     dates = data["date"].to_numpy(dtype="datetime64[ns]")
     amounts = data["amount"].to_numpy(dtype=np.float64)
     ids = data["customer_id"]
     if as_of is not None:
-        try:
-            end = pd.Timestamp(as_of)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"as_of must be a date such as '1998-06-30'; got {as_of!r}") from exc
-        if end is pd.NaT:
-            raise InputError(f"as_of must be a date such as '1998-06-30'; got {as_of!r}")
-        end = end.normalize()
+        end = as_date(as_of, "as_of", required=True)
         keep = dates <= end.to_datetime64()
         dates, amounts, ids = dates[keep], amounts[keep], ids[keep]
     if len(dates) == 0:

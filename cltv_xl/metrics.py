@@ -34,7 +34,7 @@ import pandas as pd
 
 from .errors import InputError
 from .summary import rfm_summary
-from .timeunits import UNIT_NAMES, check_unit, unit_days
+from .timeunits import UNIT_NAMES, as_date, check_unit, unit_days
 from .transactions import Transactions
 
 __all__ = [
@@ -447,16 +447,6 @@ def _check_period(period: Any) -> str:
         raise InputError(str(exc)) from exc
 
 
-def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a date such as '1998-06-30'; got {value!r}") from exc
-    if ts is pd.NaT:
-        raise InputError(f"{name} must be a date such as '1998-06-30'; got {value!r}")
-    return ts.normalize()
-
-
 def _is_summary(obj: Any) -> bool:
     return isinstance(obj, pd.DataFrame) and all(c in obj.columns for c in _SUMMARY_NEEDS)
 
@@ -475,7 +465,7 @@ def _summary_and_as_of(tx_or_summary: Any, as_of: Any) -> tuple[pd.DataFrame, pd
         )
         if as_of is None:
             return summary, window_end
-        end = _timestamp(as_of, "as_of")
+        end = as_date(as_of, "as_of", required=True)
         if end < window_end:
             raise InputError(
                 f"as_of {end.date()} is before the end of the summary's window "
@@ -483,7 +473,7 @@ def _summary_and_as_of(tx_or_summary: Any, as_of: Any) -> tuple[pd.DataFrame, pd
             )
         return summary, end
     if isinstance(tx_or_summary, (Transactions, pd.DataFrame)):
-        end = None if as_of is None else _timestamp(as_of, "as_of")
+        end = None if as_of is None else as_date(as_of, "as_of", required=True)
         summary = rfm_summary(tx_or_summary, as_of=end, time_unit="D")
         return summary, summary.attrs["as_of"]
     raise InputError(
@@ -508,7 +498,7 @@ def is_churned(summary: pd.DataFrame, as_of: Any, inactivity: float = 3, period:
     """
     unit = _check_period(period)
     window = _check_inactivity(inactivity)
-    end = _timestamp(as_of, "as_of")
+    end = as_date(as_of, "as_of", required=True)
     since_last = _days_since(end, summary["last_purchase"])
     return pd.Series(since_last > window * unit_days(unit), index=summary.index, name="churned")
 
@@ -530,7 +520,7 @@ def customer_exposure(
     """
     unit = _check_period(period)
     window = _check_inactivity(inactivity)
-    end = _timestamp(as_of, "as_of")
+    end = as_date(as_of, "as_of", required=True)
     per = unit_days(unit)
     to_end = _days_since(end, summary["first_purchase"])
     to_window_end = (

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .timeunits import as_date
 
 __all__ = ["SEGMENTS", "SEGMENT_RULES", "rfm_scores", "rfm_segments", "segment_table"]
 
@@ -82,13 +83,7 @@ def _as_of(summary: pd.DataFrame, as_of: Any) -> pd.Timestamp:
     if as_of is None:
         value = summary.attrs.get("as_of")
         return pd.Timestamp(summary["last_purchase"].max() if value is None else value).normalize()
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"as_of must be a date such as '1998-06-30'; got {as_of!r}") from exc
-    if ts is pd.NaT:
-        raise InputError(f"as_of must be a date such as '1998-06-30'; got {as_of!r}")
-    return ts.normalize()
+    return as_date(as_of, "as_of", required=True)
 
 
 def rfm_scores(

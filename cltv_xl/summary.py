@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .timeunits import check_unit, unit_days
-from .transactions import Transactions
+from .timeunits import as_date, check_unit, unit_days
+from .transactions import Transactions, transaction_frame
 
 SUMMARY_COLUMNS = (
     "frequency",
@@ -31,29 +31,6 @@ SUMMARY_COLUMNS = (
     "orders",
     "revenue",
 )
-
-
-def _as_timestamp(value, name: str) -> pd.Timestamp | None:
-    if value is None:
-        return None
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{name} must be a date such as '1997-09-30'; got {value!r}") from exc
-    if ts is pd.NaT:
-        raise InputError(f"{name} must be a date such as '1997-09-30'; got {value!r}")
-    return ts.normalize()
-
-
-def _frame(tx: Transactions | pd.DataFrame) -> pd.DataFrame:
-    data = tx.data if isinstance(tx, Transactions) else tx
-    missing = [c for c in ("customer_id", "date", "amount") if c not in data.columns]
-    if missing:
-        raise InputError(
-            f"rfm_summary needs columns customer_id, date, amount; missing {missing}; "
-            f"found {list(data.columns)}"
-        )
-    return data
 
 
 def rfm_summary(
@@ -87,10 +64,10 @@ def rfm_summary(
     ``revenue`` (net total). ``df.attrs`` records ``time_unit`` and ``as_of``.
     """
     unit = check_unit(time_unit)
-    data = _frame(tx)
-    end = _as_timestamp(calibration_end, "calibration_end")
+    data = transaction_frame(tx, "rfm_summary")
+    end = as_date(calibration_end, "calibration_end")
     if end is None:
-        end = _as_timestamp(as_of, "as_of")
+        end = as_date(as_of, "as_of")
     dates = data["date"].to_numpy(dtype="datetime64[ns]")
     if end is None:
         if len(dates) == 0:

@@ -49,3 +49,28 @@ def convert_rate(rate, from_unit: str, to_unit: str):
     ``(1 + rate) ** (length(to) / length(from)) - 1``: a 1% monthly rate is about 0.23% weekly.
     """
     return (1.0 + rate) ** (unit_days(to_unit) / unit_days(from_unit)) - 1.0
+
+
+def as_date(value, name: str = "as_of", *, required: bool = False):
+    """A date argument (string, date, datetime, Timestamp) as a midnight ``pd.Timestamp``.
+
+    ``None`` stays ``None`` unless ``required``. Time zones are dropped (the wall-clock date is
+    kept). Anything that is not a date raises :class:`~cltv_xl.errors.InputError` naming the
+    argument: ``as_of must be a date such as '1997-09-30'; got 'soon'``.
+    """
+    import pandas as pd
+
+    from .errors import InputError
+
+    example = f"{name} must be a date such as '1997-09-30'; got {value!r}"
+    if value is None and not required:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise InputError(example) from exc
+    if ts is pd.NaT:
+        raise InputError(example)
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.normalize()

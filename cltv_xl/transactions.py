@@ -84,3 +84,22 @@ class Transactions:
     def as_of(self) -> pd.Timestamp | None:
         """The latest transaction date, or ``None`` for an empty set."""
         return None if self.data.empty else pd.Timestamp(self.data["date"].max())
+
+
+def transaction_frame(tx: Transactions | pd.DataFrame, who: str) -> pd.DataFrame:
+    """The ``customer_id``/``date``/``amount`` frame of ``tx``; ``who`` names the caller."""
+    from .errors import InputError
+
+    data = tx.data if isinstance(tx, Transactions) else tx
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(
+            f"{who} needs Transactions or a frame with customer_id, date, amount; "
+            f"got {type(tx).__name__}"
+        )
+    missing = [c for c in ("customer_id", "date", "amount") if c not in data.columns]
+    if missing:
+        raise InputError(
+            f"{who} needs columns customer_id, date, amount; missing {missing}; "
+            f"found {list(data.columns)}"
+        )
+    return data

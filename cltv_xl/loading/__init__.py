@@ -8,7 +8,7 @@ functions also call. See ``docs/loading.md`` for the accepted inputs and the rul
 from __future__ import annotations
 
 from .api import read_transactions
-from .clean import clean_columns, parse_as_of
+from .clean import clean_columns
 from .headers import SYNONYMS, find_header
 
-__all__ = ["SYNONYMS", "clean_columns", "find_header", "parse_as_of", "read_transactions"]
+__all__ = ["SYNONYMS", "clean_columns", "find_header", "read_transactions"]

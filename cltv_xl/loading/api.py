@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputError
+from ..timeunits import as_date
 from ..transactions import Transactions
-from .clean import clean_columns, parse_as_of
+from .clean import clean_columns
 from .sources import EXCEL_SUFFIXES, check_file, read_csv_file, read_frame, read_workbook
 
 ColumnSpec = str | int | None
@@ -57,7 +58,7 @@ def read_transactions(
         without data, or a bad argument.
     """
     overrides = {"customer": customer_col, "date": date_col, "amount": amount_col}
-    cutoff = parse_as_of(as_of)  # validate before reading a large file
+    cutoff = as_date(as_of, "as_of")  # validate before reading a large file
     if not isinstance(dayfirst, bool):
         raise InputError(f"dayfirst must be True or False; got {dayfirst!r}")
     if isinstance(source, pd.DataFrame):

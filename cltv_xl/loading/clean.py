@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..timeunits import as_date
 from ..transactions import DOUBTFUL, ISSUE_COLUMNS, REJECTED, Transactions, empty_issues
 from .amounts import parse_amounts
 from .dates import parse_dates
@@ -35,21 +36,6 @@ REASON_FUTURE = "date after today: kept"
 REASON_NO_ID = "missing customer id"
 REASON_NO_DATE = "missing date"
 REASON_NO_AMOUNT = "missing amount"
-
-
-def parse_as_of(as_of: object) -> pd.Timestamp | None:
-    """``as_of`` as a midnight Timestamp (None stays None); InputError when it is not a date."""
-    if as_of is None:
-        return None
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"as_of must be a date such as '1997-09-30'; got {as_of!r}") from exc
-    if ts is pd.NaT:
-        raise InputError(f"as_of must be a date such as '1997-09-30'; got {as_of!r}")
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.normalize()
 
 
 def _summary_by_sum(ids: Parsed, amounts: Parsed, nonblank: np.ndarray) -> np.ndarray:
@@ -113,7 +99,7 @@ def clean_columns(
     if len(row_no) != n:
         raise InputError(f"rows must give one row number per value ({n}); got {len(row_no)}")
     names = {"customer": "customer_id", "date": "date", "amount": "amount", **(names or {})}
-    cutoff = parse_as_of(as_of)
+    cutoff = as_date(as_of, "as_of")
 
     ids = parse_ids(cols[0])
     dts = parse_dates(cols[1], dayfirst=dayfirst)

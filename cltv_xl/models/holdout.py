@@ -16,15 +16,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..summary import _as_timestamp, _frame, rfm_summary
-from ..timeunits import check_unit, convert, unit_days
-from ..transactions import Transactions
+from ..summary import rfm_summary
+from ..timeunits import as_date, check_unit, convert, unit_days
+from ..transactions import Transactions, transaction_frame
 from ._base import PurchaseModel
 
 
 def _dates(calibration_end, holdout_end) -> tuple[pd.Timestamp, pd.Timestamp]:
-    cal = _as_timestamp(calibration_end, "calibration_end")
-    hold = _as_timestamp(holdout_end, "holdout_end")
+    cal = as_date(calibration_end, "calibration_end")
+    hold = as_date(holdout_end, "holdout_end")
     if cal is None or hold is None:
         raise InputError("calibration_end and holdout_end are both required dates")
     if hold <= cal:
@@ -66,7 +66,7 @@ def calibration_holdout(
     """
     unit = check_unit(time_unit)
     cal, hold = _dates(calibration_end, holdout_end)
-    data = _frame(tx)
+    data = transaction_frame(tx, "calibration_holdout")
     summary = rfm_summary(data, calibration_end=cal, time_unit=unit)
     days = _customer_days(data, hold)
     cal_day = cal.to_datetime64().astype("datetime64[D]").astype(np.int64)
@@ -157,7 +157,7 @@ def tracking(
     )
 
     # Cumulative tracking: repeat purchase days of the cohort vs sum of E[X(t - first day)].
-    days = _customer_days(_frame(tx), hold)
+    days = _customer_days(transaction_frame(tx, "calibration_holdout"), hold)
     days = days[days["customer_id"].isin(customers.index)]
     first = days.groupby("customer_id")["day"].transform("min").to_numpy()
     repeat_days = np.sort(days["day"].to_numpy()[days["day"].to_numpy() > first])

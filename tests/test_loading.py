@@ -233,3 +233,22 @@ def test_1904_workbook_and_error_cells(tmp_path: Path) -> None:
     assert [tuple(r) for r in tx.issues.itertuples(index=False)] == [
         (3, "Amount", "", "missing amount", "rejected")
     ]
+
+
+def test_control_characters_in_ids_are_removed_and_listed() -> None:
+    """XML 1.0 cannot hold most control characters: the id loses them, visibly, not silently."""
+    frame = pd.DataFrame(
+        {
+            "Customer": ["ab\x01c", "\x02", "ok"],
+            "Date": ["2024-01-01", "2024-01-02", "2024-01-03"],
+            "Amount": [1.0, 2.0, 3.0],
+        }
+    )
+    tx = read_transactions(frame)
+    assert tx.data["customer_id"].tolist() == ["abc", "ok"]
+    assert tx.counts == {"read": 3, "used": 2, "rejected": 1, "blank": 0, "doubtful": 1}
+    doubtful = tx.issues[tx.issues["severity"] == "doubtful"]
+    assert doubtful[["row", "column", "value"]].values.tolist() == [[2, "Customer", "ab\\x01c"]]
+    assert "control characters removed" in doubtful["reason"].iloc[0]
+    rejected = tx.issues[tx.issues["severity"] == "rejected"]
+    assert rejected[["row", "value"]].values.tolist() == [[3, "\\x02"]]

@@ -26,7 +26,8 @@ from ..timeunits import as_date
 from ..transactions import DOUBTFUL, ISSUE_COLUMNS, REJECTED, Transactions, empty_issues
 from .amounts import parse_amounts
 from .dates import parse_dates
-from .ids import parse_ids
+from ..safety import XML_ILLEGAL
+from .ids import REASON_CONTROL, parse_ids
 from .parsed import MISSING, OK, Parsed, as_series, display
 
 REASON_TOTAL = "summary/total row"
@@ -36,6 +37,11 @@ REASON_FUTURE = "date after today: kept"
 REASON_NO_ID = "missing customer id"
 REASON_NO_DATE = "missing date"
 REASON_NO_AMOUNT = "missing amount"
+
+
+def _visible(text: str) -> str:
+    """Issue values with characters an Excel file cannot hold shown as ``\\xNN`` escapes."""
+    return XML_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _summary_by_sum(ids: Parsed, amounts: Parsed, nonblank: np.ndarray) -> np.ndarray:
@@ -123,7 +129,8 @@ def clean_columns(
     zero = used & (amt.values == 0)
     future = used & (dts.values > today) if cutoff is None else np.zeros(n, dtype=bool)
     ambiguous = used & (amt.doubt > 0) if amt.doubt is not None else np.zeros(n, dtype=bool)
-    doubtful_rows = neg | zero | future | ambiguous
+    id_doubt = used & (ids.doubt > 0) if ids.doubt is not None else np.zeros(n, dtype=bool)
+    doubtful_rows = neg | zero | future | ambiguous | id_doubt
 
     parts: list[pd.DataFrame] = []
 
@@ -132,7 +139,7 @@ def clean_columns(
         if not len(idx):
             return
         src = cols[role]
-        vals = [display(v) for v in src.iloc[idx].tolist()]
+        vals = [_visible(display(v)) for v in src.iloc[idx].tolist()]
         if isinstance(reason, np.ndarray):
             reason = reason[idx]
         parts.append(
@@ -159,6 +166,8 @@ def clean_columns(
     if cutoff is not None:
         add(active & after, 1, f"date after as_of ({cutoff.date()})", REJECTED)
     add(rej_amt, 2, reasons(amt, REASON_NO_AMOUNT), REJECTED)
+    if id_doubt.any():
+        add(id_doubt, 0, REASON_CONTROL, DOUBTFUL)
     add(future, 1, REASON_FUTURE, DOUBTFUL)
     if amt.doubt is not None and ambiguous.any():
         table = np.array(

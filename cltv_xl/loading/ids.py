@@ -4,6 +4,8 @@ Rules: text is kept as written (leading zeros, and text that looks like a formul
 ``=A1`` or ``+44...``, stay exactly as given) apart from surrounding whitespace; a number cell
 becomes the digits a person sees (``1.0`` -> ``"1"``, ``12345678901`` -> ``"12345678901"``),
 never ``"1.0"``. Labels such as "Total" or "Grand total" are flagged as summary rows.
+Control characters that an Excel file cannot hold (XML 1.0 forbids them) are removed, and the
+row is marked doubtful, so the id in the report is exactly the id the analysis used.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..safety import XML_ILLEGAL
 from .parsed import (
     MISSING,
     OK,
@@ -34,6 +37,11 @@ TOTAL_LABEL = re.compile(
 )
 
 
+#: Doubt code and reason for an id that lost such characters.
+DOUBT_CONTROL = 1
+REASON_CONTROL = "control characters removed from the id (an Excel file cannot hold them)"
+
+
 def _id_text(v: object) -> str:
     if isinstance(v, str):
         return v.strip()
@@ -49,8 +57,15 @@ def parse_ids(s: pd.Series) -> Parsed:
     codes, uniq = factorize(s)
     if not is_text_dtype(s):  # mixed cells, numbers, dates: convert each distinct value
         uniq = np.array([_id_text(v) for v in uniq], dtype=object)
-    uniq_status = np.where(uniq == "", MISSING, OK).astype(np.int8)
     labels = pd.Series(uniq, dtype=object)
+    uniq_doubt = np.zeros(len(uniq), dtype=np.int8)
+    if len(uniq):
+        dirty = labels.str.contains(XML_ILLEGAL).fillna(False).to_numpy(dtype=bool)
+        if dirty.any():
+            labels[dirty] = labels[dirty].str.replace(XML_ILLEGAL, "", regex=True).str.strip()
+            uniq = labels.to_numpy(dtype=object)
+            uniq_doubt[dirty] = DOUBT_CONTROL
+    uniq_status = np.where(uniq == "", MISSING, OK).astype(np.int8)
     uniq_total = (
         labels.str.fullmatch(TOTAL_LABEL).fillna(False).to_numpy(dtype=bool)
         if len(uniq)
@@ -58,4 +73,10 @@ def parse_ids(s: pd.Series) -> Parsed:
     )
     values = take(uniq, codes, "")
     flag = take(uniq_total, codes, False).astype(bool)
-    return Parsed(values=values, status=take_status(uniq_status, codes), flag=flag)
+    return Parsed(
+        values=values,
+        status=take_status(uniq_status, codes),
+        flag=flag,
+        doubt=take(uniq_doubt, codes, 0).astype(np.int8),
+        doubt_reasons={DOUBT_CONTROL: REASON_CONTROL},
+    )

@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..safety import XML_ILLEGAL
 from ..timeunits import as_date
 from ..transactions import DOUBTFUL, ISSUE_COLUMNS, REJECTED, Transactions, empty_issues
 from .amounts import parse_amounts
 from .dates import parse_dates
-from ..safety import XML_ILLEGAL
 from .ids import REASON_CONTROL, parse_ids
 from .parsed import MISSING, OK, Parsed, as_series, display
 

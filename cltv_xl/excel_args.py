@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import FitError, InputError
+from .excel_dates import dates_to_serials, serials_to_dates
 
 try:  # Pyodide >= 0.28 (xlwings Lite) surfaces JS null as a JsNull sentinel.
     from pyodide.ffi import JsNull as _JsNull  # type: ignore[import-not-found]
@@ -39,7 +40,6 @@ except ImportError:  # pragma: no cover - only importable inside Pyodide
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 #: Excel's day zero for serial numbers (the 1900 date system, Lotus leap-year bug included).
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 
 #: COM error codes (``CVErr`` values) that classic xlwings passes for error cells in "raw" mode.
 COM_ERRORS: dict[int, str] = {
@@ -224,7 +224,10 @@ def date(value: Any, name: str) -> pd.Timestamp | None:
         if isinstance(value, bool):
             raise TypeError
         if isinstance(value, (int, float, np.integer, np.floating)):
-            return (EXCEL_EPOCH + pd.to_timedelta(float(value), unit="D")).normalize()
+            dates, valid = serials_to_dates([float(value)])
+            if not valid[0]:
+                raise ValueError
+            return pd.Timestamp(dates[0])
         if isinstance(value, dt.datetime):
             return pd.Timestamp(value.replace(tzinfo=None)).normalize()
         if isinstance(value, (dt.date, str)):
@@ -354,9 +357,7 @@ def _column_cells(series: pd.Series) -> list[Any]:
     """One result column as plain Python cell values (JSON- and COM-safe)."""
     values = series.to_numpy()
     if np.issubdtype(values.dtype, np.datetime64):
-        serial = (values.astype("datetime64[ns]") - EXCEL_EPOCH.to_datetime64()) / np.timedelta64(
-            1, "D"
-        )
+        serial = dates_to_serials(values)
         return [("" if np.isnan(v) else v) for v in serial.tolist()]
     if np.issubdtype(values.dtype, np.integer) or values.dtype == bool:
         return values.tolist()

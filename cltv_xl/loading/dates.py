@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..excel_dates import PHANTOM_LEAP_SERIAL, serials_to_dates
 from .parsed import (
     MISSING,
     OK,
@@ -32,8 +33,6 @@ from .parsed import (
 
 EARLIEST = np.datetime64("1900-01-01", "ns")
 LATEST = np.datetime64("2099-12-31", "ns")
-#: Largest serial number accepted (2099-12-31 in the 1900 date system).
-MAX_SERIAL = 73050
 
 BAD_TEXT = 2
 BAD_ORDER = 3
@@ -50,7 +49,6 @@ REASONS = {
     BAD_LEAP: "serial 60 is 29 Feb 1900, a day that does not exist",
 }
 
-_EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
 _TIME_TAIL = (
     r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[AaPp]\.?[Mm]\.?)?"
     r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}:?\d{2}))?)$"
@@ -121,13 +119,10 @@ def _numbers_to_dates(nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     status = np.full(n, BAD_NUMBER, dtype=np.int8)
     finite = np.isfinite(nums)
     whole = np.floor(np.where(finite, nums, 0)).astype(np.int64)
-    serial = finite & (nums >= 1) & (nums < MAX_SERIAL + 1)
-    days = np.where(whole >= 61, whole, whole + 1)  # before the phantom leap day: one day on
-    out[serial] = (_EXCEL_EPOCH + days[serial].astype("timedelta64[D]")).astype("datetime64[ns]")
+    dates, serial = serials_to_dates(nums)
+    out[serial] = dates[serial]
     status[serial] = OK
-    leap = serial & (whole == 60)
-    out[leap] = np.datetime64("NaT")
-    status[leap] = BAD_LEAP
+    status[finite & (whole == PHANTOM_LEAP_SERIAL)] = BAD_LEAP
     ymd = finite & (nums == whole) & (whole >= 19000101) & (whole <= 20991231)
     if ymd.any():
         parsed = pd.to_datetime(

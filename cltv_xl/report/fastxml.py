@@ -24,10 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
+from ..excel_dates import dates_to_serials
 from ..safety import XML_ILLEGAL_RE2
-
-#: Excel serial number of 1970-01-01 (1900 date system).
-EXCEL_UNIX_EPOCH = 25569
 
 
 def _join(*parts) -> pa.Array:
@@ -53,10 +51,10 @@ def _xml_text(values: pd.Series) -> pa.Array:
 
 def _numbers(values: pd.Series) -> pa.Array:
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        days = values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
-        valid = ~np.isnat(days)
-        serial = days.astype(np.int64) + EXCEL_UNIX_EPOCH
-        return pc.cast(pa.array(serial, mask=~valid), pa.large_string())
+        serial = dates_to_serials(values.to_numpy(dtype="datetime64[ns]"))
+        valid = ~np.isnan(serial)
+        whole = np.where(valid, serial, 0).astype(np.int64)
+        return pc.cast(pa.array(whole, mask=~valid), pa.large_string())
     if pd.api.types.is_bool_dtype(values.dtype):
         return pc.cast(pa.array(values.to_numpy(dtype=np.int64)), pa.large_string())
     if pd.api.types.is_integer_dtype(values.dtype):

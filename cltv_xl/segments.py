@@ -61,6 +61,20 @@ def _quantile_score(values: pd.Series, n: int = N_SCORES) -> np.ndarray:
     return 1 + (n * (two_rank - 1)) // (2 * size)
 
 
+def _frequency_score(purchase_days: np.ndarray) -> np.ndarray:
+    """F score: 1 for one-time buyers; repeat buyers scored 1-4 among themselves.
+
+    Scoring everyone together would let the one-time buyers, usually the majority and all tied,
+    take the lower half of the ranks, so every repeat buyer would score F >= 3 and the
+    "Potential" segment would always be empty.
+    """
+    score = np.ones(len(purchase_days), dtype=np.int64)
+    repeat = purchase_days > 1
+    if repeat.any():
+        score[repeat] = _quantile_score(pd.Series(purchase_days[repeat]))
+    return score
+
+
 def _check_summary(summary: Any) -> pd.DataFrame:
     if not isinstance(summary, pd.DataFrame):
         raise InputError(f"summary must be an rfm_summary frame; got {type(summary).__name__}")
@@ -112,7 +126,8 @@ def rfm_scores(
     ``as_of``), ``purchase_days`` (``frequency + 1``), ``monetary``, and int scores ``r``, ``f``,
     ``m``. Each score is ``1 + floor(4 (rank - 1/2) / N)`` where ``rank`` is the customer's
     average rank (ties share it) among the ``N`` customers, ranked so that higher is better
-    (for R, the most recent purchase ranks highest).
+    (for R, the most recent purchase ranks highest). F is the exception: one-time buyers score
+    1 and repeat buyers are ranked among the repeat buyers only.
     """
     summary = _check_summary(summary)
     if monetary not in ("average", "total"):
@@ -136,7 +151,7 @@ def rfm_scores(
             "purchase_days": purchase_days,
             "monetary": money,
             "r": _quantile_score(pd.Series(-recency_days, index=idx)),
-            "f": _quantile_score(pd.Series(purchase_days, index=idx)),
+            "f": _frequency_score(purchase_days),
             "m": _quantile_score(pd.Series(money, index=idx)),
         },
         index=idx,

@@ -25,8 +25,8 @@ _EXPORTS = {
     "cohorts": "cltv_xl.cohort_tables",
     "build_report": "cltv_xl.report",
     "compute_report": "cltv_xl.report",
-    "refresh_report": "cltv_xl.refresh",
-    "main": "cltv_xl.refresh",  # the desktop add-in's RunPython entry (cltv_xl.xlam)
+    "refresh_report": "cltv_xl.excel.refresh",
+    "main": "cltv_xl.excel.refresh",  # the desktop add-in's RunPython entry (cltv_xl.xlam)
     "InputError": "cltv_xl.errors",
     "FitError": "cltv_xl.errors",
 }

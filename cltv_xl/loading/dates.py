@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..excel_dates import PHANTOM_LEAP_SERIAL, serials_to_dates
+from ..excel.excel_dates import PHANTOM_LEAP_SERIAL, serials_to_dates
 from .parsed import (
     MISSING,
     OK,

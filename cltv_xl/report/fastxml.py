@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
-from ..excel_dates import dates_to_serials
+from ..excel.excel_dates import dates_to_serials
 from ..safety import XML_ILLEGAL_RE2
 
 

@@ -1,0 +1,383 @@
+"""CLTV worksheet functions for Excel, through xlwings.
+
+One module serves the three xlwings runtimes:
+
+* classic desktop xlwings on Windows: add ``cltv_xl.udfs`` to ``UDF_MODULES`` and click
+  *Import Functions*; the functions appear as ``=CLTV(...)`` and so on (VBA names are
+  case-insensitive);
+* xlwings Server and xlwings Lite (Office.js): xlwings registers each function under its
+  upper-case Python name, e.g. ``churn_rate`` -> ``CHURN_RATE``.
+
+Every function is a thin adapter: :mod:`cltv_xl.excel_args` turns the cells into numbers,
+dates and :class:`~cltv_xl.transactions.Transactions` (through :func:`cltv_xl.loading.
+read_transactions`), and the value comes from :mod:`cltv_xl.metrics`, :mod:`cltv_xl.models`
+or :func:`cltv_xl.summary.rfm_summary`. No formula is written twice. Every argument uses
+xlwings' ``"raw"`` converter, so no runtime converts cells one by one; range results are
+built as plain 2-D lists (``@xw.ret("raw")``) for the same reason.
+
+Bad arguments give an Excel error with a readable message, never a traceback (see
+:func:`cltv_xl.excel_args.excel_errors`): ``#VALUE!`` plus the message on the error flag under
+Office.js, the text ``"#NUM! churn_rate must be ..."`` in the cell under classic COM.
+
+Argument names avoid VBA keywords (``end``, ``new``...), because classic xlwings writes a
+VBA wrapper with the Python argument names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import xlwings as xw
+
+from ..errors import InputError
+from ..timeunits import check_unit
+from . import excel_args as xa
+from .excel_args import excel_errors
+
+#: A cell or a range as xlwings passes it with the "raw" converter.
+Cells = Any
+#: A worksheet-function result: a number, or a 2-D list that spills.
+Result = Any
+
+_IDS = "Customer ids: one column (or row) of the orders table, e.g. Orders[Customer]."
+_DATES = "Order dates, same length as ids: dates or Excel date numbers."
+_AMOUNTS = "Order amounts, same length as ids; refunds negative."
+_AS_OF = "Optional end of the observation window (a date); default: the latest order date."
+_UNIT = 'Optional time unit of recency and T: "D", "W" (default) or "M".'
+
+
+def _metric(name: str, *args: Any) -> Result:
+    """Call ``cltv_xl.metrics.<name>``; a value outside the formula's domain is Excel's #NUM!."""
+    from .. import metrics
+
+    try:
+        return _scalar_result(getattr(metrics, name)(*args))
+    except InputError as exc:
+        raise xa.ExcelError(xa.NUM, str(exc)) from None
+
+
+def _scalar_result(value: Any) -> Result:
+    """A metric result as a plain float, or a 2-D list when the inputs were ranges."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, list):
+        return value if value and isinstance(value[0], list) else [value]
+    return float(value)
+
+
+def _denominator(value: Any, name: str) -> None:
+    """Report a zero divisor as Excel's #DIV/0! rather than the formula's generic #NUM!."""
+    import numpy as np
+
+    if np.any(np.asarray(value) == 0):
+        raise xa.ExcelError(xa.DIV0, f"{name} is 0, and the formula divides by it")
+
+
+# ---------------------------------------------------------------------------------------------
+# Closed-form metrics
+# ---------------------------------------------------------------------------------------------
+
+
+@xw.func
+@xw.arg("arpu", "raw", doc="Average revenue (or margin) per user per period.")
+@xw.arg("lifetime", "raw", doc="Expected customer lifetime, in the same periods.")
+@xw.arg("cac", "raw", doc="Optional customer acquisition cost, subtracted; default 0.")
+@excel_errors
+def cltv(arpu: Cells, lifetime: Cells, cac: Cells = None) -> Result:
+    """Customer lifetime value: ARPU x lifetime - CAC (cltv_xl.metrics.cltv)."""
+    return _metric(
+        "cltv",
+        xa.numbers(arpu, "arpu"),
+        xa.numbers(lifetime, "lifetime"),
+        xa.numbers(cac, "cac", 0),
+    )
+
+
+@xw.func
+@xw.arg("churn_rate", "raw", doc="Share of customers lost per period, between 0 and 1.")
+@excel_errors
+def lifetime(churn_rate: Cells) -> Result:
+    """Expected customer lifetime in periods: 1 / churn rate (cltv_xl.metrics.lifetime)."""
+    rate = xa.numbers(churn_rate, "churn_rate")
+    _denominator(rate, "churn_rate")
+    return _metric("lifetime", rate)
+
+
+@xw.func
+@xw.arg("customers_start", "raw", doc="Customers at the start of the period.")
+@xw.arg("customers_lost", "raw", doc="Customers lost during the period.")
+@excel_errors
+def churn_rate(customers_start: Cells, customers_lost: Cells) -> Result:
+    """Churn rate: customers lost / customers at the start (cltv_xl.metrics.churn_rate)."""
+    start = xa.numbers(customers_start, "customers_start")
+    _denominator(start, "customers_start")
+    lost = xa.numbers(customers_lost, "customers_lost")
+    return _metric("churn_rate", start, lost)
+
+
+@xw.func
+@xw.arg("customers_start", "raw", doc="Customers at the start of the period.")
+@xw.arg("customers_end", "raw", doc="Customers at the end of the period.")
+@xw.arg("new_customers", "raw", doc="Customers acquired during the period.")
+@excel_errors
+def retention_rate(customers_start: Cells, customers_end: Cells, new_customers: Cells) -> Result:
+    """Retention rate: (end - new) / start (cltv_xl.metrics.retention_rate)."""
+    start = xa.numbers(customers_start, "customers_start")
+    _denominator(start, "customers_start")
+    return _metric(
+        "retention_rate",
+        start,
+        xa.numbers(customers_end, "customers_end"),
+        xa.numbers(new_customers, "new_customers"),
+    )
+
+
+@xw.func
+@xw.arg("margin", "raw", doc="Margin per customer per period (money).")
+@xw.arg("retention", "raw", doc="Retention rate per period, between 0 and 1.")
+@xw.arg("discount_rate", "raw", doc="Discount rate per period, e.g. 0.1 for 10%.")
+@excel_errors
+def clv_margin(margin: Cells, retention: Cells, discount_rate: Cells) -> Result:
+    """CLV from margin, retention and discount rate: m x r / (1 + d - r) (cltv_xl.metrics)."""
+    return _metric(
+        "clv_margin",
+        xa.numbers(margin, "margin"),
+        xa.numbers(retention, "retention"),
+        xa.numbers(discount_rate, "discount_rate"),
+    )
+
+
+@xw.func
+@xw.arg("arpu", "raw", doc="Average revenue (or margin) per user per period.")
+@xw.arg("churn_rate", "raw", doc="Share of customers lost per period, between 0 and 1.")
+@xw.arg("discount_rate", "raw", doc="Discount rate per period, e.g. 0.01 for 1% a month.")
+@xw.arg("periods", "raw", doc="Number of periods to sum over.")
+@xw.arg("cac", "raw", doc="Optional customer acquisition cost, subtracted; default 0.")
+@excel_errors
+def discounted_cltv(
+    arpu: Cells, churn_rate: Cells, discount_rate: Cells, periods: Cells, cac: Cells = None
+) -> Result:
+    """CLTV over a finite horizon with churn and discounting (cltv_xl.metrics.discounted_cltv)."""
+    return _metric(
+        "discounted_cltv",
+        xa.numbers(arpu, "arpu"),
+        xa.numbers(churn_rate, "churn_rate"),
+        xa.numbers(discount_rate, "discount_rate"),
+        xa.numbers(periods, "periods"),
+        xa.numbers(cac, "cac", 0),
+    )
+
+
+@xw.func
+@xw.arg("ltv", "raw", doc="Customer lifetime value (money).")
+@xw.arg("cac", "raw", doc="Customer acquisition cost (money).")
+@excel_errors
+def ltv_cac(ltv: Cells, cac: Cells) -> Result:
+    """LTV:CAC ratio: lifetime value / acquisition cost (cltv_xl.metrics.ltv_cac_ratio)."""
+    cost = xa.numbers(cac, "cac")
+    _denominator(cost, "cac")
+    return _metric("ltv_cac_ratio", xa.numbers(ltv, "ltv"), cost)
+
+
+@xw.func
+@xw.arg("cac", "raw", doc="Customer acquisition cost (money).")
+@xw.arg("arpu", "raw", doc="Average revenue per user per period.")
+@xw.arg("margin", "raw", doc="Optional gross margin share, between 0 and 1; default 1.")
+@excel_errors
+def cac_payback(cac: Cells, arpu: Cells, margin: Cells = None) -> Result:
+    """Periods to earn back the acquisition cost: CAC / (ARPU x margin) (cltv_xl.metrics)."""
+    per_period = xa.numbers(arpu, "arpu")
+    _denominator(per_period, "arpu")
+    share = xa.numbers(margin, "margin", 1)
+    _denominator(share, "margin")
+    return _metric("cac_payback_periods", xa.numbers(cac, "cac"), per_period, share)
+
+
+@xw.func
+@xw.arg("revenue", "raw", doc="Total revenue (a number), or a range of order amounts.")
+@xw.arg(
+    "customers",
+    "raw",
+    doc="Number of customers, or a range of customer ids (distinct ids are counted).",
+)
+@excel_errors
+def arpu(revenue: Cells, customers: Cells = None) -> Result:
+    """Average revenue per user: revenue / customers (cltv_xl.metrics.arpu).
+
+    Either two numbers, or a range of order amounts beside the range of their customer ids.
+    """
+    by_id = xa.is_range(revenue) or xa.is_range(customers)
+    if not by_id and not xa.is_blank(customers):
+        cell = xa.unwrap(customers)
+        by_id = isinstance(cell, str) and not _is_number_text(cell)  # a single order's id
+    if by_id:
+        if xa.is_blank(customers) or (
+            xa.is_range(revenue) and not xa.is_range(customers) and _is_number_text(customers)
+        ):
+            raise xa.ExcelError(
+                xa.VALUE,
+                "with a range of amounts as revenue, customers must be the range of their "
+                "customer ids (or give revenue and customers as two numbers)",
+            )
+        tx = xa.transactions(customers, None, revenue)
+        total, count = float(tx.data["amount"].sum()), float(tx.data["customer_id"].nunique())
+    else:
+        total = xa.number(revenue, "revenue")
+        count = xa.number(customers, "customers")
+    _denominator(count, "customers")
+    return _metric("arpu", total, count)
+
+
+def _is_number_text(value: Any) -> bool:
+    try:
+        xa.number(value, "value")
+    except xa.ExcelError:
+        return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Range functions: spill a table with a header row
+# ---------------------------------------------------------------------------------------------
+
+
+def _summary(ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells):
+    from ..summary import rfm_summary
+
+    try:
+        unit = check_unit(xa.text(time_unit, "time_unit", "W"))
+    except ValueError as exc:
+        raise xa.ExcelError(xa.VALUE, str(exc)) from None
+    as_of_date = xa.date(as_of, "as_of")
+    return rfm_summary(xa.transactions(ids, dates, amounts), as_of=as_of_date, time_unit=unit)
+
+
+@xw.func
+@xw.arg("ids", "raw", doc=_IDS)
+@xw.arg("amounts", "raw", doc=_AMOUNTS)
+@xw.arg("customer", "raw", doc="Optional customer id: return only that customer's value.")
+@xw.ret("raw")
+@excel_errors
+def historical_clv(ids: Cells, amounts: Cells, customer: Cells = None) -> Result:
+    """Historical CLV: net revenue per customer to date, with order counts (spills a table)."""
+    from ..summary import rfm_summary
+
+    summary = rfm_summary(xa.transactions(ids, None, amounts), time_unit="D")
+    if not xa.is_blank(customer):
+        key = xa.text(customer, "customer")
+        if key not in summary.index:
+            raise xa.ExcelError(xa.NA, f"customer {key!r} is not among the ids")
+        return [[float(summary.at[key, "revenue"])]]
+    frame = summary[["orders", "revenue"]].reset_index()
+    return xa.table(frame, ["customer_id", "orders", "historical_clv"])
+
+
+@xw.func
+@xw.arg("ids", "raw", doc=_IDS)
+@xw.arg("dates", "raw", doc=_DATES)
+@xw.arg("amounts", "raw", doc=_AMOUNTS)
+@xw.arg("as_of", "raw", doc=_AS_OF)
+@xw.arg("time_unit", "raw", doc=_UNIT)
+@xw.ret("raw")
+@excel_errors
+def rfm_summary(
+    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
+) -> Result:
+    """Per-customer frequency, recency, T and monetary value (Fader, Hardie & Lee 2005); spills.
+
+    Dates in first_purchase/last_purchase are Excel date numbers: format them as dates.
+    """
+    summary = _summary(ids, dates, amounts, as_of, time_unit)
+    return xa.table(summary.reset_index())
+
+
+@xw.func
+@xw.arg("ids", "raw", doc=_IDS)
+@xw.arg("dates", "raw", doc=_DATES)
+@xw.arg("amounts", "raw", doc=_AMOUNTS)
+@xw.arg("as_of", "raw", doc=_AS_OF)
+@xw.arg("time_unit", "raw", doc=_UNIT)
+@xw.ret("raw")
+@excel_errors
+def bgnbd_fit(
+    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
+) -> Result:
+    """Fit the BG/NBD purchase model (Fader, Hardie & Lee 2005); spills r, alpha, a, b."""
+    from ..models import BGNBD
+
+    summary = _summary(ids, dates, amounts, as_of, time_unit)
+    model = BGNBD().fit_summary(summary)
+    params = dict(model.params_)
+    found = getattr(model, "standard_errors_", None)
+    errors = {} if found is None else dict(found)
+    rows: list[list[Any]] = [["parameter", "value", "std_error"]]
+    for name, value in params.items():
+        se = errors.get(name)
+        rows.append([str(name), float(value), "" if se is None else float(se)])
+    rows.append(["log_likelihood", float(model.log_likelihood_), ""])
+    rows.append(["converged", "Yes" if getattr(model, "converged_", True) else "No", ""])
+    rows.append(["customers", len(summary), ""])
+    rows.append(["time_unit", summary.attrs["time_unit"], ""])
+    return rows
+
+
+@xw.func
+@xw.arg("ids", "raw", doc=_IDS)
+@xw.arg("dates", "raw", doc=_DATES)
+@xw.arg("amounts", "raw", doc=_AMOUNTS)
+@xw.arg("horizon", "raw", doc="Optional horizon in months; default 12.")
+@xw.arg("discount_rate", "raw", doc="Optional discount rate per month; default 0.01.")
+@xw.arg("margin", "raw", doc="Optional margin share of spend, 0 to 1; default 1.")
+@xw.arg("as_of", "raw", doc=_AS_OF)
+@xw.ret("raw")
+@excel_errors
+def clv_predict(
+    ids: Cells,
+    dates: Cells,
+    amounts: Cells,
+    horizon: Cells = None,
+    discount_rate: Cells = None,
+    margin: Cells = None,
+    as_of: Cells = None,
+) -> Result:
+    """Predicted CLV per customer: BG/NBD x Gamma-Gamma, discounted (Fader, Hardie & Lee 2005).
+
+    Spills customer_id, expected_purchases, p_alive, expected_spend and clv over the horizon.
+    """
+    from ..models import BGNBD, GammaGamma, predict_clv
+
+    summary = _summary(ids, dates, amounts, as_of, "W")
+    purchases = BGNBD().fit_summary(summary)
+    spend = GammaGamma().fit_summary(summary)
+    result = predict_clv(
+        purchases,
+        spend,
+        summary,
+        horizon=xa.number(horizon, "horizon", 12),
+        time_unit="M",
+        discount_rate=xa.number(discount_rate, "discount_rate", 0.01),
+        margin=xa.number(margin, "margin", 1),
+    )
+    columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
+    return xa.table(result[columns].reset_index(), ["customer_id", *columns])
+
+
+#: The worksheet functions, Python name -> Excel name.
+FUNCTIONS: dict[str, str] = {
+    name: name.upper()
+    for name in (
+        "cltv",
+        "lifetime",
+        "churn_rate",
+        "retention_rate",
+        "clv_margin",
+        "discounted_cltv",
+        "ltv_cac",
+        "cac_payback",
+        "arpu",
+        "historical_clv",
+        "rfm_summary",
+        "bgnbd_fit",
+        "clv_predict",
+    )
+}

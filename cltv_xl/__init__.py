@@ -7,6 +7,7 @@ Public API (imported lazily, so ``import cltv_xl`` stays cheap inside Excel):
 * :func:`cohorts` - monthly acquisition cohorts
 * :mod:`cltv_xl.metrics` - closed-form CLTV formulas
 * :mod:`cltv_xl.models` - BG/NBD, Pareto/NBD, Gamma-Gamma, discounted CLV
+* :class:`Assumptions` - the report's inputs: defaults, units and allowed ranges
 * :func:`build_report` - the offline Excel report
 * :func:`refresh_report` - recompute the report inside an open workbook (xlwings)
 """
@@ -25,6 +26,7 @@ _EXPORTS = {
     "cohorts": "cltv_xl.cohort_tables",
     "build_report": "cltv_xl.report",
     "compute_report": "cltv_xl.report",
+    "Assumptions": "cltv_xl.assumptions",
     "refresh_report": "cltv_xl.excel.refresh",
     "main": "cltv_xl.excel.refresh",  # the desktop add-in's RunPython entry (cltv_xl.xlam)
     "InputError": "cltv_xl.errors",

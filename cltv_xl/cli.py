@@ -64,14 +64,6 @@ class Progress:
             self.stream.flush()
 
 
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
-    return value
-
-
 def _add_report_options(p: argparse.ArgumentParser) -> None:
     src = p.add_argument_group("input")
     src.add_argument("--sheet", metavar="NAME",
@@ -87,21 +79,22 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                      help="read text dates like 03/04/2024 as day/month/year")
     src.add_argument("--as-of", metavar="DATE", help="end of the observation window "
                      "(YYYY-MM-DD; default: the last order date); later rows are rejected")
-    a = p.add_argument_group("assumptions (written to the Assumptions sheet)")
-    a.add_argument("--cac", type=_number, metavar="X", default=0.0,
+    a = p.add_argument_group("assumptions (written to the Assumptions sheet; defaults and "
+                             "ranges: cltv_xl.Assumptions)")
+    a.add_argument("--cac", metavar="X",
                    help="customer acquisition cost per customer, in currency (default 0)")
-    a.add_argument("--margin", type=_number, metavar="M", default=1.0,
+    a.add_argument("--margin", metavar="M",
                    help="gross margin as a fraction, e.g. 0.3 (default 1 = revenue)")
-    a.add_argument("--discount-rate", type=_number, metavar="D", default=0.01,
+    a.add_argument("--discount-rate", metavar="D",
                    help="discount rate per month for predicted CLV (default 0.01 = 1%%)")
-    a.add_argument("--horizon", type=_number, metavar="N", default=None,
-                   help="CLV horizon in model time units (default: one year, 52 weeks)")
-    a.add_argument("--time-unit", default="weeks", metavar="UNIT",
+    a.add_argument("--horizon", metavar="N",
+                   help="CLV horizon in model time units (default: 52 weeks)")
+    a.add_argument("--time-unit", metavar="UNIT",
                    help="model time unit: days, weeks (default) or months")
-    a.add_argument("--kpi-period", default="months", metavar="UNIT",
+    a.add_argument("--kpi-period", metavar="UNIT",
                    help="period of ARPU, churn rate and lifetime: days, weeks or months "
                    "(default)")
-    a.add_argument("--inactivity", type=_number, metavar="N", default=3.0,
+    a.add_argument("--inactivity", metavar="N",
                    help="churn window in KPI periods: no purchase for longer = churned "
                    "(default 3)")
     a.add_argument("--holdout-start", metavar="DATE",
@@ -154,31 +147,19 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def _unit(text: str, name: str) -> str:
-    from .errors import InputError
-    from .timeunits import check_unit
+def assumptions_from_args(args: argparse.Namespace):
+    """The command line's options parsed into :class:`cltv_xl.Assumptions` (one validation:
+    a bad value is a one-line error naming the option's field and the allowed range)."""
+    from .assumptions import Assumptions
 
-    try:
-        return check_unit(text, name)
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
-
-
-def _assumptions(args: argparse.Namespace) -> dict[str, Any]:
-    from .timeunits import convert
-
-    unit = _unit(args.time_unit, "--time-unit")
-    horizon = args.horizon if args.horizon is not None else float(convert(52.0, "W", unit))
-    return {
-        "cac": args.cac,
-        "margin": args.margin,
-        "discount_rate": args.discount_rate,
-        "horizon": horizon,
-        "time_unit": unit,
-        "kpi_period": _unit(args.kpi_period, "--kpi-period"),
-        "inactivity": args.inactivity,
-        "holdout_start": args.holdout_start,
-    }
+    fields = ("cac", "margin", "discount_rate", "horizon", "time_unit", "kpi_period",
+              "inactivity", "as_of", "holdout_start")
+    labels = {f: "option --" + f.replace("_", "-") for f in fields}
+    return Assumptions.from_strings(
+        labels, cac=args.cac, margin=args.margin, discount_rate=args.discount_rate,
+        horizon=args.horizon, time_unit=args.time_unit, kpi_period=args.kpi_period,
+        inactivity=args.inactivity, as_of=args.as_of, holdout_start=args.holdout_start,
+    )
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -214,9 +195,9 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         report = build_report(
             args.input, args.output, template=args.template, sheet=args.sheet,
             customer_col=args.customer_col, date_col=args.date_col, amount_col=args.amount_col,
-            dayfirst=args.dayfirst, as_of=args.as_of, json_path=args.json,
+            dayfirst=args.dayfirst, json_path=args.json,
             include_transactions=not args.no_transactions, progress=progress,
-            **_assumptions(args),
+            assumptions=assumptions_from_args(args),
         )
     finally:
         progress.close()

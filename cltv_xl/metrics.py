@@ -34,8 +34,10 @@ import pandas as pd
 
 from .errors import InputError
 from .summary import rfm_summary
-from .timeunits import UNIT_NAMES, as_date, check_unit, unit_days
+from .timeunits import UNIT_NAMES, as_date, unit_days
 from .transactions import Transactions
+from .validation import check_values, number, unit
+from .validation import fmt as _fmt
 
 __all__ = [
     "PeriodKPIs",
@@ -49,6 +51,7 @@ __all__ = [
     "customer_kpi_table",
     "discounted_cltv",
     "is_churned",
+    "kpis_from_table",
     "lifetime",
     "ltv_cac_ratio",
     "period_kpis",
@@ -113,32 +116,20 @@ class _Args:
         allow_inf: bool = False,
         hint: str = "",
     ) -> np.ndarray:
-        """Validate ``name`` against an interval; raise on the first bad value (NaN included)."""
+        """Validate ``name`` against an interval (:func:`cltv_xl.validation.check_values`)."""
         arr = self.values[name]
-        with np.errstate(invalid="ignore"):
-            ok = (arr > low) if low_open else (arr >= low)
-            ok &= (arr < high) if high_open else (arr <= high)
-            if not allow_inf:
-                ok &= np.isfinite(arr)
-        if ok.all():
-            return arr
-        flat = np.flatnonzero(~ok.ravel())[0]
-        bad = arr.ravel()[flat]
-        interval = _interval(low, high, low_open, high_open)
-        if not allow_inf and high == math.inf and low != -math.inf:
-            interval = "a finite number " + interval
-        where = ""
-        if self.is_array and arr.ndim > 0:
+
+        def where(flat: int) -> str:
+            if not (self.is_array and arr.ndim > 0):
+                return ""
             pos = np.unravel_index(flat, arr.shape)
-            where = f" at position {pos[0] if len(pos) == 1 else tuple(int(p) for p in pos)}"
+            text = f" at position {pos[0] if len(pos) == 1 else tuple(int(p) for p in pos)}"
             if self.index is not None and arr.ndim == 1:
-                where += f" (index {self.index[flat]!r})"
-        note = ""
-        if np.isnan(bad):
-            note = " (a missing value)"
-        elif hint and bad in (low, high):
-            note = f" ({hint})"
-        raise InputError(f"{name} must be {interval}; got {_fmt(bad)}{where}{note}")
+                text += f" (index {self.index[flat]!r})"
+            return text
+
+        return check_values(arr, name, low=low, high=high, low_open=low_open,
+                            high_open=high_open, allow_inf=allow_inf, hint=hint, where=where)
 
     def out(self, result: np.ndarray) -> float | np.ndarray | pd.Series:
         """Shape ``result`` like the input: float, array, or Series with the input's index."""
@@ -148,26 +139,6 @@ class _Args:
         if self.index is not None:
             return pd.Series(result.reshape(len(self.index)), index=self.index)
         return result
-
-
-def _fmt(x: float) -> str:
-    if np.isnan(x):
-        return "NaN"
-    if float(x).is_integer():
-        return str(int(x))
-    return repr(float(x))
-
-
-def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
-    if low == -math.inf and high == math.inf:
-        return "a finite number"
-    if high == math.inf:
-        return f"> {_fmt(low)}" if low_open else f">= {_fmt(low)}"
-    if low == -math.inf:
-        return f"< {_fmt(high)}" if high_open else f"<= {_fmt(high)}"
-    left = "(" if low_open else "["
-    right = ")" if high_open else "]"
-    return f"in {left}{_fmt(low)}, {_fmt(high)}{right}"
 
 
 def _first_true(mask: np.ndarray) -> int:
@@ -427,24 +398,11 @@ _SUMMARY_NEEDS = ("first_purchase", "last_purchase", "revenue")
 
 
 def _check_inactivity(inactivity: Any) -> float:
-    if isinstance(inactivity, bool):
-        raise InputError(f"inactivity must be a number of periods >= 1; got {inactivity!r}")
-    try:
-        value = float(inactivity)
-    except (TypeError, ValueError) as exc:
-        raise InputError(
-            f"inactivity must be a number of periods >= 1; got {inactivity!r}"
-        ) from exc
-    if not math.isfinite(value) or value < 1:
-        raise InputError(f"inactivity must be a number of periods >= 1; got {inactivity!r}")
-    return value
+    return number(inactivity, "inactivity", low=1)
 
 
 def _check_period(period: Any) -> str:
-    try:
-        return check_unit(period, "period")
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
+    return unit(period, "period")
 
 
 def _is_summary(obj: Any) -> bool:
@@ -602,6 +560,13 @@ def period_kpis(
         for bad arguments.
     """
     table = customer_kpi_table(tx_or_summary, as_of=as_of, inactivity=inactivity, period=period)
+    return kpis_from_table(table)
+
+
+def kpis_from_table(table: pd.DataFrame) -> PeriodKPIs:
+    """:class:`PeriodKPIs` from a :func:`customer_kpi_table` (the sums of its columns), so a
+    caller that needs both builds the per-customer table once. Definitions: see
+    :func:`period_kpis`."""
     unit = table.attrs["period"]
     window = table.attrs["inactivity"]
     end = table.attrs["as_of"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from .errors import InputError
+
 TimeUnit = Literal["D", "W", "M"]
 
 #: Length of one unit in days.
@@ -25,12 +27,13 @@ _ALIASES = {
 
 
 def check_unit(unit: str, name: str = "time_unit") -> str:
-    """Return the canonical unit code for ``unit`` or raise ``ValueError`` naming the choices."""
+    """Return the canonical unit code for ``unit``, or raise
+    :class:`~cltv_xl.errors.InputError` (a ``ValueError``) naming the argument and the choices."""
     if isinstance(unit, str):
         code = _ALIASES.get(unit.strip().lower())
         if code is not None:
             return code
-    raise ValueError(f"{name} must be one of 'D' (days), 'W' (weeks) or 'M' (months); got {unit!r}")
+    raise InputError(f"{name} must be one of 'D' (days), 'W' (weeks) or 'M' (months); got {unit!r}")
 
 
 def unit_days(unit: str) -> float:
@@ -59,8 +62,6 @@ def as_date(value, name: str = "as_of", *, required: bool = False):
     argument: ``as_of must be a date such as '1997-09-30'; got 'soon'``.
     """
     import pandas as pd
-
-    from .errors import InputError
 
     example = f"{name} must be a date such as '1997-09-30'; got {value!r}"
     if value is None and not required:

@@ -108,7 +108,7 @@ def test_no_churn_raises_with_advice():
 @pytest.mark.parametrize(
     ("kwargs", "pattern"),
     [
-        ({"inactivity": 0}, "inactivity must be a number of periods >= 1"),
+        ({"inactivity": 0}, r"inactivity must be a finite number >= 1; got 0"),
         ({"inactivity": "three"}, "inactivity must be"),
         ({"inactivity": float("nan")}, "inactivity must be"),
         ({"period": "fortnight"}, "period must be one of"),

@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import InputError
 from ..safety import atomic_write, check_output
 from ..transactions import Transactions
-from .build import Progress, compute_report
+from .build import Progress, compute_report, resolve_assumptions
 from .model import REQUIRED_NAMES, REQUIRED_TABLES, Assumptions, Report
 
 __all__ = [
@@ -48,14 +48,17 @@ def build_report(
     json_path: str | os.PathLike | None = None,
     include_transactions: bool = True,
     progress: Progress | None = None,
-    **assumptions: Any,
+    assumptions: Assumptions | None = None,
+    **kwargs: Any,
 ) -> Report:
     """Read transactions, compute the report and write the workbook (and optional JSON).
 
     ``source`` is a path (.xlsx/.xlsm/.csv), a DataFrame of raw cells, or
-    :class:`~cltv_xl.transactions.Transactions`. ``assumptions`` are the keyword arguments of
-    :func:`compute_report` (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in
-    model time units, ``time_unit``, ``kpi_period``, ``inactivity``, ``holdout_start``).
+    :class:`~cltv_xl.transactions.Transactions`. The report's inputs are an
+    :class:`~cltv_xl.assumptions.Assumptions` (``assumptions=``) or its fields as keyword
+    arguments (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in model time
+    units, ``time_unit``, ``kpi_period``, ``inactivity``, ``holdout_start``); they are
+    validated before the file is read.
     The output is written atomically; the input file is never overwritten, and an output
     open in Excel (``~$`` lock file) stops the run with an :class:`InputError`.
     """
@@ -63,6 +66,7 @@ def build_report(
     from .xlsx_writer import write_report
 
     say = progress or (lambda _msg: None)
+    a = resolve_assumptions(assumptions, as_of=as_of, **kwargs)
     src_path = None if isinstance(source, (pd.DataFrame, Transactions)) else Path(source)
     out = check_output(output, src_path)
     if json_path is not None and src_path is not None and Path(json_path).resolve() in (
@@ -75,9 +79,9 @@ def build_report(
         say("reading transactions")
         tx = read_transactions(source, sheet=sheet, customer_col=customer_col,
                                date_col=date_col, amount_col=amount_col, dayfirst=dayfirst,
-                               as_of=as_of)
-    report = compute_report(tx, as_of=as_of, include_transactions=include_transactions,
-                            progress=say, **assumptions)
+                               as_of=a.as_of)
+    report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
+                            progress=say)
     say("writing the workbook")
     write_report(report, out, template)
     if json_path is not None:

@@ -1,6 +1,7 @@
 """``compute_report``: transactions in, one :class:`~cltv_xl.report.model.Report` out.
 
-Every number comes from the layers below; this module only arranges them:
+Every number comes from :func:`cltv_xl.pipeline.run` (one call); this module only arranges
+them. The numbers come from:
 
 * :func:`cltv_xl.summary.rfm_summary` - per-customer frequency, recency, T, revenue;
 * :func:`cltv_xl.metrics.period_kpis`, :func:`~cltv_xl.metrics.customer_kpi_table`,
@@ -16,21 +17,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .. import metrics
-from ..cohort_tables import cohorts as cohort_tables
-from ..errors import InputError
+from .. import metrics, pipeline
+from ..assumptions import Assumptions
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
-from ..summary import rfm_summary
-from ..timeunits import check_unit, convert_rate
 from ..transactions import Transactions
-from .model import TABLE_COLUMNS, Assumptions, Report
+from .model import TABLE_COLUMNS, Report
 
 Progress = Callable[[str], None]
 
@@ -38,67 +35,20 @@ Progress = Callable[[str], None]
 CLV_BINS = 10
 
 
-def _number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
-            low_open: bool = False) -> float:
-    try:
-        x = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"{name} must be a number; got {value!r}") from exc
-    if not math.isfinite(x):
-        raise InputError(f"{name} must be a finite number; got {value!r}")
-    if low is not None and (x < low or (low_open and x == low)):
-        raise InputError(f"{name} must be {'>' if low_open else '>='} {low:g}; got {value!r}")
-    if high is not None and x > high:
-        raise InputError(f"{name} must be <= {high:g}; got {value!r}")
-    return x
+def resolve_assumptions(assumptions: Assumptions | None = None, **kwargs: Any) -> Assumptions:
+    """Validated :class:`Assumptions`: ``assumptions`` (default: the defaults) with the given
+    keyword arguments applied; ``None`` keeps a value."""
+    given = {k: v for k, v in kwargs.items() if v is not None}
+    if assumptions is None:
+        return Assumptions.parse(**given)
+    return Assumptions.parse(**{**assumptions.as_fields(), **given}) if given else assumptions
 
 
-def make_assumptions(*, cac=0.0, margin=1.0, discount_rate=0.01, horizon=52.0,
-                     inactivity=3.0, time_unit="W", kpi_period="M",
-                     holdout_start=None) -> Assumptions:
-    """Validated :class:`Assumptions` (InputError names the bad argument)."""
-    try:
-        unit = check_unit(time_unit, "time_unit")
-        period = check_unit(kpi_period, "kpi_period")
-    except ValueError as exc:
-        raise InputError(str(exc)) from exc
-    start = None
-    if holdout_start is not None:
-        try:
-            start = pd.Timestamp(holdout_start).normalize()
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"holdout_start must be a date such as 1997-09-30; got "
-                             f"{holdout_start!r}") from exc
-    return Assumptions(
-        cac=_number(cac, "cac", low=0),
-        margin=_number(margin, "margin", low=0, high=1, low_open=True),
-        discount_rate=_number(discount_rate, "discount_rate", low=0),
-        horizon=_number(horizon, "horizon", low=0, low_open=True),
-        inactivity=_number(inactivity, "inactivity", low=0, low_open=True),
-        time_unit=unit,
-        kpi_period=period,
-        holdout_start=start,
-    )
-
-
-def _fit_models(summary: pd.DataFrame):
-    from ..models import BGNBD, GammaGamma
-
-    bg = BGNBD().fit_summary(summary)
-    # Gamma-Gamma is defined for positive spend: repeat buyers whose mean repeat spend is zero
-    # or negative (refunds) are left out of its fit (FH 2013 assume spend > 0).
-    x = summary["frequency"].to_numpy()
-    m = summary["monetary_value"].to_numpy(dtype=np.float64)
-    keep = (x > 0) & (m > 0)
-    gg = GammaGamma().fit(x[keep], m[keep])
-    return bg, gg
-
-
-def _model_facts(bg, gg, summary: pd.DataFrame, unit: str) -> tuple[dict, pd.DataFrame]:
+def _model_facts(bg, gg, spend_customers: int, unit: str) -> tuple[dict, pd.DataFrame]:
     bp, gp = dict(bg.params_), dict(gg.params_)
     bse = dict(getattr(bg, "standard_errors_", {}) or {})
     gse = dict(getattr(gg, "standard_errors_", {}) or {})
-    repeat = int(((summary["frequency"] > 0) & (summary["monetary_value"] > 0)).sum())
+    repeat = spend_customers
     models = {
         "time_unit": unit,
         "bgnbd": {**{k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
@@ -150,8 +100,7 @@ def clv_bins(clv: pd.Series, bins: int = CLV_BINS) -> pd.DataFrame:
                          "Share of customers": counts / total})
 
 
-def _cohort_frames(tx: Transactions, as_of: pd.Timestamp) -> tuple[pd.DataFrame, ...]:
-    ct = cohort_tables(tx, "M", as_of=as_of)
+def _cohort_frames(ct) -> tuple[pd.DataFrame, ...]:
     labels = [pd.Timestamp(c).strftime("%Y-%m") for c in ct.retention.index]
 
     def frame(matrix: pd.DataFrame) -> pd.DataFrame:
@@ -194,19 +143,11 @@ def _issues_frame(tx: Transactions) -> pd.DataFrame:
     })
 
 
-def _holdout(tx: Transactions, a: Assumptions, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Holdout tracking table: repeat purchases per period, actual vs. BG/NBD fitted on the
-    calibration period up to ``holdout_start`` (:func:`cltv_xl.models.tracking`, FHL 2005
-    Figure 2)."""
-    from .. import models
-
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS["Tracking"]})
-    if a.holdout_start is None:
-        return empty
-    if not a.holdout_start < as_of:
-        raise InputError(f"holdout_start {a.holdout_start.date()} must be before the as-of date "
-                         f"{as_of.date()}")
-    result = models.tracking(models.BGNBD(), tx.data, a.holdout_start, as_of, a.time_unit)
+def _holdout(result) -> pd.DataFrame:
+    """Holdout tracking table: repeat purchases per period, actual vs. expected from the
+    purchase model fitted on the calibration period (computed by :mod:`cltv_xl.pipeline`)."""
+    if result is None:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS["Tracking"]})
     track = result.cumulative
     return pd.DataFrame({
         "Period": pd.to_datetime(track["period_end"]).to_numpy(),
@@ -218,86 +159,36 @@ def _holdout(tx: Transactions, a: Assumptions, as_of: pd.Timestamp) -> pd.DataFr
 def compute_report(
     tx: Transactions,
     *,
-    cac: float = 0.0,
-    margin: float = 1.0,
-    discount_rate: float = 0.01,
-    horizon: float = 52.0,
-    time_unit: str = "W",
-    kpi_period: str = "M",
-    inactivity: float = 3.0,
-    as_of: Any = None,
-    holdout_start: Any = None,
+    assumptions: Assumptions | None = None,
     include_transactions: bool = True,
     progress: Progress | None = None,
+    **kwargs: Any,
 ) -> Report:
-    """Compute every number of the CLTV report from cleaned transactions.
+    """Arrange the numbers of :func:`cltv_xl.pipeline.run` into a :class:`Report`.
 
     Parameters
     ----------
     tx:
         :class:`~cltv_xl.transactions.Transactions` (from :func:`cltv_xl.read_transactions`).
-    cac:
-        Customer acquisition cost per customer (currency, >= 0).
-    margin:
-        Gross margin as a fraction in (0, 1].
-    discount_rate:
-        Discount rate **per month** (>= 0), converted to the model time unit with
-        :func:`cltv_xl.timeunits.convert_rate` for the predicted CLV.
-    horizon:
-        CLV horizon in model time units (``time_unit``).
-    time_unit:
-        Model time unit: ``"W"`` (weeks, the default of the literature), ``"D"`` or ``"M"``.
-    kpi_period:
-        Period of ARPU, churn rate and lifetime: ``"M"`` (default), ``"W"`` or ``"D"``.
-    inactivity:
-        Churn window in KPI periods.
-    as_of:
-        End of the observation window (default: the last transaction date).
-    holdout_start:
-        Optional start of a holdout period: the Model sheet then shows actual vs. expected
-        repeat purchases per period (BG/NBD fitted on the calibration period).
+    assumptions:
+        An :class:`~cltv_xl.assumptions.Assumptions`; or give its fields as keyword arguments
+        (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in model time units,
+        ``time_unit``, ``kpi_period``, ``inactivity``, ``as_of``, ``holdout_start``, ...). The
+        defaults and allowed ranges are those of :class:`Assumptions`.
     include_transactions:
         Put the cleaned transactions into the report (the Transactions sheet).
     """
     say = progress or (lambda _msg: None)
-    a = make_assumptions(cac=cac, margin=margin, discount_rate=discount_rate, horizon=horizon,
-                         inactivity=inactivity, time_unit=time_unit, kpi_period=kpi_period,
-                         holdout_start=holdout_start)
-    if not isinstance(tx, Transactions):
-        raise InputError("compute_report needs Transactions from cltv_xl.read_transactions; "
-                         f"got {type(tx).__name__}")
-    if len(tx.data) == 0:
-        raise InputError("there are no usable transactions: every row was rejected (see the "
-                         "data issues)")
-    say("summarising customers")
-    summary = rfm_summary(tx, as_of=as_of, time_unit=a.time_unit)
-    end = pd.Timestamp(summary.attrs["as_of"])
-    late = int((tx.data["date"] > end).sum())
-    if late:
-        raise InputError(f"{late} transactions are dated after as_of {end.date()}; read the "
-                         "file with the same as_of so they are listed as data issues")
-
-    say("computing KPIs")
-    kp = metrics.period_kpis(summary, as_of=end, inactivity=a.inactivity, period=a.kpi_period)
-    per_customer = metrics.customer_kpi_table(summary, as_of=end, inactivity=a.inactivity,
-                                              period=a.kpi_period)
-
-    say("fitting BG/NBD and Gamma-Gamma")
-    from ..models import predict_clv
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        bg, gg = _fit_models(summary)
-        rate = float(convert_rate(a.discount_rate, "M", a.time_unit))
-        pred = predict_clv(bg, gg, summary, horizon=a.horizon, time_unit=a.time_unit,
-                           discount_rate=rate, margin=a.margin)
-    notes = list(dict.fromkeys(str(w.message) for w in caught))
-    seen: set[str] = set()
-    for w in caught:  # pass each on once; the report keeps them too (JSON "warnings")
-        if str(w.message) not in seen:
-            seen.add(str(w.message))
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    models, params = _model_facts(bg, gg, summary, a.time_unit)
+    a = resolve_assumptions(assumptions, **kwargs)
+    res = pipeline.run(tx, a, progress=say)
+    # TODO(issue 9): write the other sheets when a model cannot be fitted; until then a
+    # failure recorded by the pipeline stops the report as before.
+    res.raise_failures()
+    summary, end = res.summary, res.as_of
+    kp, per_customer, pred = res.kpis, res.customer_kpis, res.predictions
+    bg, gg = res.purchase_model, res.spend_model
+    notes = list(res.warnings)
+    models, params = _model_facts(bg, gg, res.spend_customers, a.time_unit)
 
     say("segments and cohorts")
     seg = rfm_segments(summary, as_of=end)
@@ -312,7 +203,7 @@ def compute_report(
         "Share of value": np.asarray(seg_tab["share_of_value"], dtype=np.float64)
         * np.ones(len(seg_tab)),
     })
-    retention, revenue, curve = _cohort_frames(tx, end)
+    retention, revenue, curve = _cohort_frames(res.cohorts)
 
     customers = pd.DataFrame({
         "Customer ID": summary.index.to_numpy(dtype=object),
@@ -356,7 +247,7 @@ def compute_report(
         "exposure": float(kp.exposure),
     }
 
-    tracking = _holdout(tx, a, end)
+    tracking = _holdout(res.tracking)
     transactions = None
     if include_transactions:
         d = tx.data

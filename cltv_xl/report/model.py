@@ -18,7 +18,7 @@ Names a template must define (:data:`REQUIRED_NAMES`)
   ``KPI_PREDICTED_CLV``, ``KPI_AVG_PREDICTED_CLV``, ``KPI_SHARE_ALIVE``.
 * User inputs (:data:`INPUT_NAMES`; the offline writer fills them from the CLI/Python
   arguments, a refresh reads them and leaves them alone): ``ASSUME_CAC``, ``ASSUME_MARGIN``,
-  ``ASSUME_DISCOUNT_RATE`` (per model time unit), ``ASSUME_HORIZON`` (model time units),
+  ``ASSUME_DISCOUNT_RATE`` (per month), ``ASSUME_HORIZON`` (model time units),
   ``ASSUME_INACTIVITY`` (KPI periods), ``ASSUME_TIME_UNIT`` ("days"/"weeks"/"months"),
   ``ASSUME_KPI_PERIOD`` ("days"/"weeks"/"months").
 * Values written by Python (:data:`VALUE_NAMES`): ``INFO_SOURCE``, ``INFO_AS_OF``,
@@ -51,6 +51,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..assumptions import CELL_FIELDS, Assumptions
 from ..timeunits import UNIT_NAMES
 
 #: KPI defined name -> key in :attr:`Report.kpis` and in the JSON summary.
@@ -73,15 +74,7 @@ KPI_KEYS: dict[str, str] = {
 FORMULA_NAMES: tuple[str, ...] = tuple(KPI_KEYS)
 
 #: Assumption defined name -> :class:`Assumptions` field. User inputs: a refresh keeps them.
-ASSUMPTION_FIELDS: dict[str, str] = {
-    "ASSUME_CAC": "cac",
-    "ASSUME_MARGIN": "margin",
-    "ASSUME_DISCOUNT_RATE": "discount_rate",
-    "ASSUME_HORIZON": "horizon",
-    "ASSUME_INACTIVITY": "inactivity",
-    "ASSUME_TIME_UNIT": "time_unit",
-    "ASSUME_KPI_PERIOD": "kpi_period",
-}
+ASSUMPTION_FIELDS: dict[str, str] = CELL_FIELDS
 INPUT_NAMES: tuple[str, ...] = tuple(ASSUMPTION_FIELDS)
 
 #: Defined names whose values Python writes on every run (labels, counts, model facts).
@@ -163,41 +156,6 @@ DATA_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
 
 
 @dataclass
-class Assumptions:
-    """The inputs of the Assumptions sheet.
-
-    ``cac``: acquisition cost per customer (currency). ``margin``: gross margin as a fraction.
-    ``discount_rate``: per model time unit. ``horizon``: CLV horizon in model time units.
-    ``inactivity``: churn window in KPI periods. ``time_unit``: model unit ("D", "W", "M").
-    ``kpi_period``: unit of ARPU, churn rate and lifetime ("D", "W", "M").
-    """
-
-    cac: float = 0.0
-    margin: float = 1.0
-    discount_rate: float = 0.0
-    horizon: float = 52.0
-    inactivity: float = 3.0
-    time_unit: str = "W"
-    kpi_period: str = "M"
-    holdout_start: pd.Timestamp | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly dict (units as codes, holdout as ISO date or None)."""
-        return {
-            "cac": float(self.cac),
-            "margin": float(self.margin),
-            "discount_rate": float(self.discount_rate),
-            "horizon": float(self.horizon),
-            "inactivity": float(self.inactivity),
-            "time_unit": self.time_unit,
-            "kpi_period": self.kpi_period,
-            "holdout_start": None
-            if self.holdout_start is None
-            else pd.Timestamp(self.holdout_start).date().isoformat(),
-        }
-
-
-@dataclass
 class Report:
     """One CLTV report: KPIs, tables, model facts and the account of every input row.
 
@@ -236,15 +194,9 @@ class Report:
         bg = self.models.get("bgnbd", {})
         gg = self.models.get("gamma_gamma", {})
         out: dict[str, Any] = {name: self.kpis[key] for name, key in KPI_KEYS.items()}
+        out.update(a.cells())
         out.update(
             {
-                "ASSUME_CAC": float(a.cac),
-                "ASSUME_MARGIN": float(a.margin),
-                "ASSUME_DISCOUNT_RATE": float(a.discount_rate),
-                "ASSUME_HORIZON": float(a.horizon),
-                "ASSUME_INACTIVITY": float(a.inactivity),
-                "ASSUME_TIME_UNIT": UNIT_NAMES[a.time_unit],
-                "ASSUME_KPI_PERIOD": UNIT_NAMES[a.kpi_period],
                 "INFO_SOURCE": self.source,
                 "INFO_AS_OF": pd.Timestamp(self.as_of).to_pydatetime(),
                 "INFO_GENERATED": self.generated_at.replace(microsecond=0),

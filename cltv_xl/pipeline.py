@@ -1,0 +1,231 @@
+"""The pipeline: transactions + :class:`~cltv_xl.assumptions.Assumptions` -> every number.
+
+One call, :func:`run`, gives the per-customer summary, the KPI table and KPIs, the fitted
+purchase and spend models, the per-customer predictions, the holdout tracking and the cohort
+tables. Every front door reaches it in that one call: the ``cltv-xl`` command and
+:func:`cltv_xl.build_report` (through :func:`cltv_xl.report.compute_report`, which only
+arranges the result into tables), the ribbon's refresh, and the range worksheet functions
+(``RFM_SUMMARY``, ``BGNBD_FIT``, ``CLV_PREDICT``).
+
+Decisions made here and only here:
+
+* **Who the spend model is fitted on** (:func:`spend_fit_mask`): repeat buyers whose mean
+  repeat spend is positive. Gamma-Gamma (Fader & Hardie 2013, note 025) assumes spend > 0, so
+  a repeat buyer whose refunds exceed their purchases is left out of the fit and, like a
+  one-time buyer, gets the population mean spend as its expected spend.
+* **Which purchase model** (:func:`purchase_model`): ``Assumptions.model``; ``"auto"`` is the
+  BG/NBD today (the place where an automatic model selection plugs in).
+* **What happens when a model cannot be fitted**: the error is recorded in
+  :attr:`PipelineResult.failures` (step -> exception) instead of stopping the run, and the
+  steps that need the model are skipped; a caller that needs the model calls
+  :meth:`PipelineResult.require`, which raises the recorded error.
+* **The discount rate's unit**: converted once, by :class:`Assumptions`, to the horizon's
+  unit, in which the CLV is discounted period by period.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+from .assumptions import Assumptions
+from .errors import CltvError, FitError, InputError
+from .summary import rfm_summary
+from .transactions import Transactions
+
+Progress = Callable[[str], None]
+
+#: Steps :func:`run` can compute, in order; ``steps=`` picks a subset (the summary is always
+#: computed).
+STEPS: tuple[str, ...] = ("kpis", "purchase_model", "spend_model", "predictions", "tracking",
+                          "cohorts")
+
+#: The columns of :attr:`PipelineResult.predictions` (see :func:`cltv_xl.models.predict_clv`).
+PREDICTION_COLUMNS: tuple[str, ...] = ("expected_purchases", "p_alive", "expected_spend", "clv")
+
+
+@dataclass
+class PipelineResult:
+    """Everything :func:`run` computed. A step that failed or was not asked for is ``None``;
+    :attr:`failures` says why a step failed."""
+
+    assumptions: Assumptions
+    transactions: Transactions
+    summary: pd.DataFrame
+    as_of: pd.Timestamp
+    customer_kpis: pd.DataFrame | None = None
+    kpis: metrics.PeriodKPIs | None = None
+    purchase_model: Any = None
+    spend_model: Any = None
+    spend_customers: int = 0
+    predictions: pd.DataFrame | None = None
+    tracking: Any = None
+    cohorts: Any = None
+    failures: dict[str, Exception] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def require(self, step: str) -> Any:
+        """The result of ``step`` (an attribute name); raise the recorded error if it failed."""
+        if step in self.failures:
+            raise self.failures[step]
+        value = getattr(self, step)
+        if value is None:
+            raise InputError(f"the pipeline did not compute {step}")
+        return value
+
+    def raise_failures(self) -> None:
+        """Raise the first recorded failure, if any (callers that cannot degrade)."""
+        for exc in self.failures.values():
+            raise exc
+
+
+def spend_fit_mask(summary: pd.DataFrame) -> np.ndarray:
+    """Customers the spend model is fitted on: repeat buyers (frequency > 0) with a positive
+    mean repeat spend (Gamma-Gamma assumes spend > 0; Fader & Hardie 2013)."""
+    x = summary["frequency"].to_numpy()
+    m = summary["monetary_value"].to_numpy(dtype=np.float64)
+    return (x > 0) & (m > 0)
+
+
+def purchase_model(summary: pd.DataFrame, a: Assumptions):
+    """An unfitted purchase model for ``a.model``. The one place where the model is chosen:
+    ``"auto"`` is the BG/NBD (Fader, Hardie & Lee 2005) until a model-selection rule is wired
+    in here."""
+    from . import models
+
+    choice = a.model
+    if choice in ("auto", "bgnbd"):
+        return models.BGNBD()
+    if choice == "paretonbd":
+        return models.ParetoNBD()
+    cls = getattr(models, "MBGNBD", None)
+    if choice == "mbgnbd" and cls is not None:
+        return cls()
+    raise InputError(f"model {choice!r} is not available in this version; use 'bgnbd' or "
+                     "'paretonbd'")
+
+
+def summarise(tx: Transactions, a: Assumptions) -> pd.DataFrame:
+    """The per-customer summary (:func:`cltv_xl.summary.rfm_summary`) in the model unit, with
+    the check that no transaction is dated after ``as_of``."""
+    if not isinstance(tx, Transactions):
+        raise InputError("the pipeline needs Transactions from cltv_xl.read_transactions; "
+                         f"got {type(tx).__name__}")
+    if len(tx.data) == 0:
+        raise InputError("there are no usable transactions: every row was rejected (see the "
+                         "data issues)")
+    summary = rfm_summary(tx, as_of=a.as_of, time_unit=a.time_unit)
+    end = pd.Timestamp(summary.attrs["as_of"])
+    late = int((tx.data["date"] > end).sum())
+    if late:
+        raise InputError(f"{late} transactions are dated after as_of {end.date()}; read the "
+                         "file with the same as_of so they are listed as data issues")
+    return summary
+
+
+def run(
+    tx: Transactions,
+    assumptions: Assumptions | None = None,
+    *,
+    steps: Collection[str] = STEPS,
+    progress: Progress | None = None,
+) -> PipelineResult:
+    """Compute the summary and the requested ``steps`` (default: all of :data:`STEPS`).
+
+    A step that cannot be computed (a model that cannot be fitted, KPIs without any churned
+    customer) is recorded in ``failures`` with its error; the steps that depend on it are
+    skipped. Bad arguments and unusable data still raise :class:`InputError` at once.
+    Warnings raised by the models are passed on once each and kept in ``warnings``.
+    """
+    a = assumptions if assumptions is not None else Assumptions()
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        raise ValueError(f"unknown pipeline steps {sorted(unknown)}; known: {STEPS}")
+    say = progress or (lambda _msg: None)
+    say("summarising customers")
+    summary = summarise(tx, a)
+    end = pd.Timestamp(summary.attrs["as_of"])
+    res = PipelineResult(assumptions=a, transactions=tx, summary=summary, as_of=end)
+    if a.holdout_start is not None and "tracking" in steps and not a.holdout_start < end:
+        raise InputError(f"holdout_start {a.holdout_start.date()} must be before the as-of date "
+                         f"{end.date()}")
+
+    if "kpis" in steps:
+        say("computing KPIs")
+        res.customer_kpis = metrics.customer_kpi_table(
+            summary, as_of=end, inactivity=a.inactivity, period=a.kpi_period)
+        _attempt(res, "kpis", lambda: metrics.kpis_from_table(res.customer_kpis))
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if {"purchase_model", "spend_model", "predictions"} & set(steps) and a.model != "none":
+            say("fitting BG/NBD and Gamma-Gamma")
+            _fit_models(res, steps)
+        if "tracking" in steps and a.holdout_start is not None and a.model != "none":
+            _attempt(res, "tracking", lambda: _tracking(res))
+    _pass_on(res, caught)
+
+    if "cohorts" in steps:
+        from .cohort_tables import cohorts
+
+        say("segments and cohorts")
+        res.cohorts = cohorts(tx, "M", as_of=end)
+    return res
+
+
+def _attempt(res: PipelineResult, step: str, compute: Callable[[], Any]) -> None:
+    """Set ``res.<step>`` to ``compute()``, or record why it failed."""
+    try:
+        setattr(res, step, compute())
+    except (CltvError, ValueError, FloatingPointError, ArithmeticError) as exc:
+        res.failures[step] = exc
+
+
+def _fit_models(res: PipelineResult, steps: Collection[str]) -> None:
+    from .models import GammaGamma, predict_clv
+
+    a, summary = res.assumptions, res.summary
+    _attempt(res, "purchase_model", lambda: purchase_model(summary, a).fit_summary(summary))
+    keep = spend_fit_mask(summary)
+    res.spend_customers = int(keep.sum())
+    if {"spend_model", "predictions"} & set(steps):
+        x = summary["frequency"].to_numpy()[keep]
+        m = summary["monetary_value"].to_numpy(dtype=np.float64)[keep]
+        _attempt(res, "spend_model", lambda: GammaGamma().fit(x, m))
+    if "predictions" not in steps:
+        return
+    missing = [s for s in ("purchase_model", "spend_model") if s in res.failures]
+    if missing:
+        res.failures["predictions"] = FitError(
+            f"no predictions: the {' and '.join(missing).replace('_', ' ')} could not be "
+            f"fitted ({res.failures[missing[0]]})")
+        return
+    _attempt(res, "predictions", lambda: predict_clv(
+        res.purchase_model, res.spend_model, summary, horizon=a.horizon,
+        time_unit=a.horizon_unit, discount_rate=a.discount_per_horizon_unit, margin=a.margin))
+
+
+def _tracking(res: PipelineResult):
+    """Holdout tracking: a purchase model fitted up to ``holdout_start`` against the actual
+    repeat purchases after it (:func:`cltv_xl.models.tracking`, FHL 2005 Figure 2)."""
+    from .models import tracking
+
+    a = res.assumptions
+    model = purchase_model(res.summary, a)
+    return tracking(model, res.transactions.data, a.holdout_start, res.as_of, a.time_unit)
+
+
+def _pass_on(res: PipelineResult, caught: list[warnings.WarningMessage]) -> None:
+    seen: set[str] = set()
+    for w in caught:  # pass each on once; the result keeps them too (JSON "warnings")
+        text = str(w.message)
+        if text not in seen:
+            seen.add(text)
+            res.warnings.append(text)
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -111,9 +111,13 @@ def purchase_model(summary: pd.DataFrame, a: Assumptions):
                      "'paretonbd'")
 
 
-def summarise(tx: Transactions, a: Assumptions) -> pd.DataFrame:
-    """The per-customer summary (:func:`cltv_xl.summary.rfm_summary`) in the model unit, with
-    the check that no transaction is dated after ``as_of``."""
+def summarise(tx: Transactions, a: Assumptions, *, later: str = "error") -> pd.DataFrame:
+    """The per-customer summary (:func:`cltv_xl.summary.rfm_summary`) in the model unit.
+
+    Orders dated after ``as_of``: ``later="error"`` (the report: the file is read with the
+    same ``as_of``, so they are already listed as data issues and none may remain) or
+    ``"ignore"`` (the worksheet functions, where ``as_of`` is a calibration end: later orders
+    are left out of the summary, as :func:`~cltv_xl.summary.rfm_summary` does)."""
     if not isinstance(tx, Transactions):
         raise InputError("the pipeline needs Transactions from cltv_xl.read_transactions; "
                          f"got {type(tx).__name__}")
@@ -123,7 +127,7 @@ def summarise(tx: Transactions, a: Assumptions) -> pd.DataFrame:
     summary = rfm_summary(tx, as_of=a.as_of, time_unit=a.time_unit)
     end = pd.Timestamp(summary.attrs["as_of"])
     late = int((tx.data["date"] > end).sum())
-    if late:
+    if late and later == "error":
         raise InputError(f"{late} transactions are dated after as_of {end.date()}; read the "
                          "file with the same as_of so they are listed as data issues")
     return summary
@@ -134,6 +138,7 @@ def run(
     assumptions: Assumptions | None = None,
     *,
     steps: Collection[str] = STEPS,
+    later: str = "error",
     progress: Progress | None = None,
 ) -> PipelineResult:
     """Compute the summary and the requested ``steps`` (default: all of :data:`STEPS`).
@@ -142,6 +147,7 @@ def run(
     customer) is recorded in ``failures`` with its error; the steps that depend on it are
     skipped. Bad arguments and unusable data still raise :class:`InputError` at once.
     Warnings raised by the models are passed on once each and kept in ``warnings``.
+    ``later``: what to do with orders after ``as_of`` (see :func:`summarise`).
     """
     a = assumptions if assumptions is not None else Assumptions()
     unknown = set(steps) - set(STEPS)
@@ -149,7 +155,7 @@ def run(
         raise ValueError(f"unknown pipeline steps {sorted(unknown)}; known: {STEPS}")
     say = progress or (lambda _msg: None)
     say("summarising customers")
-    summary = summarise(tx, a)
+    summary = summarise(tx, a, later=later)
     end = pd.Timestamp(summary.attrs["as_of"])
     res = PipelineResult(assumptions=a, transactions=tx, summary=summary, as_of=end)
     if a.holdout_start is not None and "tracking" in steps and not a.holdout_start < end:

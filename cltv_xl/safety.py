@@ -25,8 +25,10 @@ from typing import Any
 
 from .errors import InputError
 
-#: Leading characters that make a spreadsheet treat text as a formula (OWASP).
-DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Leading characters that make a spreadsheet treat text as a formula (OWASP ASVS 5.2.8:
+#: ``= + - @``, tab, CR, LF and NUL). The one injection rule of the package: every writer
+#: (openpyxl, the fast XML path, the live refresh) asks :func:`needs_quote_prefix`.
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "\0")
 #: Characters XML 1.0 forbids (C0 controls except tab, LF, CR; U+FFFE, U+FFFF; surrogates).
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 #: The same class in RE2 syntax, for pyarrow's vectorised regex functions.

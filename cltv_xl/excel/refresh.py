@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
+from ..assumptions import Assumptions
 from ..errors import CltvError
 from ..report.model import (
     ASSUMPTION_FIELDS,
@@ -37,9 +38,8 @@ from ..report.model import (
     TABLE_COLUMNS,
     VALUE_NAMES,
     VARIABLE_COLUMN_TABLES,
-    Assumptions,
 )
-from ..timeunits import check_unit
+from ..safety import needs_quote_prefix
 
 #: Sheet (and table) the orders are read from unless the caller names another sheet.
 TRANSACTIONS = "Transactions"
@@ -49,8 +49,6 @@ SCRIPT_NAME = "refresh_report_script"
 RIBBON_FUNCTION_NAME = "cltv-refresh-report"
 #: Tables rewritten by a refresh: every report table except the input orders.
 OUTPUT_TABLES: tuple[str, ...] = tuple(t for t in TABLE_COLUMNS if t != TRANSACTIONS)
-#: Leading characters that would make Excel read data text as a formula (OWASP ASVS 5.2.8).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\0")
 TITLE = "CLTV: Refresh report"
 
 
@@ -143,25 +141,13 @@ def read_book_transactions(book: xw.Book, sheet_name: str = TRANSACTIONS):
 
 
 def read_assumptions(book: xw.Book) -> Assumptions:
-    """The user's Assumptions (``ASSUME_*`` names); a missing or blank one keeps its default."""
-    values: dict[str, Any] = {}
-    defaults = Assumptions()
-    for name, attr in ASSUMPTION_FIELDS.items():
+    """The user's Assumptions (``ASSUME_*`` names), parsed by
+    :meth:`Assumptions.from_cells`; a missing or blank one keeps its default."""
+    cells = {}
+    for name in ASSUMPTION_FIELDS:
         rng = _name_range(book, name)
-        value = None if rng is None else rng.value
-        if value in (None, ""):
-            continue
-        if attr in ("time_unit", "kpi_period"):
-            values[attr] = check_unit(str(value), name)
-            continue
-        try:
-            values[attr] = float(value)
-        except (TypeError, ValueError):
-            raise RefreshError(
-                f"the assumption {name} must be a number; it holds {value!r} "
-                f"(default {getattr(defaults, attr)!r})"
-            ) from None
-    return Assumptions(**values)
+        cells[name] = None if rng is None else rng.value
+    return Assumptions.from_cells(cells)
 
 
 def _name_range(book: xw.Book, name: str):
@@ -175,18 +161,8 @@ def _compute(tx, assumptions: Assumptions):
     """The Report, computed exactly as the offline ``cltv-xl report`` computes it."""
     from ..report import compute_report
 
-    a = assumptions
-    return compute_report(
-        tx,
-        cac=a.cac,
-        margin=a.margin,
-        discount_rate=a.discount_rate,
-        horizon=a.horizon,
-        time_unit=a.time_unit,
-        kpi_period=a.kpi_period,
-        inactivity=a.inactivity,
-        include_transactions=False,  # the orders stay as the user entered them
-    )
+    # the orders stay as the user entered them: no Transactions table is written back
+    return compute_report(tx, assumptions=assumptions, include_transactions=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,7 +261,7 @@ def _cell(value: Any) -> Any:
 
 def _as_text(value: Any) -> Any:
     """Data text as a text cell: a leading apostrophe keeps ``=cmd|...`` from being a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and needs_quote_prefix(value):
         return "'" + value
     return value
 

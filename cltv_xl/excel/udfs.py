@@ -30,7 +30,6 @@ from typing import Any
 import xlwings as xw
 
 from ..errors import InputError
-from ..timeunits import check_unit
 from . import excel_args as xa
 from .excel_args import excel_errors
 
@@ -241,15 +240,19 @@ def _is_number_text(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _summary(ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells):
-    from ..summary import rfm_summary
+def _pipeline(ids: Cells, dates: Cells, amounts: Cells, steps: tuple[str, ...], **given: Any):
+    """One call to :func:`cltv_xl.pipeline.run` on the cleaned ranges, with the arguments
+    parsed into :class:`~cltv_xl.assumptions.Assumptions` (blank -> its default)."""
+    from .. import pipeline
+    from ..assumptions import Assumptions
 
-    try:
-        unit = check_unit(xa.text(time_unit, "time_unit", "W"))
-    except ValueError as exc:
-        raise xa.ExcelError(xa.VALUE, str(exc)) from None
-    as_of_date = xa.date(as_of, "as_of")
-    return rfm_summary(xa.transactions(ids, dates, amounts), as_of=as_of_date, time_unit=unit)
+    a = Assumptions.parse(**given)
+    return pipeline.run(xa.transactions(ids, dates, amounts), a, steps=steps, later="ignore")
+
+
+def _summary(ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells):
+    return _pipeline(ids, dates, amounts, (), as_of=xa.date(as_of, "as_of"),
+                     time_unit=xa.text(time_unit, "time_unit", "W")).summary
 
 
 @xw.func
@@ -303,10 +306,10 @@ def bgnbd_fit(
     ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
 ) -> Result:
     """Fit the BG/NBD purchase model (Fader, Hardie & Lee 2005); spills r, alpha, a, b."""
-    from ..models import BGNBD
-
-    summary = _summary(ids, dates, amounts, as_of, time_unit)
-    model = BGNBD().fit_summary(summary)
+    result = _pipeline(ids, dates, amounts, ("purchase_model",), model="bgnbd",
+                       as_of=xa.date(as_of, "as_of"),
+                       time_unit=xa.text(time_unit, "time_unit", "W"))
+    summary, model = result.summary, result.require("purchase_model")
     params = dict(model.params_)
     found = getattr(model, "standard_errors_", None)
     errors = {} if found is None else dict(found)
@@ -344,20 +347,13 @@ def clv_predict(
 
     Spills customer_id, expected_purchases, p_alive, expected_spend and clv over the horizon.
     """
-    from ..models import BGNBD, GammaGamma, predict_clv
-
-    summary = _summary(ids, dates, amounts, as_of, "W")
-    purchases = BGNBD().fit_summary(summary)
-    spend = GammaGamma().fit_summary(summary)
-    result = predict_clv(
-        purchases,
-        spend,
-        summary,
-        horizon=xa.number(horizon, "horizon", 12),
-        time_unit="M",
-        discount_rate=xa.number(discount_rate, "discount_rate", 0.01),
+    result = _pipeline(
+        ids, dates, amounts, ("predictions",), model="bgnbd", time_unit="W",
+        as_of=xa.date(as_of, "as_of"),
+        horizon=xa.number(horizon, "horizon", 12), horizon_unit="M",
+        discount_rate=xa.number(discount_rate, "discount_rate", 0.01), discount_unit="M",
         margin=xa.number(margin, "margin", 1),
-    )
+    ).require("predictions")
     columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
     return xa.table(result[columns].reset_index(), ["customer_id", *columns])
 

@@ -12,7 +12,8 @@ Decisions made here and only here:
 * **Who the spend model is fitted on** (:func:`spend_fit_mask`): repeat buyers whose mean
   repeat spend is positive. Gamma-Gamma (Fader & Hardie 2013, note 025) assumes spend > 0, so
   a repeat buyer whose refunds exceed their purchases is left out of the fit and, like a
-  one-time buyer, gets the population mean spend as its expected spend.
+  one-time buyer, gets the population mean spend as its expected spend
+  (:func:`_spend_inputs`).
 * **Which purchase model** (:func:`purchase_model`): ``Assumptions.model``; ``"auto"`` is the
   BG/NBD today (the place where an automatic model selection plugs in).
 * **What happens when a model cannot be fitted**: the error is recorded in
@@ -213,8 +214,24 @@ def _fit_models(res: PipelineResult, steps: Collection[str]) -> None:
             f"fitted ({res.failures[missing[0]]})")
         return
     _attempt(res, "predictions", lambda: predict_clv(
-        res.purchase_model, res.spend_model, summary, horizon=a.horizon,
-        time_unit=a.horizon_unit, discount_rate=a.discount_per_horizon_unit, margin=a.margin))
+        res.purchase_model, res.spend_model, _spend_inputs(summary, keep, res.spend_model),
+        horizon=a.horizon, time_unit=a.horizon_unit, discount_rate=a.discount_per_horizon_unit,
+        margin=a.margin))
+
+
+def _spend_inputs(summary: pd.DataFrame, keep: np.ndarray, spend_model) -> pd.DataFrame:
+    """The summary the predictions read spend from: a repeat buyer left out of the spend fit
+    (mean spend <= 0) is predicted with the population mean spend p*v/(q-1), as a customer
+    with no usable spend history is (Fader & Hardie 2013: the Gamma-Gamma conditional mean is
+    defined for positive spend only)."""
+    excluded = (summary["frequency"].to_numpy() > 0) & ~keep
+    if not excluded.any():
+        return summary
+    out = summary.copy()
+    m = out["monetary_value"].to_numpy(dtype=np.float64, copy=True)
+    m[excluded] = spend_model.mean_spend()
+    out["monetary_value"] = m
+    return out
 
 
 def _tracking(res: PipelineResult):

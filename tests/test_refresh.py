@@ -301,3 +301,29 @@ def test_refresh_reads_a_sheet_the_user_names(snapshot):
     finally:
         book.close()
     assert status.startswith("Refreshed the report from 6,919 orders")
+
+
+def test_refresh_with_a_blank_discount_cell_discounts_at_one_percent_a_month(snapshot):
+    # The Assumptions default and the template's default are the same object: a blank
+    # ASSUME_DISCOUNT_RATE cell means 1 % a month, as in `cltv-xl report` (issue 8).
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _set(data, "ASSUME_DISCOUNT_RATE", "")
+    actions = run_script(data)
+    sheets = [s["name"] for s in data["sheets"]]
+    table = _sheet(data, "Customers")["tables"][0]
+    c0, r0, c1, _ = range_boundaries(table["range_address"])
+    header = [_sheet(data, "Customers")["values"][r0 - 1][c] for c in range(c0 - 1, c1)]
+    body = [a for a in _writes(actions) if a["sheet_position"] == sheets.index("Customers")
+            and a["start_row"] == r0][-1]["values"]
+    written = sum(row[header.index("Predicted CLV")] for row in body)
+    orders = load_cdnow()
+    frame = orders.rename(columns={"customer_id": "Customer ID", "date": "Date",
+                                   "amount": "Amount"})[["Customer ID", "Date", "Amount"]]
+    tx = read_transactions(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        monthly = compute_report(tx, discount_rate=0.01, include_transactions=False)
+        undiscounted = compute_report(tx, discount_rate=0.0, include_transactions=False)
+    assert written == pytest.approx(monthly.kpis["predicted_clv"], rel=1e-9)
+    assert written < undiscounted.kpis["predicted_clv"] * 0.999

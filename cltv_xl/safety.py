@@ -7,6 +7,10 @@
   such as ``#N/A``.
 * XML 1.0 cannot carry control characters other than tab, LF and CR. They are removed from
   text cells (:data:`XML_ILLEGAL`); nothing else is changed.
+* The one XML escaper of the package, :func:`xml_escape` (and its vectorised twin
+  :func:`xml_escape_arrow` for the fast writer): ``& < >`` (and ``"`` in attributes), CR as
+  ``&#13;``, and a literal ``_xHHHH_`` as ``_x005F_xHHHH_``, because OOXML reads ``_xHHHH_``
+  in a string as an escaped character (ECMA-376 Part 1, 22.9.2.19 ST_Xstring).
 * :func:`atomic_write` writes to a temporary file in the destination folder and renames it over
   the destination, so an interrupted run never leaves a half-written report.
 * :func:`check_output` refuses to overwrite the input file and stops when Excel's lock file
@@ -35,6 +39,34 @@ XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]"
 XML_ILLEGAL_RE2 = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
 
 
+#: A literal ``_xHHHH_`` in text, which OOXML would read as the character U+HHHH.
+OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+_OOXML_ESCAPE_RE2 = r"_(x[0-9A-Fa-f]{4}_)"
+
+
+def xml_escape(text: str, *, attr: bool = False) -> str:
+    """``text`` ready for an XML text node (or a double-quoted attribute with ``attr``):
+    illegal characters removed, ``& < >`` (and ``"``) escaped, CR kept as ``&#13;`` and
+    ``_xHHHH_`` written ``_x005F_xHHHH_`` (OOXML ST_Xstring)."""
+    text = OOXML_ESCAPE.sub(r"_x005F_\1", XML_ILLEGAL.sub("", text))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if attr:
+        text = text.replace('"', "&quot;")
+    return text.replace("\r", "&#13;")
+
+
+def xml_escape_arrow(arr: Any) -> Any:
+    """:func:`xml_escape` over a pyarrow string array (pyarrow's string kernels)."""
+    import pyarrow.compute as pc
+
+    arr = pc.replace_substring_regex(arr, XML_ILLEGAL_RE2, "")
+    arr = pc.replace_substring_regex(arr, _OOXML_ESCAPE_RE2, r"_x005F_\1")
+    arr = pc.replace_substring(arr, "&", "&amp;")
+    arr = pc.replace_substring(arr, "<", "&lt;")
+    arr = pc.replace_substring(arr, ">", "&gt;")
+    return pc.replace_substring(arr, "\r", "&#13;")  # a raw CR would be read back as LF
+
+
 def clean_text(value: Any) -> str:
     """``str(value)`` without characters XML 1.0 cannot store."""
     return XML_ILLEGAL.sub("", str(value))
@@ -54,7 +86,7 @@ def set_text(cell: Any, value: Any) -> None:
     the user edits the cell.
     """
     text = clean_text(value)
-    cell._value = text
+    cell._value = OOXML_ESCAPE.sub(r"_x005F_\1", text)  # literal _xHHHH_ (ST_Xstring)
     cell.data_type = "s"
     if needs_quote_prefix(text):
         cell.quotePrefix = True

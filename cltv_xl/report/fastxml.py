@@ -8,7 +8,8 @@ column by column, and returns one UTF-8 buffer:
 * dates are serial numbers (days since 1899-12-30, Excel's 1900 system) with the template's
   date style;
 * text is an inline string, ``<c r="A5" s="3" t="inlineStr"><is><t xml:space="preserve">...``,
-  XML-escaped (CR as ``&#13;`` so it survives XML line-end normalisation); text can never
+  XML-escaped by :func:`cltv_xl.safety.xml_escape_arrow` (CR as ``&#13;`` so it survives XML
+  line-end normalisation, ``_xHHHH_`` as ``_x005F_xHHHH_``); text can never
   become a formula or an error value this way. Characters XML 1.0
   forbids (C0 controls except tab, LF, CR) are removed (see :mod:`cltv_xl.safety`).
 
@@ -25,7 +26,7 @@ import pyarrow.compute as pc
 from openpyxl.utils import get_column_letter
 
 from ..excel.excel_dates import dates_to_serials
-from ..safety import XML_ILLEGAL_RE2
+from ..safety import xml_escape_arrow
 
 
 def _join(*parts) -> pa.Array:
@@ -42,11 +43,7 @@ def _xml_text(values: pd.Series) -> pa.Array:
             [None if v is None or (isinstance(v, float) and v != v) else str(v) for v in values],
             type=pa.large_string(),
         )
-    arr = pc.replace_substring_regex(arr, XML_ILLEGAL_RE2, "")
-    arr = pc.replace_substring(arr, "&", "&amp;")
-    arr = pc.replace_substring(arr, "<", "&lt;")
-    arr = pc.replace_substring(arr, ">", "&gt;")
-    return pc.replace_substring(arr, "\r", "&#13;")  # a raw CR would be read back as LF
+    return xml_escape_arrow(arr)
 
 
 def _numbers(values: pd.Series) -> pa.Array:

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from defusedxml import ElementTree as DefusedET
+from defusedxml import minidom as defused_minidom
 from openpyxl import Workbook
 from openpyxl.chart.reference import Reference
 from openpyxl.formatting.formatting import ConditionalFormattingList
@@ -41,7 +43,7 @@ from openpyxl.utils.cell import range_to_tuple
 from openpyxl.worksheet.table import TableColumn
 
 from ..errors import InputError, TemplateError
-from ..safety import atomic_write, set_text
+from ..safety import atomic_write, set_text, xml_escape
 from . import fastxml
 from .model import (
     DATA_TEXT_COLUMNS,
@@ -256,42 +258,49 @@ def _large_table(ref: TableRef, tname: str, frame: pd.DataFrame) -> _Pending:
     return _Pending(ws.title, tname, c0, r0, columns, len(order))
 
 
-def _xml_attr_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def _parse(z: zipfile.ZipFile, part: str):
+    """A package part parsed with defusedxml (no entity expansion, no external fetches)."""
+    return DefusedET.fromstring(z.read(part))
 
 
 def _sheet_paths(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title -> worksheet part name."""
-    wb_xml = z.read("xl/workbook.xml").decode()
-    rels = z.read("xl/_rels/workbook.xml.rels").decode()
-    targets = {m.group(1): m.group(2) for m in re.finditer(
-        r'<Relationship[^>]*Id="([^"]+)"[^>]*Target="([^"]+)"', rels)}
-    targets.update({m.group(2): m.group(1) for m in re.finditer(
-        r'<Relationship[^>]*Target="([^"]+)"[^>]*Id="([^"]+)"', rels)})
+    """Sheet title -> worksheet part name (from workbook.xml and its relationships)."""
+    wb = _parse(z, "xl/workbook.xml")
+    rels = _parse(z, "xl/_rels/workbook.xml.rels")
+    targets = {r.get("Id"): r.get("Target") for r in rels.iter(f"{{{_PKG_REL}}}Relationship")}
     out = {}
-    for m in re.finditer(r"<sheet [^>]*/>", wb_xml):
-        tag = m.group(0)
-        title = re.search(r'name="([^"]*)"', tag).group(1)
-        rid = re.search(r'r:id="([^"]*)"', tag).group(1)
-        target = targets[rid].lstrip("/")
-        out[_unescape(title)] = target if target.startswith("xl/") else "xl/" + target
+    for sheet in wb.iter(f"{{{_MAIN}}}sheet"):
+        target = targets[sheet.get(f"{{{_REL}}}id")].lstrip("/")
+        out[sheet.get("name")] = target if target.startswith("xl/") else "xl/" + target
     return out
-
-
-def _unescape(text: str) -> str:
-    return (text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
 
 
 def _table_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Table display name -> table part name."""
     out = {}
     for name in z.namelist():
         if name.startswith("xl/tables/") and name.endswith(".xml"):
-            head = z.read(name)[:2000].decode(errors="replace")
-            m = re.search(r'displayName="([^"]+)"', head)
-            if m:
-                out[m.group(1)] = name
+            shown = _parse(z, name).get("displayName")
+            if shown:
+                out[shown] = name
     return out
+
+
+def _resize_table_part(xml: bytes, ref: str) -> bytes:
+    """A table part with its ``ref`` and its autoFilter's ``ref`` set to ``ref``, edited as a
+    DOM (defusedxml's minidom keeps every prefix and namespace declaration as written)."""
+    doc = defused_minidom.parseString(xml)
+    root = doc.documentElement
+    root.setAttribute("ref", ref)
+    for auto in root.getElementsByTagNameNS(_MAIN, "autoFilter"):
+        if auto.parentNode is root:
+            auto.setAttribute("ref", ref)
+    return doc.toxml(encoding="UTF-8")
 
 
 def _prototype_styles(sheet_xml: str, row: int, first_col: int, n: int) -> list[int | None]:
@@ -334,7 +343,7 @@ def _cache_formula_values(sheet_xml: str, values: dict[str, Any]) -> str:
         v = values[coord]
         attrs = re.sub(r'\s+t="[^"]*"', "", attrs)
         if isinstance(v, str):
-            return f'<c r="{coord}"{attrs} t="str"><f>{formula}</f><v>{_xml_attr_escape(v)}</v></c>'
+            return f'<c r="{coord}"{attrs} t="str"><f>{formula}</f><v>{xml_escape(v)}</v></c>'
         if v is None or (isinstance(v, float) and not math.isfinite(v)):
             return m.group(0)
         return f'<c r="{coord}"{attrs}><f>{formula}</f><v>{float(v)!r}</v></c>'
@@ -351,19 +360,15 @@ def _assemble(src: bytes, dest: Path, pending: list[_Pending],
     with zipfile.ZipFile(io.BytesIO(src)) as zin, ThreadPoolExecutor(max_workers=1) as pool:
         sheets = _sheet_paths(zin)
         tables = _table_parts(zin)
-        table_xml: dict[str, str] = {}
+        table_xml: dict[str, bytes] = {}
         jobs: dict[str, tuple[str, str, Future]] = {}
         for p in pending:
             part = tables[p.table]
-            xml = zin.read(part).decode()
             n = len(p.frame_columns[0]) if p.frame_columns else 0
             last_row = p.header_row + max(n, 1)
             new = (f"{get_column_letter(p.first_col)}{p.header_row}:"
                    f"{get_column_letter(p.first_col + p.n_cols - 1)}{last_row}")
-            xml = re.sub(r'(<table\b[^>]*?\sref=")[^"]*(")', rf"\g<1>{new}\g<2>", xml, count=1)
-            xml = re.sub(r'(<autoFilter\b[^>]*?\sref=")[^"]*(")', rf"\g<1>{new}\g<2>", xml,
-                         count=1)
-            table_xml[part] = xml
+            table_xml[part] = _resize_table_part(zin.read(part), new)
             jobs[sheets[p.sheet]] = _sheet_job(zin.read(sheets[p.sheet]).decode(), p, pool)
         cached_parts = {sheets[s]: v for s, v in cached.items() if v}
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,

@@ -15,6 +15,7 @@ import pandas as pd
 from .errors import InputError
 from .timeunits import as_date
 from .transactions import Transactions, transaction_frame
+from .validation import choice
 
 __all__ = ["CohortTables", "cohorts", "period_index", "period_start"]
 
@@ -63,13 +64,8 @@ class CohortTables:
 
 
 def _check_period(period: str) -> str:
-    code = _PERIODS.get(period.strip().lower()) if isinstance(period, str) else None
-    if code is None:
-        raise InputError(
-            f"period must be one of 'M' (months), 'W' (ISO weeks from Monday) or 'Q' (quarters); "
-            f"got {period!r}"
-        )
-    return code
+    return choice(period, "period", _PERIODS,
+                  "one of 'M' (months), 'W' (ISO weeks from Monday) or 'Q' (quarters)")
 
 
 def period_index(dates: np.ndarray, period: str) -> np.ndarray:

@@ -44,14 +44,16 @@ OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
 _OOXML_ESCAPE_RE2 = r"_(x[0-9A-Fa-f]{4}_)"
 
 
-def xml_escape(text: str, *, attr: bool = False) -> str:
+def xml_escape(text: str, *, attr: bool = False, ooxml: bool = True) -> str:
     """``text`` ready for an XML text node (or a double-quoted attribute with ``attr``):
-    illegal characters removed, ``& < >`` (and ``"``) escaped, CR kept as ``&#13;`` and
-    ``_xHHHH_`` written ``_x005F_xHHHH_`` (OOXML ST_Xstring)."""
-    text = OOXML_ESCAPE.sub(r"_x005F_\1", XML_ILLEGAL.sub("", text))
+    illegal characters removed, ``& < >`` (and ``"``) escaped, CR kept as ``&#13;`` and, for
+    spreadsheet strings (``ooxml``), ``_xHHHH_`` written ``_x005F_xHHHH_`` (ST_Xstring)."""
+    text = XML_ILLEGAL.sub("", text)
+    if ooxml:
+        text = OOXML_ESCAPE.sub(r"_x005F_\1", text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if attr:
-        text = text.replace('"', "&quot;")
+        text = text.replace('"', "&quot;").replace("\n", "&#10;").replace("\t", "&#9;")
     return text.replace("\r", "&#13;")
 
 

@@ -29,11 +29,9 @@ _ALIASES = {
 def check_unit(unit: str, name: str = "time_unit") -> str:
     """Return the canonical unit code for ``unit``, or raise
     :class:`~cltv_xl.errors.InputError` (a ``ValueError``) naming the argument and the choices."""
-    if isinstance(unit, str):
-        code = _ALIASES.get(unit.strip().lower())
-        if code is not None:
-            return code
-    raise InputError(f"{name} must be one of 'D' (days), 'W' (weeks) or 'M' (months); got {unit!r}")
+    from .validation import choice
+
+    return choice(unit, name, _ALIASES, "one of 'D' (days), 'W' (weeks) or 'M' (months)")
 
 
 def unit_days(unit: str) -> float:

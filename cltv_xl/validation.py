@@ -20,7 +20,7 @@ import numpy as np
 from .errors import InputError
 from .timeunits import check_unit
 
-__all__ = ["check_values", "fmt", "interval", "number", "unit"]
+__all__ = ["check_values", "choice", "fmt", "interval", "number", "to_float", "unit"]
 
 
 def fmt(x: float) -> str:
@@ -120,6 +120,15 @@ def number(
     x = to_float(value, name)
     check_values(x, name, low=low, high=high, low_open=low_open, high_open=high_open, hint=hint)
     return x
+
+
+def choice(value: Any, name: str, aliases: dict[str, str], allowed: str) -> str:
+    """The code of a named choice (``aliases``: lower-case spelling -> code); InputError
+    ``{name} must be {allowed}; got {value!r}`` otherwise."""
+    code = aliases.get(value.strip().lower()) if isinstance(value, str) else None
+    if code is None:
+        raise InputError(f"{name} must be {allowed}; got {value!r}")
+    return code
 
 
 def unit(value: Any, name: str = "time_unit") -> str:

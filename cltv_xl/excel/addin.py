@@ -28,7 +28,8 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
-from xml.sax.saxutils import quoteattr
+
+from ..safety import xml_escape
 
 #: File name of the built add-in; RunPython imports the module of the same name.
 ADDIN_NAME = "cltv_xl.xlam"
@@ -65,6 +66,11 @@ def template_path() -> Path:
             f"xlwings' ribbon add-in template is missing ({path}); reinstall xlwings"
         )
     return path
+
+
+def quoteattr(text: str) -> str:
+    """``text`` as a double-quoted XML attribute value (:func:`cltv_xl.safety.xml_escape`)."""
+    return '"' + xml_escape(text, attr=True, ooxml=False) + '"'
 
 
 def custom_ui_xml() -> str:

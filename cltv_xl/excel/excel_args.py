@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import FitError, InputError
+from ..validation import to_float
 from .excel_dates import dates_to_serials, serials_to_dates
 
 try:  # Pyodide >= 0.28 (xlwings Lite) surfaces JS null as a JsNull sentinel.
@@ -184,18 +185,12 @@ def number(value: Any, name: str, default: float | None = None) -> float:
             raise ExcelError(VALUE, f"{name} is required; the cell is blank")
         return float(default)
     value = _basic(value, name)
-    if isinstance(value, bool):
+    if not isinstance(value, (int, float, np.integer, np.floating, str)):
         raise ExcelError(VALUE, f"{name} must be a number; got {value!r}")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "")
-        scale = 0.01 if text.endswith("%") else 1.0
-        try:
-            return float(text.rstrip("%")) * scale
-        except ValueError:
-            pass
-    raise ExcelError(VALUE, f"{name} must be a number; got {value!r}")
+    try:
+        return to_float(value, name)  # the package's one number parser ("50%", "1,000")
+    except InputError as exc:
+        raise ExcelError(VALUE, str(exc)) from None
 
 
 def numbers(value: Any, name: str, default: float | None = None) -> float | np.ndarray:

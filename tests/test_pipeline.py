@@ -178,3 +178,54 @@ def test_readme_defaults_match_assumptions():
                for o in act.option_strings}
     assert set(number) | {"--horizon", "--time-unit", "--kpi-period", "--holdout-start",
                           "--as-of"} <= options
+
+
+def test_one_number_check_names_the_argument_and_the_range():
+    from cltv_xl import validation
+
+    assert validation.number("30%", "margin", low=0, high=1, low_open=True) == 0.3
+    assert validation.number(" 1,000 ", "cac", low=0) == 1000.0
+    for value, message in [("abc", "cac must be a number; got 'abc'"),
+                           (True, "cac must be a number; got True"),
+                           (-1, "cac must be a finite number >= 0; got -1"),
+                           (float("nan"), "cac must be a finite number >= 0; got NaN (a missing "
+                                          "value)")]:
+        with pytest.raises(InputError) as info:
+            validation.number(value, "cac", low=0)
+        assert str(info.value) == message
+    # metrics reports through the same function, with the position in an array argument
+    with pytest.raises(InputError, match=re.escape("churn_rate must be in (0, 1]; got 0 at "
+                                                   "position 1")):
+        metrics.lifetime(np.array([0.5, 0.0]))
+
+
+def test_template_cells_parse_into_assumptions():
+    a = Assumptions.from_cells({"ASSUME_CAC": 25, "ASSUME_MARGIN": "30%",
+                                "ASSUME_DISCOUNT_RATE": "", "ASSUME_HORIZON": None,
+                                "ASSUME_TIME_UNIT": "months", "ASSUME_KPI_PERIOD": "weeks",
+                                "ASSUME_INACTIVITY": 4})
+    assert (a.cac, a.margin, a.discount_rate, a.time_unit, a.kpi_period, a.inactivity) == (
+        25.0, 0.3, 0.01, "M", "W", 4.0)
+    assert a.horizon == pytest.approx(52 * 7 / (365.25 / 12)) and a.horizon_unit == "M"
+    assert Assumptions.from_cells(a.cells()) == a  # the cells a report writes read back
+    with pytest.raises(InputError, match=r"time_unit must be one of .* \(Assumptions cell "
+                                         r"ASSUME_TIME_UNIT\)"):
+        Assumptions.from_cells({"ASSUME_TIME_UNIT": "fortnights"})
+
+
+def test_the_model_choice_is_made_in_one_place():
+    from cltv_xl.models import BGNBD, ParetoNBD
+
+    tx = read_transactions(load_cdnow()[["customer_id", "date", "amount"]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        auto = pipeline.run(tx, Assumptions(), steps=("purchase_model",))
+        pareto = pipeline.run(tx, Assumptions(model="paretonbd"), steps=("predictions",))
+        none = pipeline.run(tx, Assumptions(model="none"))
+    assert type(auto.require("purchase_model")) is BGNBD
+    assert type(pareto.require("purchase_model")) is ParetoNBD
+    assert len(pareto.require("predictions")) == 2357
+    assert none.purchase_model is None and none.predictions is None and not none.failures
+    assert none.kpis is not None
+    with pytest.raises(InputError, match="the report shows the BG/NBD model"):
+        compute_report(tx, model="paretonbd")

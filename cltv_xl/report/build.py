@@ -25,11 +25,15 @@ import pandas as pd
 
 from .. import metrics, pipeline
 from ..assumptions import Assumptions
+from ..errors import InputError
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
 from .model import TABLE_COLUMNS, Report
 
 Progress = Callable[[str], None]
+
+#: Purchase-model choices the report can show today (see :data:`cltv_xl.assumptions.MODEL_CHOICES`).
+REPORT_MODELS: tuple[str, ...] = ("auto", "bgnbd")
 
 #: Number of equal-width bins of the predicted-CLV histogram (plus one open-ended last bin).
 CLV_BINS = 10
@@ -180,6 +184,11 @@ def compute_report(
     """
     say = progress or (lambda _msg: None)
     a = resolve_assumptions(assumptions, **kwargs)
+    if a.model not in REPORT_MODELS:
+        # TODO(model selection): the Model sheet and MODEL_BGNBD_* cells show BG/NBD
+        # parameters; other purchase models need a generic Model sheet first.
+        raise InputError(f"the report shows the BG/NBD model; model={a.model!r} is available "
+                         "through cltv_xl.pipeline.run and cltv_xl.models")
     res = pipeline.run(tx, a, progress=say)
     # TODO(issue 9): write the other sheets when a model cannot be fitted; until then a
     # failure recorded by the pipeline stops the report as before.

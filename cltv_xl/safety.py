@@ -1,7 +1,7 @@
 """Safe output: data text stays text, writes are atomic, inputs and open files are protected.
 
 * Formula injection (OWASP "CSV injection"; OWASP ASVS 5.0 V1.2.10): a cell whose text starts
-  with ``= + - @``, tab, CR or LF may run as a formula when a user edits it. Text from the data
+  with ``= + - @``, tab, CR, LF or NUL may run as a formula when a user edits it. Text from the data
   (customer ids, issue values) is written with the string data type and Excel's ``quotePrefix``
   style, so it is stored, shown and re-read as the same text, never a formula or an error value
   such as ``#N/A``.

@@ -102,11 +102,16 @@ def book_json(path: Path) -> dict:
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory) -> dict:
     """A report built from the CDNOW orders of the first 1,500 customers, as its JSON snapshot."""
+    return report_snapshot(tmp_path_factory.mktemp("report"))
+
+
+def report_snapshot(folder: Path) -> dict:
+    """The JSON snapshot of a report built in ``folder`` (see :func:`snapshot`)."""
     orders = load_cdnow()
     early = orders[orders["customer_id"].astype(int) <= FIRST_CUSTOMERS]
     frame = early.rename(columns={"customer_id": "Customer ID", "date": "Date",
                                   "amount": "Amount"})[["Customer ID", "Date", "Amount"]]
-    path = tmp_path_factory.mktemp("report") / "cltv_report.xlsx"
+    path = folder / "cltv_report.xlsx"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         build_report(frame, path)

@@ -15,9 +15,9 @@ or :func:`cltv_xl.summary.rfm_summary`. No formula is written twice. Every argum
 xlwings' ``"raw"`` converter, so no runtime converts cells one by one; range results are
 built as plain 2-D lists (``@xw.ret("raw")``) for the same reason.
 
-Bad arguments give an Excel error with a readable message, never a traceback (see
-:func:`cltv_xl.excel_args.excel_errors`): ``#VALUE!`` plus the message on the error flag under
-Office.js, the text ``"#NUM! churn_rate must be ..."`` in the cell under classic COM.
+Bad arguments give an Excel error, never a traceback (see :func:`cltv_xl.excel_args.
+error_result` for what each runtime shows). Each function's Excel help is :data:`HELP`, one
+line of at most 255 characters, with a link to the README (:data:`HELP_URL`).
 
 Argument names avoid VBA keywords (``end``, ``new``...), because classic xlwings writes a
 VBA wrapper with the Python argument names.
@@ -25,6 +25,7 @@ VBA wrapper with the Python argument names.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import xlwings as xw
@@ -32,6 +33,7 @@ import xlwings as xw
 from ..errors import InputError
 from ..timeunits import check_unit
 from . import excel_args as xa
+from .cache import CACHE
 from .excel_args import excel_errors
 
 #: A cell or a range as xlwings passes it with the "raw" converter.
@@ -44,6 +46,56 @@ _DATES = "Order dates, same length as ids: dates or Excel date numbers."
 _AMOUNTS = "Order amounts, same length as ids; refunds negative."
 _AS_OF = "Optional end of the observation window (a date); default: the latest order date."
 _UNIT = 'Optional time unit of recency and T: "D", "W" (default) or "M".'
+_SKIP = (
+    "Optional TRUE to leave out rows that cannot be read; default FALSE: such rows make the "
+    "result an error that names the first one (DATA_ISSUES lists them all)."
+)
+
+#: Where each function's "Help on this function" link points: the README's function list.
+#: A server can point it elsewhere with the environment variable CLTV_XL_HELP_URL.
+HELP_URL = os.environ.get("CLTV_XL_HELP_URL", "https://pypi.org/project/cltv-xl/#the-functions")
+
+#: Excel's description of each function (at most 255 characters, shown in the formula
+#: AutoComplete and the Insert Function dialog).
+HELP: dict[str, str] = {
+    "cltv": "Customer lifetime value: ARPU x lifetime - CAC.",
+    "lifetime": "Expected customer lifetime in periods: 1 / churn rate.",
+    "churn_rate": "Churn rate: customers lost / customers at the start of the period.",
+    "retention_rate": "Retention rate: (customers at the end - new customers) / customers at "
+    "the start.",
+    "clv_margin": "CLV from margin, retention and discount rate: m x r / (1 + d - r) (Gupta & "
+    "Lehmann 2003).",
+    "discounted_cltv": "CLTV over a finite horizon: the sum of ARPU x (1 - churn)^(t-1) / "
+    "(1 + discount)^t over the periods, minus CAC.",
+    "ltv_cac": "LTV:CAC ratio: lifetime value / acquisition cost.",
+    "cac_payback": "Periods to earn back the acquisition cost: CAC / (ARPU x margin).",
+    "arpu": "Average revenue per user: revenue / customers, or a range of amounts with the "
+    "range of their customer ids.",
+    "historical_clv": "Net revenue per customer to date, with order counts (spills a table), "
+    "or one customer's value.",
+    "rfm_summary": "Per-customer frequency, recency, T and monetary value (Fader, Hardie & Lee "
+    "2005); spills a table. Date columns are Excel date numbers.",
+    "bgnbd_fit": "Fits the BG/NBD purchase model (Fader, Hardie & Lee 2005); spills r, alpha, "
+    "a, b with standard errors and the log-likelihood.",
+    "clv_predict": "Predicted CLV per customer from BG/NBD and Gamma-Gamma, discounted; spills "
+    "expected purchases, P(alive), expected spend and CLV.",
+    "data_issues": "Lists the rows of the ranges that cannot be used, or are doubtful, with "
+    "their row numbers and reasons (spills a table).",
+}
+
+
+def _help(func: Any) -> Any:
+    """Give a decorated worksheet function its Excel description and help link.
+
+    Put it above ``@xw.func``. It sets what xlwings reads for Excel's function help (the
+    description replaces the docstring, which is for Python readers); where the decorators
+    do nothing (xlwings on Linux without ``XLWINGS_ON_SERVER``) it does nothing either.
+    """
+    info = getattr(func, "__xlfunc__", None)
+    if info is not None:
+        info["ret"]["doc"] = HELP[func.__name__]
+        info["help_url"] = HELP_URL
+    return func
 
 
 def _metric(name: str, *args: Any) -> Result:
@@ -78,6 +130,7 @@ def _denominator(value: Any, name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@_help
 @xw.func
 @xw.arg("arpu", "raw", doc="Average revenue (or margin) per user per period.")
 @xw.arg("lifetime", "raw", doc="Expected customer lifetime, in the same periods.")
@@ -93,6 +146,7 @@ def cltv(arpu: Cells, lifetime: Cells, cac: Cells = None) -> Result:
     )
 
 
+@_help
 @xw.func
 @xw.arg("churn_rate", "raw", doc="Share of customers lost per period, between 0 and 1.")
 @excel_errors
@@ -103,6 +157,7 @@ def lifetime(churn_rate: Cells) -> Result:
     return _metric("lifetime", rate)
 
 
+@_help
 @xw.func
 @xw.arg("customers_start", "raw", doc="Customers at the start of the period.")
 @xw.arg("customers_lost", "raw", doc="Customers lost during the period.")
@@ -115,6 +170,7 @@ def churn_rate(customers_start: Cells, customers_lost: Cells) -> Result:
     return _metric("churn_rate", start, lost)
 
 
+@_help
 @xw.func
 @xw.arg("customers_start", "raw", doc="Customers at the start of the period.")
 @xw.arg("customers_end", "raw", doc="Customers at the end of the period.")
@@ -132,6 +188,7 @@ def retention_rate(customers_start: Cells, customers_end: Cells, new_customers: 
     )
 
 
+@_help
 @xw.func
 @xw.arg("margin", "raw", doc="Margin per customer per period (money).")
 @xw.arg("retention", "raw", doc="Retention rate per period, between 0 and 1.")
@@ -147,6 +204,7 @@ def clv_margin(margin: Cells, retention: Cells, discount_rate: Cells) -> Result:
     )
 
 
+@_help
 @xw.func
 @xw.arg("arpu", "raw", doc="Average revenue (or margin) per user per period.")
 @xw.arg("churn_rate", "raw", doc="Share of customers lost per period, between 0 and 1.")
@@ -168,6 +226,7 @@ def discounted_cltv(
     )
 
 
+@_help
 @xw.func
 @xw.arg("ltv", "raw", doc="Customer lifetime value (money).")
 @xw.arg("cac", "raw", doc="Customer acquisition cost (money).")
@@ -179,6 +238,7 @@ def ltv_cac(ltv: Cells, cac: Cells) -> Result:
     return _metric("ltv_cac_ratio", xa.numbers(ltv, "ltv"), cost)
 
 
+@_help
 @xw.func
 @xw.arg("cac", "raw", doc="Customer acquisition cost (money).")
 @xw.arg("arpu", "raw", doc="Average revenue per user per period.")
@@ -193,6 +253,7 @@ def cac_payback(cac: Cells, arpu: Cells, margin: Cells = None) -> Result:
     return _metric("cac_payback_periods", xa.numbers(cac, "cac"), per_period, share)
 
 
+@_help
 @xw.func
 @xw.arg("revenue", "raw", doc="Total revenue (a number), or a range of order amounts.")
 @xw.arg(
@@ -241,7 +302,10 @@ def _is_number_text(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _summary(ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells):
+def _summary(
+    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells, skip: Cells = None
+):
+    """(RFM summary, cleaned orders, cache key) of the ranges; cached per inputs and options."""
     from ..summary import rfm_summary
 
     try:
@@ -249,64 +313,94 @@ def _summary(ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: 
     except ValueError as exc:
         raise xa.ExcelError(xa.VALUE, str(exc)) from None
     as_of_date = xa.date(as_of, "as_of")
-    return rfm_summary(xa.transactions(ids, dates, amounts), as_of=as_of_date, time_unit=unit)
+    found = xa.checked_orders(ids, dates, amounts, skip)
+    key = ("summary", found.key, str(as_of_date), unit)
+    summary = CACHE.get(key, lambda: rfm_summary(found.tx, as_of=as_of_date, time_unit=unit))
+    return summary, found, key
 
 
+def _fitted(model: str, summary, summary_key: tuple):
+    """A model fitted to ``summary``, once per process for the same inputs (see CACHE)."""
+    from ..models import BGNBD, GammaGamma
+
+    factory = {"BGNBD": BGNBD, "GammaGamma": GammaGamma}[model]
+    return CACHE.get((model, *summary_key), lambda: factory().fit_summary(summary))
+
+
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("amounts", "raw", doc=_AMOUNTS)
 @xw.arg("customer", "raw", doc="Optional customer id: return only that customer's value.")
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
-def historical_clv(ids: Cells, amounts: Cells, customer: Cells = None) -> Result:
+def historical_clv(
+    ids: Cells, amounts: Cells, customer: Cells = None, skip_bad_rows: Cells = None
+) -> Result:
     """Historical CLV: net revenue per customer to date, with order counts (spills a table)."""
     from ..summary import rfm_summary
 
-    summary = rfm_summary(xa.transactions(ids, None, amounts), time_unit="D")
+    found = xa.checked_orders(ids, None, amounts, skip_bad_rows)
+    summary = CACHE.get(
+        ("historical", found.key), lambda: rfm_summary(found.tx, time_unit="D")
+    )
     if not xa.is_blank(customer):
         key = xa.text(customer, "customer")
         if key not in summary.index:
             raise xa.ExcelError(xa.NA, f"customer {key!r} is not among the ids")
         return [[float(summary.at[key, "revenue"])]]
-    frame = summary[["orders", "revenue"]].reset_index()
+    frame = xa.typed_ids(summary[["orders", "revenue"]].reset_index(), found.numeric_ids)
     return xa.table(frame, ["customer_id", "orders", "historical_clv"])
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("dates", "raw", doc=_DATES)
 @xw.arg("amounts", "raw", doc=_AMOUNTS)
 @xw.arg("as_of", "raw", doc=_AS_OF)
 @xw.arg("time_unit", "raw", doc=_UNIT)
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
 def rfm_summary(
-    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
+    ids: Cells,
+    dates: Cells,
+    amounts: Cells,
+    as_of: Cells = None,
+    time_unit: Cells = None,
+    skip_bad_rows: Cells = None,
 ) -> Result:
     """Per-customer frequency, recency, T and monetary value (Fader, Hardie & Lee 2005); spills.
 
     Dates in first_purchase/last_purchase are Excel date numbers: format them as dates.
     """
-    summary = _summary(ids, dates, amounts, as_of, time_unit)
-    return xa.table(summary.reset_index())
+    summary, found, _ = _summary(ids, dates, amounts, as_of, time_unit, skip_bad_rows)
+    return xa.table(xa.typed_ids(summary.reset_index(), found.numeric_ids))
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("dates", "raw", doc=_DATES)
 @xw.arg("amounts", "raw", doc=_AMOUNTS)
 @xw.arg("as_of", "raw", doc=_AS_OF)
 @xw.arg("time_unit", "raw", doc=_UNIT)
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
 def bgnbd_fit(
-    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
+    ids: Cells,
+    dates: Cells,
+    amounts: Cells,
+    as_of: Cells = None,
+    time_unit: Cells = None,
+    skip_bad_rows: Cells = None,
 ) -> Result:
     """Fit the BG/NBD purchase model (Fader, Hardie & Lee 2005); spills r, alpha, a, b."""
-    from ..models import BGNBD
-
-    summary = _summary(ids, dates, amounts, as_of, time_unit)
-    model = BGNBD().fit_summary(summary)
+    summary, _, key = _summary(ids, dates, amounts, as_of, time_unit, skip_bad_rows)
+    model = _fitted("BGNBD", summary, key)
     params = dict(model.params_)
     found = getattr(model, "standard_errors_", None)
     errors = {} if found is None else dict(found)
@@ -321,6 +415,7 @@ def bgnbd_fit(
     return rows
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("dates", "raw", doc=_DATES)
@@ -329,6 +424,7 @@ def bgnbd_fit(
 @xw.arg("discount_rate", "raw", doc="Optional discount rate per month; default 0.01.")
 @xw.arg("margin", "raw", doc="Optional margin share of spend, 0 to 1; default 1.")
 @xw.arg("as_of", "raw", doc=_AS_OF)
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
 def clv_predict(
@@ -339,16 +435,17 @@ def clv_predict(
     discount_rate: Cells = None,
     margin: Cells = None,
     as_of: Cells = None,
+    skip_bad_rows: Cells = None,
 ) -> Result:
     """Predicted CLV per customer: BG/NBD x Gamma-Gamma, discounted (Fader, Hardie & Lee 2005).
 
     Spills customer_id, expected_purchases, p_alive, expected_spend and clv over the horizon.
     """
-    from ..models import BGNBD, GammaGamma, predict_clv
+    from ..models import predict_clv
 
-    summary = _summary(ids, dates, amounts, as_of, "W")
-    purchases = BGNBD().fit_summary(summary)
-    spend = GammaGamma().fit_summary(summary)
+    summary, found, key = _summary(ids, dates, amounts, as_of, "W", skip_bad_rows)
+    purchases = _fitted("BGNBD", summary, key)
+    spend = _fitted("GammaGamma", summary, key)
     result = predict_clv(
         purchases,
         spend,
@@ -359,7 +456,27 @@ def clv_predict(
         margin=xa.number(margin, "margin", 1),
     )
     columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
-    return xa.table(result[columns].reset_index(), ["customer_id", *columns])
+    frame = xa.typed_ids(result[columns].reset_index(), found.numeric_ids)
+    return xa.table(frame, ["customer_id", *columns])
+
+
+@_help
+@xw.func
+@xw.arg("ids", "raw", doc=_IDS)
+@xw.arg("dates", "raw", doc=_DATES)
+@xw.arg("amounts", "raw", doc=_AMOUNTS)
+@xw.ret("raw")
+@excel_errors
+def data_issues(ids: Cells, dates: Cells, amounts: Cells) -> Result:
+    """The rows of the ranges that are rejected or doubtful, with row numbers and reasons.
+
+    Spills row (1 = first cell of the ranges), column, value, reason and severity
+    ("rejected": not used; "doubtful": used, worth a look). Error cells are listed too. With
+    no issues it spills the header row only.
+    """
+    found = xa.orders(ids, dates, amounts, keep_errors=True)
+    issues = found.tx.issues
+    return xa.table(issues[["row", "column", "value", "reason", "severity"]])
 
 
 #: The worksheet functions, Python name -> Excel name.
@@ -379,5 +496,6 @@ FUNCTIONS: dict[str, str] = {
         "rfm_summary",
         "bgnbd_fit",
         "clv_predict",
+        "data_issues",
     )
 }

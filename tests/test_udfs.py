@@ -476,3 +476,118 @@ def test_table_output_is_plain_cells():
         ["a", 1, 1.5, 35431.0],
         ["", 2, "", ""],
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing vanishes: rejected rows and error cells
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_rejected_amount_is_an_error_naming_the_row_unless_skipped():
+    ids, _, amounts = officejs_ranges()
+    amounts[2] = ["abc"]  # row 3: C001's 95.50
+    with pytest.raises(ExcelError) as info:
+        call("historical_clv", ids, amounts, None, None)
+    assert str(info.value).startswith("#VALUE! 1 row rejected: row 3 amounts 'abc': ")
+    # Asked to skip bad rows, C001's value is 120 + 130 (was silently 250 before).
+    assert call("historical_clv", ids, amounts, [["C001"]], [[True]]) == [[250.0]]
+
+
+def test_an_impossible_date_is_an_error_not_a_lower_frequency():
+    ids, dates, amounts = officejs_ranges()
+    dates[5] = ["2024-02-30"]  # row 6: C001's third order
+    with pytest.raises(ExcelError, match=r"^#VALUE! 1 row rejected: row 6 dates '2024-02-30'"):
+        call("rfm_summary", ids, dates, amounts, None, None, None)
+
+
+def test_an_error_cell_in_a_range_propagates():
+    ids, dates, amounts = officejs_ranges()
+    amounts[4] = [{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]
+    assert call("historical_clv", ids, amounts, None, None) == error_value("#N/A")
+    assert call("rfm_summary", ids, dates, amounts) == error_value("#N/A")
+
+
+def test_data_issues_lists_rejected_and_doubtful_rows_with_row_numbers():
+    ids, dates, amounts = officejs_ranges()
+    amounts[2] = ["abc"]
+    amounts[4] = [{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]
+    amounts[6] = [-5.0]
+    result = call("data_issues", ids, dates, amounts)
+    assert result[0] == ["row", "column", "value", "reason", "severity"]
+    rows = {row[0]: row for row in result[1:]}
+    assert rows[3][1:3] == ["amounts", "abc"] and rows[3][4] == "rejected"
+    assert rows[5][1:3] == ["amounts", "#N/A"] and rows[5][4] == "rejected"
+    assert rows[7][4] == "doubtful" and "refund" in rows[7][3]
+    clean = call("data_issues", *officejs_ranges())
+    assert clean == [["row", "column", "value", "reason", "severity"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers typed as text follow the caller's culture
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_decimal_comma_is_read_with_the_callers_culture():
+    assert call("cltv", [["1,5"]], [[10]], None, culture="de-DE") == [[15.0]]
+    assert call("cltv", [["1.234,56"]], [[1]], None, culture="de-DE") == [[1234.56]]
+    assert call("cltv", [["1,234.5"]], [[1]], None, culture="en-US") == [[1234.5]]
+    assert call("cltv", [["1 234,5"]], [[1]], None, culture="fr-FR") == [[1234.5]]
+    with pytest.raises(ExcelError, match="'1,5' is not a number in en-US"):
+        call("cltv", [["1,5"]], [[10]], None, culture="en-US")  # was 150
+    with pytest.raises(ExcelError, match=r"'1\.234,56' is not a number in en-US"):
+        call("cltv", [["1.234,56"]], [[1]], None, culture="en-US")  # was 1.23456
+
+
+def test_without_a_culture_only_unambiguous_texts_are_read():
+    from cltv_xl.excel.culture import NumberTextError, parse_number_text
+
+    assert parse_number_text("1.5") == 1.5
+    assert parse_number_text("1.234,56") == 1234.56
+    assert parse_number_text("-12%") == -0.12
+    with pytest.raises(NumberTextError, match="ambiguous"):
+        parse_number_text("1,234")  # 1.234 or 1234
+    assert udfs.cltv("2,5", 2) == 5.0  # a plain call: "2,5" has one reading
+
+
+def test_amount_texts_in_ranges_follow_the_callers_culture():
+    ids = [["A"], ["A"]]
+    amounts = [["1.234"], ["2.000,5"]]  # the loader alone reads "1.234" as 1.234
+    assert call("historical_clv", ids, amounts, [["A"]], None, culture="de-DE") == [[3234.5]]
+
+
+# --------------------------------------------------------------------------------------------
+# Ids keep their type; caching
+# --------------------------------------------------------------------------------------------
+
+
+def test_numeric_ids_come_back_as_numbers_in_numeric_order():
+    ids = [[100], [10], [1], [10], [2.0]]
+    amounts = [[5], [6], [7], [8], [9]]
+    result = call("historical_clv", ids, amounts, None, None)
+    assert [row[0] for row in result[1:]] == [1, 2, 10, 100]  # was "1", "10", "100", "2"
+    assert all(isinstance(row[0], int) for row in result[1:])
+    assert call("historical_clv", ids, amounts, [[10]], None) == [[14.0]]
+    mixed = call("historical_clv", [[1], ["B"]], [[1], [2]], None, None)
+    assert [row[0] for row in mixed[1:]] == ["1", "B"]  # text when any id is text
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_cells_on_the_same_ranges_fit_the_model_once(monkeypatch, cdnow_ranges):
+    from cltv_xl.excel.cache import CACHE
+    from cltv_xl.models import BGNBD
+
+    CACHE.clear()
+    fits = []
+    original = BGNBD.fit_summary
+    monkeypatch.setattr(BGNBD, "fit_summary", lambda self, s: fits.append(1) or original(self, s))
+    as_of = [[serial("1997-09-30")]]
+    first = call("bgnbd_fit", *cdnow_ranges, as_of, None)
+    assert call("bgnbd_fit", *cdnow_ranges, as_of, None) == first
+    call("clv_predict", *cdnow_ranges, [[24]], None, None, as_of)
+    assert len(fits) == 1
+    call("bgnbd_fit", *cdnow_ranges, as_of, [["D"]])  # another option: another fit
+    assert len(fits) == 2
+    changed = [row[:] for row in cdnow_ranges[2]]
+    changed[0] = [changed[0][0] + 1]
+    call("bgnbd_fit", cdnow_ranges[0], cdnow_ranges[1], changed, as_of, None)
+    assert len(fits) == 3

@@ -376,8 +376,11 @@ def rfm_summary(
 
     Dates in first_purchase/last_purchase are Excel date numbers: format them as dates.
     """
-    summary, found, _ = _summary(ids, dates, amounts, as_of, time_unit, skip_bad_rows)
-    return xa.table(xa.typed_ids(summary.reset_index(), found.numeric_ids))
+    summary, found, key = _summary(ids, dates, amounts, as_of, time_unit, skip_bad_rows)
+    return CACHE.get(
+        ("rfm_table", *key),
+        lambda: xa.table(xa.typed_ids(summary.reset_index(), found.numeric_ids)),
+    )
 
 
 @_help
@@ -444,20 +447,21 @@ def clv_predict(
     from ..models import predict_clv
 
     summary, found, key = _summary(ids, dates, amounts, as_of, "W", skip_bad_rows)
-    purchases = _fitted("BGNBD", summary, key)
-    spend = _fitted("GammaGamma", summary, key)
-    result = predict_clv(
-        purchases,
-        spend,
-        summary,
-        horizon=xa.number(horizon, "horizon", 12),
-        time_unit="M",
-        discount_rate=xa.number(discount_rate, "discount_rate", 0.01),
-        margin=xa.number(margin, "margin", 1),
-    )
-    columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
-    frame = xa.typed_ids(result[columns].reset_index(), found.numeric_ids)
-    return xa.table(frame, ["customer_id", *columns])
+    options = {
+        "horizon": xa.number(horizon, "horizon", 12),
+        "discount_rate": xa.number(discount_rate, "discount_rate", 0.01),
+        "margin": xa.number(margin, "margin", 1),
+    }
+
+    def predict() -> list[list[Any]]:
+        purchases = _fitted("BGNBD", summary, key)
+        spend = _fitted("GammaGamma", summary, key)
+        result = predict_clv(purchases, spend, summary, time_unit="M", **options)
+        columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
+        frame = xa.typed_ids(result[columns].reset_index(), found.numeric_ids)
+        return xa.table(frame, ["customer_id", *columns])
+
+    return CACHE.get(("clv_predict", *key, tuple(options.items())), predict)
 
 
 @_help

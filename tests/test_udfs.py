@@ -551,8 +551,9 @@ def test_without_a_culture_only_unambiguous_texts_are_read():
 
 def test_amount_texts_in_ranges_follow_the_callers_culture():
     ids = [["A"], ["A"]]
-    amounts = [["1.234"], ["2.000,5"]]  # the loader alone reads "1.234" as 1.234
-    assert call("historical_clv", ids, amounts, [["A"]], None, culture="de-DE") == [[3234.5]]
+    amounts = [["1.234"], ["2"]]  # 1,234 + 2 in German; 1.234 + 2 in English
+    assert call("historical_clv", ids, amounts, [["A"]], None, culture="de-DE") == [[1236.0]]
+    assert call("historical_clv", ids, amounts, [["A"]], None, culture="en-US") == [[3.234]]
 
 
 # --------------------------------------------------------------------------------------------

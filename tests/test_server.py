@@ -155,3 +155,15 @@ def refresh_snapshot(tmp_path_factory):
     from test_refresh import report_snapshot
 
     return report_snapshot(tmp_path_factory.mktemp("report"))
+
+
+def test_the_readme_ribbon_javascript_is_what_the_server_serves(server):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### xlwings Server (Office.js add-in)"):]
+    block = re.search(r"```js\n(.*?)```", section, re.S).group(1)
+    served = server.get("/static/js/ribbon.js").text
+    assert block in served
+    assert "setup_project('cltv-server')" in section and "xlwings-server init" in section
+    assert "app/custom_functions" not in readme and "runPython(\n" not in section

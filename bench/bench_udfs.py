@@ -135,6 +135,9 @@ def _peak_mb(module, func_name: str, args: list) -> float:
     """Peak traced Python memory of one call, measured in a separate (slower) call."""
     import tracemalloc
 
+    from cltv_xl.excel.cache import CACHE
+
+    CACHE.clear()  # measure a first call, not one answered from the cache
     tracemalloc.start()
     _call(module, func_name, args)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
@@ -171,9 +174,10 @@ def _measure(sizes: list[int], baseline: bool = True) -> list[dict]:
                 "baseline": None,
                 "baseline_s": None,
                 "speedup": None,
-                "peak_mb": round(_peak_mb(udfs, name, args), 1),
+                "peak_mb": round(_peak_mb(udfs, name, args), 1),  # cache cleared first
             }
             if baseline:
+                CACHE.clear()
                 base_s, base = _time(default, name, args)
                 if len(ours) != len(base) or ours[0] != base[0]:
                     raise AssertionError(f"{name}: baseline and ours disagree")

@@ -141,6 +141,7 @@ def run(
     steps: Collection[str] = STEPS,
     later: str = "error",
     progress: Progress | None = None,
+    memo: Callable[[str, Callable[[], Any]], Any] | None = None,
 ) -> PipelineResult:
     """Compute the summary and the requested ``steps`` (default: all of :data:`STEPS`).
 
@@ -149,6 +150,9 @@ def run(
     skipped. Bad arguments and unusable data still raise :class:`InputError` at once.
     Warnings raised by the models are passed on once each and kept in ``warnings``.
     ``later``: what to do with orders after ``as_of`` (see :func:`summarise`).
+    ``memo(label, build)``: optional store for the fitted models (``label`` is
+    ``"purchase_model"`` or ``"spend_model"``); the worksheet functions pass their cache, keyed
+    by the input cells, so cells with other horizons or margins on the same ranges fit once.
     """
     a = assumptions if assumptions is not None else Assumptions()
     unknown = set(steps) - set(STEPS)
@@ -173,7 +177,7 @@ def run(
         warnings.simplefilter("always")
         if {"purchase_model", "spend_model", "predictions"} & set(steps) and a.model != "none":
             say("fitting BG/NBD and Gamma-Gamma")
-            _fit_models(res, steps)
+            _fit_models(res, steps, memo or (lambda _label, build: build()))
         if "tracking" in steps and a.holdout_start is not None and a.model != "none":
             _attempt(res, "tracking", lambda: _tracking(res))
     _pass_on(res, caught)
@@ -194,17 +198,19 @@ def _attempt(res: PipelineResult, step: str, compute: Callable[[], Any]) -> None
         res.failures[step] = exc
 
 
-def _fit_models(res: PipelineResult, steps: Collection[str]) -> None:
+def _fit_models(res: PipelineResult, steps: Collection[str],
+                memo: Callable[[str, Callable[[], Any]], Any]) -> None:
     from .models import GammaGamma, predict_clv
 
     a, summary = res.assumptions, res.summary
-    _attempt(res, "purchase_model", lambda: purchase_model(summary, a).fit_summary(summary))
+    _attempt(res, "purchase_model", lambda: memo(
+        "purchase_model", lambda: purchase_model(summary, a).fit_summary(summary)))
     keep = spend_fit_mask(summary)
     res.spend_customers = int(keep.sum())
     if {"spend_model", "predictions"} & set(steps):
         x = summary["frequency"].to_numpy()[keep]
         m = summary["monetary_value"].to_numpy(dtype=np.float64)[keep]
-        _attempt(res, "spend_model", lambda: GammaGamma().fit(x, m))
+        _attempt(res, "spend_model", lambda: memo("spend_model", lambda: GammaGamma().fit(x, m)))
     if "predictions" not in steps:
         return
     missing = [s for s in ("purchase_model", "spend_model") if s in res.failures]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
+import sys
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -13,6 +15,7 @@ import pytest
 from cltv_xl import addin, refresh
 
 NS = {"ui": "http://schemas.microsoft.com/office/2006/01/customui"}
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +90,71 @@ def test_install_on_windows_copies_into_xlstart(tmp_path):
     assert target.is_file() and str(target) in message
     with zipfile.ZipFile(target) as zf:
         assert zf.read(addin.CUSTOM_UI).decode() == addin.custom_ui_xml()
+    # Before: no settings, so the add-in ran whatever "python" was on the PATH.
+    assert settings_the_vba_reads(target) == {"INTERPRETER_WIN": sys.executable}
+    assert f"Interpreter_Win = {sys.executable}" in message
+
+
+def settings_the_vba_reads(xlam: Path) -> dict[str, str]:
+    """The settings the add-in's VBA finds in its own workbook, read as its GetConfig does.
+
+    ``GetConfigFromSheet`` reads sheet ``PROJECT_NAME & ".conf"``, keys from A1 down to the last
+    filled cell of column A (upper-cased), values from column B. Only non-empty values count
+    here (an empty one makes the VBA fall back to its default).
+    """
+    source = addin.vba_sources(xlam)["xlwings"]
+    project = re.search(r'PROJECT_NAME As String = "(\w+)"', source).group(1)
+    assert "Set sht = wb.Sheets(PROJECT_NAME & \".conf\")" in source
+    assert 'SheetExists(ThisWorkbook, PROJECT_NAME & ".conf")' in source
+    assert 'GetConfig("INTERPRETER_WIN", "")' in source
+    assert 'GetConfig("INTERPRETER_MAC", "")' in source
+    with zipfile.ZipFile(xlam) as zf:
+        assert zf.testzip() is None
+        workbook = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        names = [e.get("name") for e in workbook.iter(f"{{{SHEET_NS}}}sheet")]
+        if f"{project}.conf" not in names:
+            return {}
+        assert names == [f"{project}.conf"]  # the only sheet: xl/worksheets/sheet1.xml
+        strings = [
+            "".join(t.text or "" for t in si.iter(f"{{{SHEET_NS}}}t"))
+            for si in ElementTree.fromstring(zf.read("xl/sharedStrings.xml"))
+        ]
+        sheet = ElementTree.fromstring(zf.read("xl/worksheets/sheet1.xml"))
+    cells = {}
+    for cell in sheet.iter(f"{{{SHEET_NS}}}c"):
+        kind, v = cell.get("t"), cell.find(f"{{{SHEET_NS}}}v")
+        if kind == "s":
+            cells[cell.get("r")] = strings[int(v.text)]
+        elif kind == "inlineStr":
+            cells[cell.get("r")] = "".join(t.text or "" for t in cell.iter(f"{{{SHEET_NS}}}t"))
+        elif v is not None:
+            cells[cell.get("r")] = v.text
+    out, row = {}, 1
+    while cells.get(f"A{row}"):
+        value = cells.get(f"B{row}")
+        if value not in (None, "", "0"):
+            out[cells[f"A{row}"].upper()] = value
+        row += 1
+    return out
+
+
+def test_build_writes_the_settings_sheet_the_vba_reads(tmp_path):
+    built = addin.build_addin(tmp_path, {"Interpreter_Mac": "/opt/py/bin/python3",
+                                         "PYTHONPATH": "C:\\a & <b>"})
+    assert settings_the_vba_reads(built) == {
+        "INTERPRETER_MAC": "/opt/py/bin/python3", "PYTHONPATH": "C:\\a & <b>",
+    }
+    with zipfile.ZipFile(built) as zf:
+        assert b'name="myaddin.conf"' in zf.read(addin.WORKBOOK_XML)
+    with pytest.raises(ValueError, match="no setting 'Nope'"):
+        addin.build_addin(tmp_path, {"Nope": "x"})
+
+
+def test_without_settings_the_sheet_stays_inactive(built):
+    assert settings_the_vba_reads(built) == {}
+    assert addin.addin_settings("linux", "/usr/bin/python3") == {}
+    mac = addin.addin_settings("darwin", "/usr/bin/python3")
+    assert mac == {"Interpreter_Mac": "/usr/bin/python3"}
 
 
 def test_install_on_macos_uses_the_startup_folder(tmp_path):

@@ -21,25 +21,32 @@ from cltv_xl.excel_args import ExcelError
 EXCEL_NAMES = {
     "CLTV", "LIFETIME", "CHURN_RATE", "RETENTION_RATE", "CLV_MARGIN", "DISCOUNTED_CLTV",
     "LTV_CAC", "CAC_PAYBACK", "ARPU", "HISTORICAL_CLV", "RFM_SUMMARY", "BGNBD_FIT", "CLV_PREDICT",
+    "DATA_ISSUES",
 }
 
 
-def body(func_name: str, *args: Any) -> dict[str, Any]:
+def body(func_name: str, *args: Any, culture: str = "en-US", runtime: str = "1.4") -> dict:
     """The request body Excel's Office.js runtime sends (every argument a 2-D list)."""
     return {
         "client": "Office.js",
         "func_name": func_name,
         "args": list(args),
         "caller_address": "[Book1.xlsx]Sheet1!B2",
-        "culture_info_name": "en-US",
+        "culture_info_name": culture,
         "date_format": "m/d/yyyy",
         "version": xw.__version__,
-        "runtime": "1.4",
+        "runtime": runtime,
     }
 
 
-def call(func_name: str, *args: Any) -> Any:
-    return asyncio.run(xlwings.server.custom_functions_call(body(func_name, *args), udfs))
+def call(func_name: str, *args: Any, **options: str) -> Any:
+    data = body(func_name, *args, **options)
+    return asyncio.run(xlwings.server.custom_functions_call(data, udfs))
+
+
+def error_value(code: str) -> list[list[dict]]:
+    """A real Excel error value as Office.js custom functions return it (ErrorCellValue)."""
+    return [[{"type": "Error", "errorType": excel_args.OFFICEJS_ERROR_TYPES[code]}]]
 
 
 # --------------------------------------------------------------------------------------------
@@ -54,9 +61,13 @@ def test_meta_lists_every_function_upper_case_with_help():
     assert set(udfs.FUNCTIONS.values()) == EXCEL_NAMES
     for name, func in by_name.items():
         assert func["id"] == name
-        assert len(func["description"]) > 20, name
+        assert 20 < len(func["description"]) <= 255, name
+        assert "cltv_xl" not in func["description"] and "\n" not in func["description"], name
+        assert func["helpUrl"] == udfs.HELP_URL and func["helpUrl"].endswith("#the-functions")
         for param in func["parameters"]:
             assert not param["description"].startswith("Positional argument"), (name, param)
+            assert 0 < len(param["description"]) <= 255, (name, param["name"])
+            assert "cltv_xl" not in param["description"]
 
 
 @pytest.mark.parametrize(
@@ -67,14 +78,15 @@ def test_meta_lists_every_function_upper_case_with_help():
         ("CAC_PAYBACK", ["cac", "arpu"], ["margin"]),
         ("DISCOUNTED_CLTV", ["arpu", "churn_rate", "discount_rate", "periods"], ["cac"]),
         ("RETENTION_RATE", ["customers_start", "customers_end", "new_customers"], []),
-        ("HISTORICAL_CLV", ["ids", "amounts"], ["customer"]),
-        ("RFM_SUMMARY", ["ids", "dates", "amounts"], ["as_of", "time_unit"]),
-        ("BGNBD_FIT", ["ids", "dates", "amounts"], ["as_of", "time_unit"]),
+        ("HISTORICAL_CLV", ["ids", "amounts"], ["customer", "skip_bad_rows"]),
+        ("RFM_SUMMARY", ["ids", "dates", "amounts"], ["as_of", "time_unit", "skip_bad_rows"]),
+        ("BGNBD_FIT", ["ids", "dates", "amounts"], ["as_of", "time_unit", "skip_bad_rows"]),
         (
             "CLV_PREDICT",
             ["ids", "dates", "amounts"],
-            ["horizon", "discount_rate", "margin", "as_of"],
+            ["horizon", "discount_rate", "margin", "as_of", "skip_bad_rows"],
         ),
+        ("DATA_ISSUES", ["ids", "dates", "amounts"], []),
     ],
 )
 def test_meta_optional_arguments(name, required, optional):
@@ -138,44 +150,102 @@ def test_numbers_as_text_and_percent_are_read():
 
 
 @pytest.mark.parametrize(
-    ("func", "args", "code", "fragment"),
+    ("func", "args", "fragment"),
     [
-        ("lifetime", ([[0]],), "#DIV/0!", "churn_rate is 0"),
-        ("lifetime", ([[1.5]],), "#NUM!", "churn_rate must be in (0, 1]"),
-        ("lifetime", ([["abc"]],), "#VALUE!", "churn_rate must be a number; got 'abc'"),
-        ("churn_rate", ([[10]], [[20]]), "#NUM!", "customers_lost cannot exceed"),
-        ("ltv_cac", ([[1000]], [[0]]), "#DIV/0!", "cac is 0"),
-        ("cltv", ([[""]], [[24]], None), "#VALUE!", "arpu is required"),
-        ("cltv", ([[{"type": "Error", "basicValue": "#N/A"}]], [[24]], None), "#VALUE!",
-         "arpu refers to an error cell (#N/A)"),
-        ("arpu", ([[100], [50]], None), "#VALUE!", "customers must be the range of their"),
-        ("arpu", ([[100], [50]], [[2]]), "#VALUE!", "customers must be the range of their"),
+        ("lifetime", ([["abc"]],), "churn_rate: 'abc' is not a number"),
+        ("cltv", ([[""]], [[24]], None), "arpu is required"),
+        ("arpu", ([[100], [50]], None), "customers must be the range of their"),
+        ("arpu", ([[100], [50]], [[2]]), "customers must be the range of their"),
     ],
 )
-def test_bad_arguments_raise_a_readable_excel_error(func, args, code, fragment):
-    # Under Office.js the exception reaches Excel, which shows #VALUE! with this message.
-    with pytest.raises(ExcelError) as info:
+def test_value_errors_are_raised_as_xlwings_errors_with_the_message(func, args, fragment):
+    # xlwings Server answers an XlwingsError with HTTP 400 and its text (tests/test_server.py):
+    # Excel shows #VALUE! with the message on the error flag.
+    with pytest.raises(xw.XlwingsError) as info:
         call(func, *args)
-    assert info.value.code == code
-    assert str(info.value).startswith(code + " ")
+    assert isinstance(info.value, ExcelError) and info.value.code == "#VALUE!"
+    assert str(info.value).startswith("#VALUE! ")
     assert fragment in str(info.value)
     assert "Traceback" not in str(info.value)
 
 
-def test_classic_runtime_returns_the_error_as_text(monkeypatch):
-    # Classic COM would show a traceback for an exception, so the text goes into the cell.
-    monkeypatch.setattr(excel_args, "error_mode", lambda: "text")
-    assert udfs.lifetime(0) == [["#DIV/0! churn_rate is 0, and the formula divides by it"]]
-    result = udfs.churn_rate(10, 20)
-    assert result[0][0].startswith("#NUM! customers_lost cannot exceed customers_start")
+@pytest.mark.parametrize(
+    ("func", "args", "code"),
+    [
+        ("lifetime", ([[0]],), "#DIV/0!"),
+        ("lifetime", ([[1.5]],), "#NUM!"),
+        ("churn_rate", ([[10]], [[20]]), "#NUM!"),
+        ("ltv_cac", ([[1000]], [[0]]), "#DIV/0!"),
+        # an error in an argument propagates, as in Excel's own functions
+        ("cltv", ([[{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]],
+                  [[24]], None), "#N/A"),
+    ],
+)
+def test_div0_num_na_are_real_excel_error_values_under_officejs(func, args, code):
+    assert call(func, *args) == error_value(code)
+
+
+def test_before_runtime_1_4_every_error_is_raised_with_its_code(caplog):
+    # Custom-functions runtimes before 1.4 have no error values in results.
+    with pytest.raises(ExcelError, match=r"^#DIV/0! churn_rate is 0"):
+        call("lifetime", [[0]], runtime="1.3")
+
+
+def test_the_message_of_a_returned_error_value_is_logged(caplog):
+    with caplog.at_level("WARNING", logger="cltv_xl.excel"):
+        call("lifetime", [[1.5]])
+    assert "#NUM! churn_rate must be in (0, 1]; got 1.5" in caplog.text
+
+
+class _FakeVariant:
+    """Stand-in for pywin32's win32com.client.VARIANT (not installable on Linux)."""
+
+    def __init__(self, varianttype, value):
+        self.varianttype, self.value = varianttype, value
+
+
+@pytest.fixture
+def classic_com(monkeypatch):
+    import sys
+    import types
+
+    client = types.ModuleType("win32com.client")
+    client.VARIANT = _FakeVariant
+    package = types.ModuleType("win32com")
+    package.client = client
+    monkeypatch.setitem(sys.modules, "win32com", package)
+    monkeypatch.setitem(sys.modules, "win32com.client", client)
+    monkeypatch.setattr(excel_args, "error_mode", lambda: "com")
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [((0,), -2146826281), ((1.5,), -2146826252), (("abc",), -2146826273),
+     ((-2146826246,), -2146826246)],  # #DIV/0!, #NUM!, #VALUE!, and #N/A propagates
+)
+def test_classic_com_returns_real_error_values(classic_com, args, code):
+    # pywin32 hands a VARIANT(VT_ERROR, CVErr code) to the VBA wrapper: the cell holds the
+    # error value itself, so IFERROR and ISNA work (codes: tests/test_udfs.py COM_ERRORS).
+    [[value]] = udfs.lifetime(*args)
+    assert (value.varianttype, value.value) == (10, code)
+    assert excel_args.COM_ERRORS[code] in ("#DIV/0!", "#NUM!", "#VALUE!", "#N/A")
 
 
 def test_error_mode_follows_the_runtime(monkeypatch):
-    monkeypatch.setenv("XLWINGS_ON_SERVER", "true")
-    assert excel_args.error_mode() == "raise"
+    assert excel_args.error_mode() == "raise"  # a plain Python call
+    seen = {}
+
+    def probe(value):
+        seen["mode"] = excel_args.error_mode()
+        seen["culture"] = excel_args.culture()
+        return 1.0
+
+    monkeypatch.setattr(udfs, "_metric", lambda name, *a: probe(a))
+    call("lifetime", [[0.5]], culture="de-DE")
+    assert seen == {"mode": "officejs", "culture": "de-DE"}
     monkeypatch.delenv("XLWINGS_ON_SERVER")
     monkeypatch.setattr(excel_args.sys, "platform", "win32")
-    assert excel_args.error_mode() == "text"
+    assert excel_args.error_mode() == "com"
     monkeypatch.setattr(excel_args.sys, "platform", "emscripten")
     assert excel_args.error_mode() == "raise"
 
@@ -208,8 +278,10 @@ def test_cell_helpers_accept_every_runtime_shape():
     )  # pywin32 adds a time zone
     assert excel_args.date("1997-01-01", "as_of").date() == dt.date(1997, 1, 1)
     assert excel_args.date([[""]], "as_of") is None
-    cells = excel_args.cells([["a"], [""], [-2146826246]], "ids")  # COM #N/A error code
-    assert list(cells) == ["a", "", "#N/A"]
+    cells = excel_args.cells([["a"], [""], [-2146826246]], "ids", keep_errors=True)
+    assert list(cells) == ["a", "", "#N/A"]  # COM #N/A error code
+    with pytest.raises(ExcelError, match=r"^#N/A ids row 3 is #N/A$"):
+        excel_args.cells([["a"], [""], [-2146826246]], "ids")
     row = excel_args.cells(["a", "b"], "ids")  # Office.js unwraps a one-row range
     assert list(row) == ["a", "b"]
     with pytest.raises(ExcelError, match="single column or row"):
@@ -314,10 +386,8 @@ def test_historical_clv_table_and_single_customer():
         ["C003", 2, 95.0],
         ["C004", 1, 75.0],
     ]
-    assert call("historical_clv", ids, amounts, [["C002"]]) == [[140.0]]
-    with pytest.raises(ExcelError) as info:
-        call("historical_clv", ids, amounts, [["C999"]])
-    assert info.value.code == "#N/A"
+    assert call("historical_clv", ids, amounts, [["C002"]], None) == [[140.0]]
+    assert call("historical_clv", ids, amounts, [["C999"]], None) == error_value("#N/A")
 
 
 def test_arpu_over_ranges_counts_distinct_customers():
@@ -331,12 +401,10 @@ def test_ranges_of_different_lengths_are_a_value_error():
         call("rfm_summary", ids, dates[:-1], amounts, None, None)
 
 
-def test_range_function_error_as_text_in_classic_runtime(monkeypatch):
-    monkeypatch.setattr(excel_args, "error_mode", lambda: "text")
+def test_range_function_error_in_classic_runtime(classic_com):
     ids, dates, amounts = classic_ranges()
-    result = udfs.rfm_summary(ids, dates[:-1], amounts)
-    assert result == [["#VALUE! the ranges must have the same number of cells: ids has 9, "
-                       "dates has 8, amounts has 9"]]
+    [[value]] = udfs.rfm_summary(ids, dates[:-1], amounts)
+    assert (value.varianttype, value.value) == (10, -2146826273)  # #VALUE!
 
 
 @pytest.fixture(scope="module")
@@ -408,3 +476,119 @@ def test_table_output_is_plain_cells():
         ["a", 1, 1.5, 35431.0],
         ["", 2, "", ""],
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Nothing vanishes: rejected rows and error cells
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_rejected_amount_is_an_error_naming_the_row_unless_skipped():
+    ids, _, amounts = officejs_ranges()
+    amounts[2] = ["abc"]  # row 3: C001's 95.50
+    with pytest.raises(ExcelError) as info:
+        call("historical_clv", ids, amounts, None, None)
+    assert str(info.value).startswith("#VALUE! 1 row rejected: row 3 amounts 'abc': ")
+    # Asked to skip bad rows, C001's value is 120 + 130 (was silently 250 before).
+    assert call("historical_clv", ids, amounts, [["C001"]], [[True]]) == [[250.0]]
+
+
+def test_an_impossible_date_is_an_error_not_a_lower_frequency():
+    ids, dates, amounts = officejs_ranges()
+    dates[5] = ["2024-02-30"]  # row 6: C001's third order
+    with pytest.raises(ExcelError, match=r"^#VALUE! 1 row rejected: row 6 dates '2024-02-30'"):
+        call("rfm_summary", ids, dates, amounts, None, None, None)
+
+
+def test_an_error_cell_in_a_range_propagates():
+    ids, dates, amounts = officejs_ranges()
+    amounts[4] = [{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]
+    assert call("historical_clv", ids, amounts, None, None) == error_value("#N/A")
+    assert call("rfm_summary", ids, dates, amounts) == error_value("#N/A")
+
+
+def test_data_issues_lists_rejected_and_doubtful_rows_with_row_numbers():
+    ids, dates, amounts = officejs_ranges()
+    amounts[2] = ["abc"]
+    amounts[4] = [{"type": "Error", "basicValue": "#N/A", "errorType": "NotAvailable"}]
+    amounts[6] = [-5.0]
+    result = call("data_issues", ids, dates, amounts)
+    assert result[0] == ["row", "column", "value", "reason", "severity"]
+    rows = {row[0]: row for row in result[1:]}
+    assert rows[3][1:3] == ["amounts", "abc"] and rows[3][4] == "rejected"
+    assert rows[5][1:3] == ["amounts", "#N/A"] and rows[5][4] == "rejected"
+    assert rows[7][4] == "doubtful" and "refund" in rows[7][3]
+    clean = call("data_issues", *officejs_ranges())
+    assert clean == [["row", "column", "value", "reason", "severity"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers typed as text follow the caller's culture
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_decimal_comma_is_read_with_the_callers_culture():
+    assert call("cltv", [["1,5"]], [[10]], None, culture="de-DE") == [[15.0]]
+    assert call("cltv", [["1.234,56"]], [[1]], None, culture="de-DE") == [[1234.56]]
+    assert call("cltv", [["1,234.5"]], [[1]], None, culture="en-US") == [[1234.5]]
+    assert call("cltv", [["1 234,5"]], [[1]], None, culture="fr-FR") == [[1234.5]]
+    with pytest.raises(ExcelError, match="'1,5' is not a number in en-US"):
+        call("cltv", [["1,5"]], [[10]], None, culture="en-US")  # was 150
+    with pytest.raises(ExcelError, match=r"'1\.234,56' is not a number in en-US"):
+        call("cltv", [["1.234,56"]], [[1]], None, culture="en-US")  # was 1.23456
+
+
+def test_without_a_culture_only_unambiguous_texts_are_read():
+    from cltv_xl.numtext import NumberTextError, parse_number_text
+
+    assert parse_number_text("1.5") == 1.5
+    assert parse_number_text("1.234,56") == 1234.56
+    assert parse_number_text("-12%") == -0.12
+    with pytest.raises(NumberTextError, match="ambiguous"):
+        parse_number_text("1,234")  # 1.234 or 1234
+    assert udfs.cltv("2,5", 2) == 5.0  # a plain call: "2,5" has one reading
+
+
+def test_amount_texts_in_ranges_follow_the_callers_culture():
+    ids = [["A"], ["A"]]
+    amounts = [["1.234"], ["2"]]  # 1,234 + 2 in German; 1.234 + 2 in English
+    assert call("historical_clv", ids, amounts, [["A"]], None, culture="de-DE") == [[1236.0]]
+    assert call("historical_clv", ids, amounts, [["A"]], None, culture="en-US") == [[3.234]]
+
+
+# --------------------------------------------------------------------------------------------
+# Ids keep their type; caching
+# --------------------------------------------------------------------------------------------
+
+
+def test_numeric_ids_come_back_as_numbers_in_numeric_order():
+    ids = [[100], [10], [1], [10], [2.0]]
+    amounts = [[5], [6], [7], [8], [9]]
+    result = call("historical_clv", ids, amounts, None, None)
+    assert [row[0] for row in result[1:]] == [1, 2, 10, 100]  # was "1", "10", "100", "2"
+    assert all(isinstance(row[0], int) for row in result[1:])
+    assert call("historical_clv", ids, amounts, [[10]], None) == [[14.0]]
+    mixed = call("historical_clv", [[1], ["B"]], [[1], [2]], None, None)
+    assert [row[0] for row in mixed[1:]] == ["1", "B"]  # text when any id is text
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_cells_on_the_same_ranges_fit_the_model_once(monkeypatch, cdnow_ranges):
+    from cltv_xl.excel.cache import CACHE
+    from cltv_xl.models import BGNBD
+
+    CACHE.clear()
+    fits = []
+    original = BGNBD.fit_summary
+    monkeypatch.setattr(BGNBD, "fit_summary", lambda self, s: fits.append(1) or original(self, s))
+    as_of = [[serial("1997-09-30")]]
+    first = call("bgnbd_fit", *cdnow_ranges, as_of, None)
+    assert call("bgnbd_fit", *cdnow_ranges, as_of, None) == first
+    call("clv_predict", *cdnow_ranges, [[24]], None, None, as_of)
+    assert len(fits) == 1
+    call("bgnbd_fit", *cdnow_ranges, as_of, [["D"]])  # another option: another fit
+    assert len(fits) == 2
+    changed = [row[:] for row in cdnow_ranges[2]]
+    changed[0] = [changed[0][0] + 1]
+    call("bgnbd_fit", cdnow_ranges[0], cdnow_ranges[1], changed, as_of, None)
+    assert len(fits) == 3

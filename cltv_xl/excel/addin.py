@@ -2,8 +2,10 @@
 
 The add-in is built from the ribbon add-in template that xlwings ships
 (``xlwings/quickstart_addin_ribbon.xlam``, what ``xlwings quickstart NAME --addin --ribbon``
-copies). Only its ribbon XML (``customUI/customUI.xml``) is rewritten; the compiled VBA project
-(``xl/vbaProject.bin``) is kept as xlwings built it, because VBA cannot be recompiled here.
+copies). Its ribbon XML (``customUI/customUI.xml``) is rewritten, and ``cltv-xl addin install``
+fills in its settings sheet (``myaddin.conf``: the Python interpreter to run); the compiled
+VBA project (``xl/vbaProject.bin``) is kept as xlwings built it, because VBA cannot be
+recompiled here.
 
 That VBA project defines one ribbon callback, ``RibbonMyAddin.RunMain``. It runs::
 
@@ -40,6 +42,17 @@ ENTRY_MODULE, ENTRY_FUNCTION = "cltv_xl", "main"
 RIBBON_CALLBACK = "RibbonMyAddin.RunMain"
 CUSTOM_UI = "customUI/customUI.xml"
 VBA_PROJECT = "xl/vbaProject.bin"
+#: The template's VBA has ``PROJECT_NAME = "myaddin"`` and reads its settings (interpreter,
+#: PYTHONPATH, ...) from a sheet of this name in the add-in (or from ``myaddin.conf`` beside
+#: the workbook, or ``%USERPROFILE%\.myaddin\myaddin.conf``). The template ships the sheet as
+#: ``_myaddin.conf``, which the VBA ignores; :func:`build_addin` renames and fills it.
+VBA_PROJECT_NAME = "myaddin"
+CONF_SHEET = f"{VBA_PROJECT_NAME}.conf"
+INACTIVE_CONF_SHEET = f"_{CONF_SHEET}"
+CONF_SHEET_XML = "xl/worksheets/sheet1.xml"
+WORKBOOK_XML = "xl/workbook.xml"
+APP_XML = "docProps/app.xml"
+SHARED_STRINGS = "xl/sharedStrings.xml"
 
 #: (id, label, screentip, supertip, imageMso, onAction) of each ribbon button.
 BUTTONS: tuple[tuple[str, str, str, str, str, str], ...] = (
@@ -96,11 +109,72 @@ def custom_ui_xml() -> str:
     )
 
 
-def build_addin(out_dir: Path) -> Path:
+def addin_settings(platform: str | None = None, python: str | None = None) -> dict[str, str]:
+    """The add-in settings that make its button use the Python running this code.
+
+    ``Interpreter_Win`` on Windows, ``Interpreter_Mac`` on macOS (the keys of the template's
+    settings sheet, read by its VBA as ``INTERPRETER_WIN``/``INTERPRETER_MAC``); none elsewhere,
+    as no desktop Excel runs there.
+    """
+    platform = platform or sys.platform
+    python = python or sys.executable
+    if platform.startswith("win"):
+        return {"Interpreter_Win": python}
+    if platform == "darwin":
+        return {"Interpreter_Mac": python}
+    return {}
+
+
+def _shared_strings(xml: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", item) for item in re.findall(r"<si>(.*?)</si>", xml, re.S)]
+
+
+def configure_parts(parts: dict[str, bytes], settings: dict[str, str]) -> dict[str, bytes]:
+    """Write ``settings`` into the template's settings sheet and make the sheet active.
+
+    Each key must be one of the sheet's column-A keys (``Interpreter_Win``, ``PYTHONPATH``,
+    ...); its value goes into column B as text. The sheet ``_myaddin.conf`` becomes
+    ``myaddin.conf``, the name the VBA looks for.
+    """
+    strings = _shared_strings(parts[SHARED_STRINGS].decode("utf-8"))
+    sheet = parts[CONF_SHEET_XML].decode("utf-8")
+    rows = {
+        strings[int(index)].upper(): row
+        for row, index in re.findall(r'<c r="A(\d+)"[^>]*t="s"[^>]*><v>(\d+)</v></c>', sheet)
+    }
+    for key, value in settings.items():
+        row = rows.get(key.upper())
+        if row is None:
+            raise ValueError(f"the add-in template has no setting {key!r}; it has {sorted(rows)}")
+        pattern = re.compile(rf'<row r="{row}"([^>]*)>(.*?)</row>', re.S)
+        match = pattern.search(sheet)
+        assert match is not None
+        cells = re.sub(rf'<c r="B{row}"[^>]*?(/>|>.*?</c>)', "", match.group(2))
+        cell = f'<c r="B{row}" s="1" t="inlineStr"><is><t>{xml_escape(value)}</t></is></c>'
+        attrs = re.sub(r'spans="[^"]*"', 'spans="1:2"', match.group(1))
+        sheet = sheet[: match.start()] + f'<row r="{row}"{attrs}>{cells}{cell}</row>' + sheet[
+            match.end() :
+        ]
+    out = dict(parts)
+    out[CONF_SHEET_XML] = sheet.encode("utf-8")
+    workbook = parts[WORKBOOK_XML].decode("utf-8")
+    if f'name="{INACTIVE_CONF_SHEET}"' not in workbook:
+        raise ValueError(f"the add-in template has no sheet {INACTIVE_CONF_SHEET}")
+    out[WORKBOOK_XML] = workbook.replace(
+        f'name="{INACTIVE_CONF_SHEET}"', f'name="{CONF_SHEET}"'
+    ).encode("utf-8")
+    if APP_XML in parts:  # the document properties list sheet titles too
+        app = parts[APP_XML].decode("utf-8")
+        out[APP_XML] = app.replace(f">{INACTIVE_CONF_SHEET}<", f">{CONF_SHEET}<").encode("utf-8")
+    return out
+
+
+def build_addin(out_dir: Path, settings: dict[str, str] | None = None) -> Path:
     """Write ``cltv_xl.xlam`` into ``out_dir`` (created if needed) and return its path.
 
     Every part of xlwings' template is copied byte for byte except the ribbon XML, which
-    becomes :func:`custom_ui_xml`.
+    becomes :func:`custom_ui_xml`, and, when ``settings`` are given (see
+    :func:`addin_settings`), the settings sheet, which :func:`configure_parts` fills in.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,13 +186,14 @@ def build_addin(out_dir: Path) -> Path:
                 f"xlwings' ribbon template lacks {CUSTOM_UI} or {VBA_PROJECT}; "
                 "this xlwings version is not supported"
             )
+        parts = {info.filename: src.read(info) for info in src.infolist()}
+        parts[CUSTOM_UI] = custom_ui_xml().encode("utf-8")
+        if settings:
+            parts = configure_parts(parts, settings)
         tmp = target.with_suffix(".xlam.tmp")
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
             for info in src.infolist():
-                data = src.read(info)
-                if info.filename == CUSTOM_UI:
-                    data = custom_ui_xml().encode("utf-8")
-                dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+                dst.writestr(info, parts[info.filename], compress_type=zipfile.ZIP_DEFLATED)
     tmp.replace(target)
     return target
 
@@ -150,11 +225,15 @@ def addin_folder(platform: str | None = None, env: dict[str, str] | None = None)
     return None
 
 
-def install_addin(*, platform: str | None = None, env: dict[str, str] | None = None) -> str:
+def install_addin(
+    *, platform: str | None = None, env: dict[str, str] | None = None, python: str | None = None
+) -> str:
     """Build ``cltv_xl.xlam`` and copy it into Excel's startup folder; return what happened.
 
-    Where there is no desktop Excel (Linux), or its folder cannot be found, nothing is copied
-    and the message says how to install the add-in by hand.
+    The add-in's settings sheet names ``python`` (default: the Python running this) as its
+    interpreter, so the button runs cltv-xl in the environment it was installed from. Where
+    there is no desktop Excel (Linux), or its folder cannot be found, nothing is copied and
+    the message says how to install the add-in by hand.
     """
     folder = addin_folder(platform, env)
     manual = (
@@ -172,16 +251,18 @@ def install_addin(*, platform: str | None = None, env: dict[str, str] | None = N
         return f"Excel's folder {excel_dir} does not exist (is Excel installed?). {manual}"
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        built = build_addin(Path(tmp))
+        settings = addin_settings(platform, python)
+        built = build_addin(Path(tmp), settings)
         target = folder / ADDIN_NAME
         try:
             shutil.copyfile(built, target)
         except PermissionError:
             return f"Could not write {target}: quit Excel and run 'cltv-xl addin install' again."
+    configured = "; ".join(f"{key} = {value}" for key, value in settings.items())
     return (
-        f"Installed {target}. Restart Excel: the CLTV tab appears on the ribbon. The button "
-        "runs Python through xlwings' RunPython, so cltv-xl must be installed in the Python "
-        "that xlwings uses (the Interpreter setting of the xlwings add-in or xlwings.conf)."
+        f"Installed {target}. Restart Excel: the CLTV tab appears on the ribbon. Its button "
+        f"runs Python through xlwings' RunPython with the add-in's settings ({CONF_SHEET} "
+        f"sheet: {configured})."
     )
 
 

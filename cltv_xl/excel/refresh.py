@@ -70,7 +70,25 @@ def main(book: xw.Book | None = None) -> str:
     return refresh_report(book if book is not None else xw.Book.caller())
 
 
-@xw.script(name="Refresh report")
+#: Sheets the Office.js client sends to :func:`refresh_report_script`: the ones whose cells it
+#: reads (Transactions, Assumptions) and the ones holding the report tables it rewrites (the
+#: client sends a table's position and header only with its sheet). Every other sheet (the
+#: Dashboard, the user's own sheets) stays in Excel; value cells there are written through
+#: their defined names, which the client always sends.
+REFRESH_SHEETS: tuple[str, ...] = (
+    TRANSACTIONS,
+    "Assumptions",
+    "Customers",
+    "Segments",
+    "Cohorts",
+    "Cohort revenue",
+    "Model",
+    "Data issues",
+    "Chart data",
+)
+
+
+@xw.script(name="Refresh report", include=list(REFRESH_SHEETS))
 def refresh_report_script(book: xw.Book):
     """Refresh the CLTV report in this workbook (xlwings Server and xlwings Lite button)."""
     refresh_report(book)

@@ -15,9 +15,9 @@ or :func:`cltv_xl.summary.rfm_summary`. No formula is written twice. Every argum
 xlwings' ``"raw"`` converter, so no runtime converts cells one by one; range results are
 built as plain 2-D lists (``@xw.ret("raw")``) for the same reason.
 
-Bad arguments give an Excel error with a readable message, never a traceback (see
-:func:`cltv_xl.excel_args.excel_errors`): ``#VALUE!`` plus the message on the error flag under
-Office.js, the text ``"#NUM! churn_rate must be ..."`` in the cell under classic COM.
+Bad arguments give an Excel error, never a traceback (see :func:`cltv_xl.excel_args.
+error_result` for what each runtime shows). Each function's Excel help is :data:`HELP`, one
+line of at most 255 characters, with a link to the README (:data:`HELP_URL`).
 
 Argument names avoid VBA keywords (``end``, ``new``...), because classic xlwings writes a
 VBA wrapper with the Python argument names.
@@ -25,12 +25,14 @@ VBA wrapper with the Python argument names.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import xlwings as xw
 
 from ..errors import InputError
 from . import excel_args as xa
+from .cache import CACHE
 from .excel_args import excel_errors
 
 #: A cell or a range as xlwings passes it with the "raw" converter.
@@ -43,6 +45,56 @@ _DATES = "Order dates, same length as ids: dates or Excel date numbers."
 _AMOUNTS = "Order amounts, same length as ids; refunds negative."
 _AS_OF = "Optional end of the observation window (a date); default: the latest order date."
 _UNIT = 'Optional time unit of recency and T: "D", "W" (default) or "M".'
+_SKIP = (
+    "Optional TRUE to leave out rows that cannot be read; default FALSE: such rows make the "
+    "result an error that names the first one (DATA_ISSUES lists them all)."
+)
+
+#: Where each function's "Help on this function" link points: the README's function list.
+#: A server can point it elsewhere with the environment variable CLTV_XL_HELP_URL.
+HELP_URL = os.environ.get("CLTV_XL_HELP_URL", "https://pypi.org/project/cltv-xl/#the-functions")
+
+#: Excel's description of each function (at most 255 characters, shown in the formula
+#: AutoComplete and the Insert Function dialog).
+HELP: dict[str, str] = {
+    "cltv": "Customer lifetime value: ARPU x lifetime - CAC.",
+    "lifetime": "Expected customer lifetime in periods: 1 / churn rate.",
+    "churn_rate": "Churn rate: customers lost / customers at the start of the period.",
+    "retention_rate": "Retention rate: (customers at the end - new customers) / customers at "
+    "the start.",
+    "clv_margin": "CLV from margin, retention and discount rate: m x r / (1 + d - r) (Gupta & "
+    "Lehmann 2003).",
+    "discounted_cltv": "CLTV over a finite horizon: the sum of ARPU x (1 - churn)^(t-1) / "
+    "(1 + discount)^t over the periods, minus CAC.",
+    "ltv_cac": "LTV:CAC ratio: lifetime value / acquisition cost.",
+    "cac_payback": "Periods to earn back the acquisition cost: CAC / (ARPU x margin).",
+    "arpu": "Average revenue per user: revenue / customers, or a range of amounts with the "
+    "range of their customer ids.",
+    "historical_clv": "Net revenue per customer to date, with order counts (spills a table), "
+    "or one customer's value.",
+    "rfm_summary": "Per-customer frequency, recency, T and monetary value (Fader, Hardie & Lee "
+    "2005); spills a table. Date columns are Excel date numbers.",
+    "bgnbd_fit": "Fits the BG/NBD purchase model (Fader, Hardie & Lee 2005); spills r, alpha, "
+    "a, b with standard errors and the log-likelihood.",
+    "clv_predict": "Predicted CLV per customer from BG/NBD and Gamma-Gamma, discounted; spills "
+    "expected purchases, P(alive), expected spend and CLV.",
+    "data_issues": "Lists the rows of the ranges that cannot be used, or are doubtful, with "
+    "their row numbers and reasons (spills a table).",
+}
+
+
+def _help(func: Any) -> Any:
+    """Give a decorated worksheet function its Excel description and help link.
+
+    Put it above ``@xw.func``. It sets what xlwings reads for Excel's function help (the
+    description replaces the docstring, which is for Python readers); where the decorators
+    do nothing (xlwings on Linux without ``XLWINGS_ON_SERVER``) it does nothing either.
+    """
+    info = getattr(func, "__xlfunc__", None)
+    if info is not None:
+        info["ret"]["doc"] = HELP[func.__name__]
+        info["help_url"] = HELP_URL
+    return func
 
 
 def _metric(name: str, *args: Any) -> Result:
@@ -77,6 +129,7 @@ def _denominator(value: Any, name: str) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+@_help
 @xw.func
 @xw.arg("arpu", "raw", doc="Average revenue (or margin) per user per period.")
 @xw.arg("lifetime", "raw", doc="Expected customer lifetime, in the same periods.")
@@ -92,6 +145,7 @@ def cltv(arpu: Cells, lifetime: Cells, cac: Cells = None) -> Result:
     )
 
 
+@_help
 @xw.func
 @xw.arg("churn_rate", "raw", doc="Share of customers lost per period, between 0 and 1.")
 @excel_errors
@@ -102,6 +156,7 @@ def lifetime(churn_rate: Cells) -> Result:
     return _metric("lifetime", rate)
 
 
+@_help
 @xw.func
 @xw.arg("customers_start", "raw", doc="Customers at the start of the period.")
 @xw.arg("customers_lost", "raw", doc="Customers lost during the period.")
@@ -114,6 +169,7 @@ def churn_rate(customers_start: Cells, customers_lost: Cells) -> Result:
     return _metric("churn_rate", start, lost)
 
 
+@_help
 @xw.func
 @xw.arg("customers_start", "raw", doc="Customers at the start of the period.")
 @xw.arg("customers_end", "raw", doc="Customers at the end of the period.")
@@ -131,6 +187,7 @@ def retention_rate(customers_start: Cells, customers_end: Cells, new_customers: 
     )
 
 
+@_help
 @xw.func
 @xw.arg("margin", "raw", doc="Margin per customer per period (money).")
 @xw.arg("retention", "raw", doc="Retention rate per period, between 0 and 1.")
@@ -146,6 +203,7 @@ def clv_margin(margin: Cells, retention: Cells, discount_rate: Cells) -> Result:
     )
 
 
+@_help
 @xw.func
 @xw.arg("arpu", "raw", doc="Average revenue (or margin) per user per period.")
 @xw.arg("churn_rate", "raw", doc="Share of customers lost per period, between 0 and 1.")
@@ -167,6 +225,7 @@ def discounted_cltv(
     )
 
 
+@_help
 @xw.func
 @xw.arg("ltv", "raw", doc="Customer lifetime value (money).")
 @xw.arg("cac", "raw", doc="Customer acquisition cost (money).")
@@ -178,6 +237,7 @@ def ltv_cac(ltv: Cells, cac: Cells) -> Result:
     return _metric("ltv_cac_ratio", xa.numbers(ltv, "ltv"), cost)
 
 
+@_help
 @xw.func
 @xw.arg("cac", "raw", doc="Customer acquisition cost (money).")
 @xw.arg("arpu", "raw", doc="Average revenue per user per period.")
@@ -192,6 +252,7 @@ def cac_payback(cac: Cells, arpu: Cells, margin: Cells = None) -> Result:
     return _metric("cac_payback_periods", xa.numbers(cac, "cac"), per_period, share)
 
 
+@_help
 @xw.func
 @xw.arg("revenue", "raw", doc="Total revenue (a number), or a range of order amounts.")
 @xw.arg(
@@ -240,75 +301,117 @@ def _is_number_text(value: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pipeline(ids: Cells, dates: Cells, amounts: Cells, steps: tuple[str, ...], **given: Any):
-    """One call to :func:`cltv_xl.pipeline.run` on the cleaned ranges, with the arguments
-    parsed into :class:`~cltv_xl.assumptions.Assumptions` (blank -> its default)."""
+def _run(found: Any, steps: tuple[str, ...], **given: Any):
+    """One call to :func:`cltv_xl.pipeline.run` on cleaned ranges, with the arguments parsed
+    into :class:`~cltv_xl.assumptions.Assumptions` (blank -> its default); cached per inputs,
+    steps and assumptions (see CACHE), so several cells on the same ranges compute once."""
     from .. import pipeline
     from ..assumptions import Assumptions
 
-    a = Assumptions.parse(**given)
-    return pipeline.run(xa.transactions(ids, dates, amounts), a, steps=steps, later="ignore")
+    try:
+        a = Assumptions.parse(**given)
+    except InputError as exc:
+        raise xa.ExcelError(xa.VALUE, str(exc)) from None
+    fit_key = (found.key, a.as_of, a.time_unit, a.model)
+
+    def memo(label: str, build: Any) -> Any:
+        return CACHE.get((label, *fit_key), build)
+
+    return CACHE.get(
+        ("pipeline", found.key, steps, a),
+        lambda: pipeline.run(found.tx, a, steps=steps, later="ignore", memo=memo),
+    )
 
 
-def _summary(ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells):
-    return _pipeline(ids, dates, amounts, (), as_of=xa.date(as_of, "as_of"),
-                     time_unit=xa.text(time_unit, "time_unit", "W")).summary
+def _summary(
+    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells, time_unit: Cells, skip: Cells = None
+):
+    """(RFM summary, cleaned orders, cache key) of the ranges; cached per inputs and options."""
+    as_of_date = xa.date(as_of, "as_of")
+    unit = xa.text(time_unit, "time_unit", "W")
+    found = xa.checked_orders(ids, dates, amounts, skip)
+    result = _run(found, (), as_of=as_of_date, time_unit=unit)
+    return result.summary, found, (found.key, str(as_of_date), unit)
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("amounts", "raw", doc=_AMOUNTS)
 @xw.arg("customer", "raw", doc="Optional customer id: return only that customer's value.")
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
-def historical_clv(ids: Cells, amounts: Cells, customer: Cells = None) -> Result:
+def historical_clv(
+    ids: Cells, amounts: Cells, customer: Cells = None, skip_bad_rows: Cells = None
+) -> Result:
     """Historical CLV: net revenue per customer to date, with order counts (spills a table)."""
     from ..summary import rfm_summary
 
-    summary = rfm_summary(xa.transactions(ids, None, amounts), time_unit="D")
+    found = xa.checked_orders(ids, None, amounts, skip_bad_rows)
+    summary = CACHE.get(
+        ("historical", found.key), lambda: rfm_summary(found.tx, time_unit="D")
+    )
     if not xa.is_blank(customer):
         key = xa.text(customer, "customer")
         if key not in summary.index:
             raise xa.ExcelError(xa.NA, f"customer {key!r} is not among the ids")
         return [[float(summary.at[key, "revenue"])]]
-    frame = summary[["orders", "revenue"]].reset_index()
+    frame = xa.typed_ids(summary[["orders", "revenue"]].reset_index(), found.numeric_ids)
     return xa.table(frame, ["customer_id", "orders", "historical_clv"])
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("dates", "raw", doc=_DATES)
 @xw.arg("amounts", "raw", doc=_AMOUNTS)
 @xw.arg("as_of", "raw", doc=_AS_OF)
 @xw.arg("time_unit", "raw", doc=_UNIT)
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
 def rfm_summary(
-    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
+    ids: Cells,
+    dates: Cells,
+    amounts: Cells,
+    as_of: Cells = None,
+    time_unit: Cells = None,
+    skip_bad_rows: Cells = None,
 ) -> Result:
     """Per-customer frequency, recency, T and monetary value (Fader, Hardie & Lee 2005); spills.
 
     Dates in first_purchase/last_purchase are Excel date numbers: format them as dates.
     """
-    summary = _summary(ids, dates, amounts, as_of, time_unit)
-    return xa.table(summary.reset_index())
+    summary, found, key = _summary(ids, dates, amounts, as_of, time_unit, skip_bad_rows)
+    return CACHE.get(
+        ("rfm_table", *key),
+        lambda: xa.table(xa.typed_ids(summary.reset_index(), found.numeric_ids)),
+    )
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("dates", "raw", doc=_DATES)
 @xw.arg("amounts", "raw", doc=_AMOUNTS)
 @xw.arg("as_of", "raw", doc=_AS_OF)
 @xw.arg("time_unit", "raw", doc=_UNIT)
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
 def bgnbd_fit(
-    ids: Cells, dates: Cells, amounts: Cells, as_of: Cells = None, time_unit: Cells = None
+    ids: Cells,
+    dates: Cells,
+    amounts: Cells,
+    as_of: Cells = None,
+    time_unit: Cells = None,
+    skip_bad_rows: Cells = None,
 ) -> Result:
     """Fit the BG/NBD purchase model (Fader, Hardie & Lee 2005); spills r, alpha, a, b."""
-    result = _pipeline(ids, dates, amounts, ("purchase_model",), model="bgnbd",
-                       as_of=xa.date(as_of, "as_of"),
-                       time_unit=xa.text(time_unit, "time_unit", "W"))
+    found = xa.checked_orders(ids, dates, amounts, skip_bad_rows)
+    result = _run(found, ("purchase_model",), model="bgnbd", as_of=xa.date(as_of, "as_of"),
+                  time_unit=xa.text(time_unit, "time_unit", "W"))
     summary, model = result.summary, result.require("purchase_model")
     params = dict(model.params_)
     found = getattr(model, "standard_errors_", None)
@@ -324,6 +427,7 @@ def bgnbd_fit(
     return rows
 
 
+@_help
 @xw.func
 @xw.arg("ids", "raw", doc=_IDS)
 @xw.arg("dates", "raw", doc=_DATES)
@@ -332,6 +436,7 @@ def bgnbd_fit(
 @xw.arg("discount_rate", "raw", doc="Optional discount rate per month; default 0.01.")
 @xw.arg("margin", "raw", doc="Optional margin share of spend, 0 to 1; default 1.")
 @xw.arg("as_of", "raw", doc=_AS_OF)
+@xw.arg("skip_bad_rows", "raw", doc=_SKIP)
 @xw.ret("raw")
 @excel_errors
 def clv_predict(
@@ -342,20 +447,42 @@ def clv_predict(
     discount_rate: Cells = None,
     margin: Cells = None,
     as_of: Cells = None,
+    skip_bad_rows: Cells = None,
 ) -> Result:
     """Predicted CLV per customer: BG/NBD x Gamma-Gamma, discounted (Fader, Hardie & Lee 2005).
 
     Spills customer_id, expected_purchases, p_alive, expected_spend and clv over the horizon.
     """
-    result = _pipeline(
-        ids, dates, amounts, ("predictions",), model="bgnbd", time_unit="W",
+    found = xa.checked_orders(ids, dates, amounts, skip_bad_rows)
+    result = _run(
+        found, ("predictions",), model="bgnbd", time_unit="W",
         as_of=xa.date(as_of, "as_of"),
         horizon=xa.number(horizon, "horizon", 12), horizon_unit="M",
         discount_rate=xa.number(discount_rate, "discount_rate", 0.01), discount_unit="M",
         margin=xa.number(margin, "margin", 1),
-    ).require("predictions")
+    )
     columns = ["expected_purchases", "p_alive", "expected_spend", "clv"]
-    return xa.table(result[columns].reset_index(), ["customer_id", *columns])
+    frame = result.require("predictions")[columns].reset_index()
+    return xa.table(xa.typed_ids(frame, found.numeric_ids), ["customer_id", *columns])
+
+
+@_help
+@xw.func
+@xw.arg("ids", "raw", doc=_IDS)
+@xw.arg("dates", "raw", doc=_DATES)
+@xw.arg("amounts", "raw", doc=_AMOUNTS)
+@xw.ret("raw")
+@excel_errors
+def data_issues(ids: Cells, dates: Cells, amounts: Cells) -> Result:
+    """The rows of the ranges that are rejected or doubtful, with row numbers and reasons.
+
+    Spills row (1 = first cell of the ranges), column, value, reason and severity
+    ("rejected": not used; "doubtful": used, worth a look). Error cells are listed too. With
+    no issues it spills the header row only.
+    """
+    found = xa.orders(ids, dates, amounts, keep_errors=True)
+    issues = found.tx.issues
+    return xa.table(issues[["row", "column", "value", "reason", "severity"]])
 
 
 #: The worksheet functions, Python name -> Excel name.
@@ -375,5 +502,6 @@ FUNCTIONS: dict[str, str] = {
         "rfm_summary",
         "bgnbd_fit",
         "clv_predict",
+        "data_issues",
     )
 }

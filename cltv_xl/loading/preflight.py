@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .xlsxhead import _col_index
 
 __all__ = ["Limits", "Preflight", "check_workbook"]
 
@@ -227,10 +228,8 @@ def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, re
 
 
 def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + (ord(ch) - 64)
-    return n
+    """1-based column number of column letters (A = 1, XFD = 16,384)."""
+    return _col_index(letters.upper()) + 1
 
 
 class _Bounds:

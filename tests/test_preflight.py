@@ -205,7 +205,7 @@ def test_a_small_honest_whitespace_run_is_fine(tmp_path):
         (b'<row r="1"><c r="ZZZZZZZZZZZZ1"><v>1</v></c></row>', "'ZZZZZZZZZZZZ1'"),
         (b'<row r="1"><c r="A99999999999"><v>1</v></c></row>', "'A99999999999'"),
         (b'<row r="1"><c r="A1x"><v>1</v></c></row>', "not valid"),
-        (b'<row r="12345678901"><c r="A1"><v>1</v></c></row>', "'12345678901' is beyond"),
+        (b'<row r="12345678901"><c r="A1"><v>1</v></c></row>', "row 12,345,678,901, beyond"),
     ],
 )
 def test_bad_references_are_one_line_errors(tmp_path, rows, fragment):
@@ -249,3 +249,22 @@ def test_not_a_zip_encrypted_parts_and_truncation(tmp_path):
     (tmp_path / "enc.xlsx").write_bytes(bytes(enc))
     with pytest.raises(InputError, match="encrypted"):
         check_workbook(tmp_path / "enc.xlsx")
+
+
+def test_one_huge_shared_string_is_refused_by_the_text_run_check(tmp_path):
+    # 48 MiB in one shared string (issue 12 had 1.5 GiB; the limit is 32 MiB of text).
+    start, end = b'<?xml version="1.0"?><sst count="1" uniqueCount="1"><si><t>', b"</t></si></sst>"
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(start) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(b"A" * (1 << 20)) + c.flush(zlib.Z_FULL_FLUSH)
+    tail = c.compress(end) + c.flush()
+    size = len(start) + 48 * (1 << 20) + len(end)
+    parts = [
+        ("xl/workbook.xml", *deflate(WORKBOOK)[1:]),
+        ("xl/sharedStrings.xml", head + block * 48 + tail, size, 0),
+        ("xl/worksheets/sheet1.xml", *deflate(SHEET_HEAD + ROWS + SHEET_TAIL)[1:]),
+    ]
+    path = build_zip(tmp_path / "sst.xlsx", parts)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(InputError, match=r"sharedStrings\.xml.*run of more than 33,554,432"):
+        check_workbook(path)

@@ -76,6 +76,8 @@ _WS = np.zeros(256, dtype=bool)
 _WS[[0x20, 0x09, 0x0A, 0x0D]] = True
 _DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
 _REF = re.compile(r"\$?([A-Za-z]+)\$?(\d+)")
+#: An element c or row with a namespace prefix (then the exact pass places the cells).
+_PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
 def check_workbook(path, limits: Limits | None = None) -> Preflight:
@@ -284,8 +286,6 @@ class _Bounds:
 class _Scan(_Bounds):
     """The fast scan of one XML part with NumPy (see the module docstring)."""
 
-    _W = 24  # bytes read after r=" (letters + digits + quote)
-
     def __init__(self, lim: Limits, where: str):
         super().__init__(lim, where)
         self.carry = b""
@@ -298,13 +298,13 @@ class _Scan(_Bounds):
             self.carry = buf
             self._check_run(len(buf))
             return
-        self._process(buf[: cut + 1])
+        self._process(buf, cut + 1)
         self.carry = buf[cut + 1 :]
         self._check_run(len(self.carry))
 
     def close(self) -> None:
         if self.carry:
-            self._process(self.carry + b" ")
+            self._process(self.carry + b" ", len(self.carry) + 1)
             self.carry = b""
 
     def _check_run(self, n: int) -> None:
@@ -314,33 +314,32 @@ class _Scan(_Bounds):
                 "text or whitespace with no markup; refused as a zip bomb"
             )
 
-    def _process(self, buf: bytes) -> None:
-        a = np.frombuffer(buf, dtype=np.uint8)
-        marks = np.flatnonzero((a == 0x3C) | (a == 0x3E))  # < and >
-        if marks.size:
-            gaps = np.diff(marks, prepend=0, append=len(a))
-            self._check_run(int(gaps.max()) - 1)
-        else:
-            self._check_run(len(a))
-        if b"dimension" in buf:
-            for m in _DIMENSION.finditer(buf):
+    def _process(self, buf: bytes, n: int) -> None:
+        """Scan ``buf[:n]``, which ends at a markup character."""
+        a = np.frombuffer(buf, dtype=np.uint8, count=n)
+        if len(a) > self.lim.max_text_bytes:  # only a region this long can hold a longer run
+            marks = np.flatnonzero((a == 0x3C) | (a == 0x3E))  # < and >
+            gaps = np.diff(marks, prepend=-1, append=len(a)) - 1
+            self._check_run(int(gaps.max()))
+        if buf.find(b"dimension", 0, n) >= 0:
+            for m in _DIMENSION.finditer(buf, 0, n):
                 self.dimension(m.group(1))
-        lt = marks[a[marks] == 0x3C]
-        if lt.size == 0:
+        if (buf.find(b":c", 0, n) >= 0 or buf.find(b":row", 0, n) >= 0) and _PREFIXED.search(
+            buf, 0, n
+        ):
+            self.positional = True  # a namespace prefix: the exact pass places the cells
             return
-        pad = np.concatenate([a, np.zeros(self._W + 8, dtype=np.uint8)])
-        nxt = pad[lt + 1]
-        # Elements named c or row, with or without a namespace prefix (then: exact pass).
-        c_el = (nxt == 0x63) & _end_of_name(pad, lt + 2)
-        row_el = (nxt == 0x72) & (pad[lt + 2] == 0x6F) & (pad[lt + 3] == 0x77) & _end_of_name(
-            pad, lt + 4
-        )
-        if (c_el | row_el).any():
-            self.seen_sheet = True
-        if self._prefixed(pad, len(a)):
-            self.positional = True
+        pad = np.concatenate([a, np.zeros(32, dtype=np.uint8)])
+        # Elements named c or row: "<c" or "<row" followed by whitespace, "/" or ">", found by
+        # comparing 2 (4) bytes at a time at each of the 2 (4) alignments.
+        c_at = _find(pad, len(a), b"<c")
+        c_at = c_at[_end_of_name(pad, c_at + 2)]
+        row_at = _find(pad, len(a), b"<row")
+        row_at = row_at[_end_of_name(pad, row_at + 4)]
+        if c_at.size == 0 and row_at.size == 0:
             return
-        for starts, is_cell in ((lt[c_el] + 2, True), (lt[row_el] + 4, False)):
+        self.seen_sheet = True
+        for starts, is_cell in ((c_at + 2, True), (row_at + 4, False)):
             if starts.size == 0:
                 continue
             # Fast path: the first attribute is r="..." right after one whitespace character.
@@ -348,68 +347,74 @@ class _Scan(_Bounds):
                 _WS[pad[starts]]
                 & (pad[starts + 1] == 0x72)
                 & (pad[starts + 2] == 0x3D)
-                & ((pad[starts + 3] == 0x22) | (pad[starts + 3] == 0x27))
+                & (pad[starts + 3] == 0x22)
             )
             if not ok.all():
                 self.positional = True
                 return
-            self._refs(pad, starts + 4, pad[starts + 3], is_cell)
+            self._refs(pad, starts + 4, is_cell)
 
-    @staticmethod
-    def _prefixed(pad: np.ndarray, n: int) -> bool:
-        """Could there be a prefixed element ``<x:c`` or ``<x:row``? (A colon followed by the
-        name c or row; rare, and then the exact pass decides.)"""
-        colon = np.flatnonzero(pad[:n] == 0x3A)
-        if colon.size == 0:
-            return False
-        c = (pad[colon + 1] == 0x63) & _end_of_name(pad, colon + 2)
-        row = (
-            (pad[colon + 1] == 0x72) & (pad[colon + 2] == 0x6F) & (pad[colon + 3] == 0x77)
-            & _end_of_name(pad, colon + 4)
-        )
-        return bool((c | row).any())
+    #: Longest reference accepted: 3 letters and 7 digits (XFD1048576), plus one for errors.
+    _LONGEST = 11
 
-    def _refs(self, pad: np.ndarray, at: np.ndarray, quote: np.ndarray, is_cell: bool) -> None:
-        win = pad[at[:, None] + np.arange(self._W)]
-        upper = (win >= 0x41) & (win <= 0x5A)
-        n_let = np.argmin(upper, axis=1)  # leading letters (0 for rows)
-        n_let[upper.all(axis=1)] = self._W
-        if not is_cell and n_let.any():
-            raise InputError(f"{self.where}: a <row r> attribute is not a row number")
-        digit_from = n_let
-        idx = np.arange(self._W)[None, :]
-        digit = (win >= 0x30) & (win <= 0x39) & (idx >= digit_from[:, None])
-        # digits run from digit_from until the first non-digit
-        first_non = np.where((~digit) & (idx >= digit_from[:, None]), idx, self._W).min(axis=1)
-        n_dig = first_non - digit_from
-        closing = win[np.arange(len(win)), np.minimum(first_non, self._W - 1)]
-        bad = (n_dig == 0) | (first_non >= self._W) | (closing != quote)
-        if is_cell:
-            bad |= n_let == 0
+    def _refs(self, pad: np.ndarray, at: np.ndarray, is_cell: bool) -> None:
+        """Parse the r="..." values starting at ``at``: capital letters (cells only), then
+        digits, up to the closing quote, one character position at a time for all values."""
+        length = np.full(len(at), -1, dtype=np.int64)
+        for j in range(self._LONGEST + 1):
+            length[(length < 0) & (pad[at + j] == 0x22)] = j
+        if (length < 0).any():
+            i = int(np.flatnonzero(length < 0)[0])
+            text = pad[at[i] : at[i] + 16].tobytes().split(b'"')[0].decode("ascii", "replace")
+            raise InputError(f"{self.where}: reference {text!r} is not valid or beyond the "
+                             f"limits of {self.lim.max_rows:,} rows x "
+                             f"{self.lim.max_columns:,} columns")
+        end = at + length
+        n = len(at)
+        col = np.zeros(n, dtype=np.int64)
+        row = np.zeros(n, dtype=np.int64)
+        n_up = np.zeros(n, dtype=np.int64)
+        n_dig = np.zeros(n, dtype=np.int64)
+        letters = np.full(n, is_cell)
+        valid = np.ones(n, dtype=bool)
+        for j in range(int(length.max())):
+            inside = j < length
+            ch = pad[at + j]
+            up = letters & ((ch - np.uint8(0x41)) < 26)  # uint8 arithmetic wraps below "A"
+            up &= inside
+            digit = ch - np.uint8(0x30)
+            dig = ~up & (digit < 10) & inside
+            letters = up
+            if up.any():
+                col = np.where(up, col * 26 + (ch.astype(np.int64) - 0x40), col)
+                n_up += up
+            row = np.where(dig, row * 10 + digit, row)
+            n_dig += dig
+            valid &= ~inside | up | dig
+        bad = ~valid | (n_dig == 0) | ((n_up == 0) if is_cell else False)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            text = bytes(win[i]).split(bytes([int(quote[i])]))[0].decode("ascii", "replace")
+            text = pad[at[i] : end[i]].tobytes().decode("ascii", "replace")
             raise InputError(f"{self.where}: cell or row reference {text!r} is not valid")
-        if (n_let > 3).any() or (n_dig > 7).any():
-            i = int(np.flatnonzero((n_let > 3) | (n_dig > 7))[0])
-            text = bytes(win[i, : first_non[i]]).decode("ascii")
-            raise InputError(f"{self.where}: reference {text!r} is beyond the limits of "
-                             f"{self.lim.max_rows:,} rows x {self.lim.max_columns:,} columns")
-        col = np.zeros(len(win), dtype=np.int64)
-        for k in range(3):
-            has = n_let > k
-            col = np.where(has, col * 26 + (win[:, k].astype(np.int64) - 64), col)
-        row = np.zeros(len(win), dtype=np.int64)
-        for k in range(self._W):
-            pos = digit_from + k
-            has = n_dig > k
-            if not has.any():
-                break
-            val = win[np.arange(len(win)), np.minimum(pos, self._W - 1)].astype(np.int64) - 0x30
-            row = np.where(has, row * 10 + val, row)
         if (row == 0).any():
             raise InputError(f"{self.where}: a cell or row reference has row 0 (rows start at 1)")
         self.grow(int(row.max()), int(col.max()) if is_cell else self.max_col)
+
+
+def _find(pad: np.ndarray, n: int, word: bytes) -> np.ndarray:
+    """Positions below ``n`` where ``word`` (2 or 4 bytes) starts in ``pad``."""
+    kind = {2: "<u2", 4: "<u4"}[len(word)]
+    target = int.from_bytes(word, "little")
+    width = len(word)
+    found = []
+    raw = pad.data
+    for offset in range(width):
+        count = (n - offset) // width
+        if count <= 0:
+            continue
+        view = np.frombuffer(raw, dtype=kind, count=count, offset=offset)
+        found.append(np.flatnonzero(view == target) * width + offset)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
 
 
 def _end_of_name(pad: np.ndarray, at: np.ndarray) -> np.ndarray:

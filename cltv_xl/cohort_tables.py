@@ -17,7 +17,14 @@ from .timeunits import as_date
 from .transactions import Transactions, transaction_frame
 from .validation import choice
 
-__all__ = ["CohortTables", "cohorts", "period_index", "period_start"]
+__all__ = [
+    "CohortTables",
+    "SurvivalTable",
+    "cohorts",
+    "period_index",
+    "period_start",
+    "subscription_survival",
+]
 
 #: Accepted spellings of the cohort period.
 _PERIODS = {
@@ -179,6 +186,130 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
         revenue=frame(revenue),
         retention=frame(retention),
         sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+        period=code,
+        as_of=end,
+    )
+
+
+@dataclass
+class SurvivalTable:
+    """Subscribers still paying, by acquisition cohort and periods since acquisition.
+
+    Attributes
+    ----------
+    survivors:
+        ``survivors[c, k]``: customers of cohort ``c`` who paid in every period 0..k since
+        acquisition (the survivor counts of the shifted-beta-geometric model,
+        :class:`cltv_xl.models.SBG`, which fits this frame directly). Column 0 is the cohort
+        size. Periods not complete by ``as_of`` are NaN.
+    sizes:
+        Cohort sizes (customers whose first payment fell in the period), an int Series.
+    returned:
+        Per cohort, customers who missed a period and later paid again. They count as churned
+        at their first missed period (the sBG has no come-backs); a large number here means the
+        business is not a plain subscription, or a grace period is needed.
+    excluded:
+        Customers left out, with the reason: ``"no payment"`` (no transaction with amount > 0)
+        and ``"unfinished period"`` (first payment in the period holding ``as_of``, which has
+        not ended).
+    period, as_of:
+        ``"M"``, ``"W"`` or ``"Q"``, and the end of the observation window.
+    """
+
+    survivors: pd.DataFrame
+    sizes: pd.Series
+    returned: pd.Series
+    excluded: dict[str, int]
+    period: str
+    as_of: pd.Timestamp
+
+
+def subscription_survival(
+    tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None
+) -> SurvivalTable:
+    """Cohort survival of subscribers: a customer survives a period while it keeps paying.
+
+    A period counts as paid when the customer has a transaction with amount > 0 in it. A
+    customer's cohort is the period of its first payment; it survives period k when it paid in
+    each of periods 0..k (the first period without a payment ends its lifetime). Only periods
+    that ended by ``as_of`` (default: the last transaction date) are observed, so a subscriber
+    not yet billed in the current, unfinished period is not counted as lost.
+    """
+    code = _check_period(period)
+    data = transaction_frame(tx, "subscription_survival")
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    paid = data["amount"].to_numpy(dtype=np.float64) > 0
+    ids = data["customer_id"]
+    if len(dates) and np.isnat(dates).any():
+        raise InputError(
+            "subscription_survival: the date column has missing dates; clean the data first"
+        )
+    if as_of is None:
+        if len(dates) == 0:
+            raise InputError("subscription_survival: there are no transactions")
+        end = pd.Timestamp(dates.max()).normalize()
+    else:
+        end = as_date(as_of, "as_of", required=True)
+    in_window = dates <= end.to_datetime64()
+    codes, uniq = pd.factorize(ids)
+    n_all = len(uniq)
+    keep = in_window & paid
+    codes, p = codes[keep], period_index(dates[keep], code)
+    if len(p) == 0:
+        raise InputError("subscription_survival: there are no payments (amount > 0) by as_of")
+
+    last = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    next_day = (end + pd.Timedelta(days=1)).to_datetime64()
+    if int(period_index(np.array([next_day]), code)[0]) == last:
+        last -= 1  # the period holding as_of has not ended: it is not observed yet
+
+    # Distinct (customer, period) pairs, ordered by customer then period.
+    order = np.lexsort((p, codes))
+    c_sorted, p_sorted = codes[order], p[order]
+    distinct = np.ones(len(c_sorted), dtype=bool)
+    distinct[1:] = (c_sorted[1:] != c_sorted[:-1]) | (p_sorted[1:] != p_sorted[:-1])
+    c_sorted, p_sorted = c_sorted[distinct], p_sorted[distinct]
+    start = np.ones(len(c_sorted), dtype=bool)
+    start[1:] = c_sorted[1:] != c_sorted[:-1]
+    group_start = np.maximum.accumulate(np.where(start, np.arange(len(c_sorted)), 0))
+    rank = np.arange(len(c_sorted)) - group_start
+    first_of_pair = p_sorted[group_start]
+    offset = p_sorted - first_of_pair
+    customers = c_sorted[start]
+    first = p_sorted[start]
+    run = np.bincount(c_sorted, weights=offset == rank, minlength=n_all)[customers]
+    came_back = np.bincount(c_sorted, weights=offset > rank, minlength=n_all)[customers] > 0
+
+    complete = first <= last
+    excluded = {
+        "no payment": int(n_all - len(customers)),
+        "unfinished period": int((~complete).sum()),
+    }
+    first, run, came_back = first[complete], run[complete], came_back[complete]
+    if len(first) == 0:
+        raise InputError(
+            "subscription_survival: every customer's first payment is in the unfinished period "
+            f"holding as_of {end.date()}; no period has been observed completely"
+        )
+    cohort_values, row = np.unique(first, return_inverse=True)
+    observed = last - cohort_values + 1  # periods 0 .. observed-1 are complete
+    width = int(observed.max())
+    length = np.minimum(run, observed[row]).astype(np.int64)  # periods paid in a row, >= 1
+    counts = np.bincount(row * (width + 1) + length, minlength=len(cohort_values) * (width + 1))
+    counts = counts.reshape(len(cohort_values), width + 1)
+    # survivors[c, k] = customers with at least k + 1 periods paid in a row.
+    survivors = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.float64)
+    survivors[np.arange(width)[None, :] >= observed[:, None]] = np.nan
+    sizes = np.bincount(row, minlength=len(cohort_values))
+    returned = np.bincount(row, weights=came_back, minlength=len(cohort_values))
+
+    index = pd.Index(period_start(cohort_values, code), name="cohort")
+    columns = pd.Index(np.arange(width), name="periods_since_acquisition")
+    return SurvivalTable(
+        survivors=pd.DataFrame(survivors, index=index, columns=columns),
+        sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+        returned=pd.Series(returned.astype(np.int64), index=index, name="returned"),
+        excluded=excluded,
         period=code,
         as_of=end,
     )

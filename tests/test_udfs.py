@@ -22,6 +22,7 @@ EXCEL_NAMES = {
     "CLTV", "LIFETIME", "CHURN_RATE", "RETENTION_RATE", "CLV_MARGIN", "DISCOUNTED_CLTV",
     "LTV_CAC", "CAC_PAYBACK", "ARPU", "HISTORICAL_CLV", "RFM_SUMMARY", "BGNBD_FIT", "CLV_PREDICT",
     "DATA_ISSUES",
+    "SBG_FIT", "SBG_RETENTION", "SBG_SURVIVAL", "SBG_LIFETIME", "DERL",
 }
 
 
@@ -592,3 +593,86 @@ def test_cells_on_the_same_ranges_fit_the_model_once(monkeypatch, cdnow_ranges):
     changed[0] = [changed[0][0] + 1]
     call("bgnbd_fit", cdnow_ranges[0], cdnow_ranges[1], changed, as_of, None)
     assert len(fits) == 3
+# Subscriptions: sBG functions (values checked against the published FH 2007 estimates and the
+# model's own closed forms, which tests/test_sbg.py checks against independent computations)
+# --------------------------------------------------------------------------------------------
+
+HIGH_END = [1000, 869, 743, 653, 593, 551, 517, 491]  # Fader & Hardie (2007), "high end"
+
+
+def test_sbg_fit_through_officejs_column_row_and_cohort_table():
+    from cltv_xl.models import SBG
+
+    column = call("sbg_fit", [[v] for v in HIGH_END] + [[""], [""]])  # trailing blanks
+    row = call("sbg_fit", [HIGH_END])
+    assert column == row
+    assert column[0] == ["parameter", "value", "std_error"]
+    values = {r[0]: r[1:] for r in column[1:]}
+    assert round(values["alpha"][0], 3) == 0.668  # FH 2007's published estimates
+    assert round(values["beta"][0], 3) == 3.806
+    direct = SBG().fit(HIGH_END)
+    assert values["alpha"][1] == pytest.approx(direct.standard_errors_["alpha"])
+    assert values["log_likelihood"][0] == pytest.approx(direct.log_likelihood_)
+    assert values["converged"][0] == "Yes"
+    assert values["customers"][0] == 1000
+    # A cohort table: one row per cohort, blanks where a young cohort is not observed yet.
+    table = call("sbg_fit", [HIGH_END, [*HIGH_END[:5], "", "", ""]])
+    both = SBG().fit([HIGH_END, HIGH_END[:5]])
+    got = {r[0]: r[1] for r in table[1:]}
+    assert got["alpha"] == pytest.approx(both.params_["alpha"])
+    assert got["cohorts"] == 2
+
+
+def test_sbg_scalar_functions_through_officejs():
+    a, b = 0.668, 3.806
+    assert call("sbg_retention", [[a]], [[b]], [[3]]) == [[pytest.approx((b + 2) / (a + b + 2))]]
+    spilled = call("sbg_retention", [[a]], [[b]], [[1], [2]])
+    assert spilled == [[pytest.approx(b / (a + b))], [pytest.approx((b + 1) / (a + b + 1))]]
+    assert call("sbg_survival", [[a]], [[b]], [[1]]) == [[pytest.approx(b / (a + b))]]
+    assert call("sbg_lifetime", [[3]], [[5]], None) == [[pytest.approx((3 + 5 - 1) / (3 - 1))]]
+    assert call("sbg_lifetime", [[a]], [[b]], [[2]]) == [[pytest.approx(1 + b / (a + b))]]
+    # DERL after 7 renewals, d = 10%: 7.530 (the figure quoted for the FH high-end cohort).
+    assert round(call("derl", [[a]], [[b]], [[0.1]], [[7]])[0][0], 2) == 7.53
+    assert call("derl", [[a]], [[b]], [[0.1]], None) == call("derl", [[a]], [[b]], [[0.1]], [[0]])
+
+
+@pytest.mark.parametrize(
+    ("func", "args", "code", "fragment"),
+    [
+        ("sbg_lifetime", ([[0.7]], [[1.2]], None), "#NUM!", "mean lifetime is infinite"),
+        ("sbg_retention", ([[0]], [[1]], [[1]]), "#NUM!", "alpha must be a number > 0"),
+        ("sbg_retention", ([[1]], [[1]], [[0]]), "#NUM!", "t must be whole numbers"),
+        ("derl", ([[1]], [[1]], [[-0.1]], None), "#NUM!", "discount_rate must be"),
+        ("derl", ([[""]], [[1]], [[0.1]], None), "#VALUE!", "alpha is required"),
+        ("sbg_fit", ([[1000], [1200], [900]],), "#VALUE!", "must not increase"),
+        ("sbg_fit", ([[1000], [600]],), "#NUM!", "two renewal periods"),
+        ("sbg_fit", ([[1000], ["x"]],), "#VALUE!", "is not a number"),
+    ],
+)
+def test_sbg_bad_arguments_are_readable_excel_errors(func, args, code, fragment, monkeypatch):
+    if code == "#VALUE!":  # raised: Excel shows #VALUE! with the message
+        with pytest.raises(ExcelError) as info:
+            call(func, *args)
+        assert info.value.code == code
+        assert fragment in str(info.value)
+        assert "Traceback" not in str(info.value)
+    else:  # a real error value under Office.js (IFERROR works); the message as text on COM
+        assert call(func, *args) == error_value(code)
+        with pytest.raises(ExcelError) as info:  # a plain Python call raises it with the message
+            getattr(udfs, func)(*args)
+        assert info.value.code == code and fragment in str(info.value)
+
+
+def test_sbg_meta_optional_arguments():
+    meta = {f["name"]: f for f in xlwings.server.custom_functions_meta(udfs)["functions"]}
+    expected = {
+        "SBG_FIT": (["survivors"], []),
+        "SBG_RETENTION": (["alpha", "beta", "t"], []),
+        "SBG_SURVIVAL": (["alpha", "beta", "t"], []),
+        "SBG_LIFETIME": (["alpha", "beta"], ["horizon"]),
+        "DERL": (["alpha", "beta", "discount_rate"], ["renewals"]),
+    }
+    for name, (required, optional) in expected.items():
+        params = meta[name]["parameters"]
+        assert [p["name"] for p in params] == required + optional
+        assert [p["name"] for p in params if p.get("optional")] == optional

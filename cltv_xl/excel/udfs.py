@@ -78,6 +78,16 @@ HELP: dict[str, str] = {
     "a, b with standard errors and the log-likelihood.",
     "clv_predict": "Predicted CLV per customer from BG/NBD and Gamma-Gamma, discounted; spills "
     "expected purchases, P(alive), expected spend and CLV.",
+    "sbg_fit": "Fits the shifted-beta-geometric retention model (Fader & Hardie 2007) to "
+    "cohort survivor counts; spills alpha, beta, standard errors and the log-likelihood.",
+    "sbg_retention": "Projected retention rate in period t under the sBG model (Fader & Hardie "
+    "2007).",
+    "sbg_survival": "Projected share of a cohort still subscribed after t periods under the sBG "
+    "model (Fader & Hardie 2007).",
+    "sbg_lifetime": "Expected lifetime in periods under the sBG model, within an optional "
+    "horizon (infinite when alpha <= 1).",
+    "derl": "Discounted expected residual lifetime of a customer who has renewed n times "
+    "(Fader & Hardie 2010).",
     "data_issues": "Lists the rows of the ranges that cannot be used, or are doubtful, with "
     "their row numbers and reasons (spills a table).",
 }
@@ -505,3 +515,122 @@ FUNCTIONS: dict[str, str] = {
         "data_issues",
     )
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Subscriptions: the shifted-beta-geometric model (Fader & Hardie 2007, 2010)
+# ---------------------------------------------------------------------------------------------
+
+_ALPHA = "sBG alpha (> 0), e.g. from SBG_FIT."
+_BETA = "sBG beta (> 0), e.g. from SBG_FIT."
+
+
+def _sbg(name: str, *args: Any) -> Result:
+    """Call ``cltv_xl.models.sbg.<name>``; a value outside the model's domain is #NUM!."""
+    from ..models import sbg
+
+    try:
+        return _scalar_result(getattr(sbg, name)(*args))
+    except InputError as exc:
+        raise xa.ExcelError(xa.NUM, str(exc)) from None
+
+
+@_help
+@xw.func
+@xw.arg(
+    "survivors",
+    "raw",
+    doc="Customers still subscribed at the start of periods 0, 1, 2...: one column or row for "
+    "one cohort, or a cohort table (one row per cohort, blank where not observed yet).",
+)
+@xw.ret("raw")
+@excel_errors
+def sbg_fit(survivors: Cells) -> Result:
+    """Fit the shifted-beta-geometric retention model (Fader & Hardie 2007); spills alpha, beta,
+    their standard errors and the log-likelihood."""
+    import numpy as np
+
+    from ..models import SBG
+
+    values = np.atleast_2d(xa.numbers(survivors, "survivors", float("nan")))
+    if 1 in values.shape:  # one column or one row: one cohort; trailing blanks are ignored
+        values = values.reshape(1, -1)
+    model = SBG().fit(values)
+    rows: list[list[Any]] = [["parameter", "value", "std_error"]]
+    for name, value in model.params_.items():
+        se = model.standard_errors_[name]
+        rows.append([name, float(value), "" if not np.isfinite(se) else float(se)])
+    rows.append(["log_likelihood", float(model.log_likelihood_), ""])
+    rows.append(["converged", "Yes" if model.converged_ else "No", ""])
+    rows.append(["cohorts", int(values.shape[0]), ""])
+    rows.append(["customers", float(model.n_customers_), ""])
+    return rows
+
+
+@_help
+@xw.func
+@xw.arg("alpha", "raw", doc=_ALPHA)
+@xw.arg("beta", "raw", doc=_BETA)
+@xw.arg("t", "raw", doc="Period number(s) 1, 2, ... since acquisition (a cell or a range).")
+@excel_errors
+def sbg_retention(alpha: Cells, beta: Cells, t: Cells) -> Result:
+    """sBG retention rate in period t: (beta + t - 1) / (alpha + beta + t - 1) (FH 2007, eq. 8)."""
+    return _sbg(
+        "sbg_retention", xa.number(alpha, "alpha"), xa.number(beta, "beta"), xa.numbers(t, "t")
+    )
+
+
+@_help
+@xw.func
+@xw.arg("alpha", "raw", doc=_ALPHA)
+@xw.arg("beta", "raw", doc=_BETA)
+@xw.arg("t", "raw", doc="Period number(s) 0, 1, 2, ... since acquisition (a cell or a range).")
+@excel_errors
+def sbg_survival(alpha: Cells, beta: Cells, t: Cells) -> Result:
+    """Share of a cohort still subscribed after t periods: B(alpha, beta + t) / B(alpha, beta)."""
+    return _sbg(
+        "sbg_survival", xa.number(alpha, "alpha"), xa.number(beta, "beta"), xa.numbers(t, "t")
+    )
+
+
+@_help
+@xw.func
+@xw.arg("alpha", "raw", doc=_ALPHA)
+@xw.arg("beta", "raw", doc=_BETA)
+@xw.arg("horizon", "raw", doc="Optional horizon in periods: expected periods paid within it.")
+@excel_errors
+def sbg_lifetime(alpha: Cells, beta: Cells, horizon: Cells = None) -> Result:
+    """Expected periods a new subscriber pays for, with heterogeneous churn (sBG).
+
+    (alpha + beta - 1) / (alpha - 1); #NUM! when alpha <= 1, where the mean is infinite (then
+    give a horizon, or use DERL).
+    """
+    limit = None if xa.is_blank(horizon) else xa.number(horizon, "horizon")
+    return _sbg("sbg_expected_lifetime", xa.number(alpha, "alpha"), xa.number(beta, "beta"), limit)
+
+
+@_help
+@xw.func
+@xw.arg("alpha", "raw", doc=_ALPHA)
+@xw.arg("beta", "raw", doc=_BETA)
+@xw.arg("discount_rate", "raw", doc="Discount rate per period of the model, e.g. 0.1 a year.")
+@xw.arg("renewals", "raw", doc="Optional renewals the customer has made so far; default 0.")
+@excel_errors
+def derl(alpha: Cells, beta: Cells, discount_rate: Cells, renewals: Cells = None) -> Result:
+    """Discounted expected residual lifetime of a subscriber after n renewals (Fader & Hardie
+    2010); times the margin per period it is the customer's residual value."""
+    return _sbg(
+        "sbg_derl",
+        xa.number(alpha, "alpha"),
+        xa.number(beta, "beta"),
+        xa.number(discount_rate, "discount_rate"),
+        xa.numbers(renewals, "renewals", 0),
+    )
+
+
+FUNCTIONS.update(
+    {
+        name: name.upper()
+        for name in ("sbg_fit", "sbg_retention", "sbg_survival", "sbg_lifetime", "derl")
+    }
+)

@@ -1,0 +1,485 @@
+"""Pre-flight checks of an .xlsx/.xlsm workbook before a native reader touches it.
+
+The Rust reader (calamine, through fastexcel) allocates memory from what the file claims, and a
+failed allocation aborts the whole process, which no Python code can catch: one cell at
+XFD1048576 makes it allocate rows x columns x 32 bytes (549,755,813,888 bytes), and a zip bomb
+holding gigabytes of whitespace or one huge shared string exhausts memory while it inflates.
+:func:`check_workbook` rules these out with bounded work in Python, and raises a one-line
+:class:`~cltv_xl.errors.InputError` instead:
+
+* the zip's central directory: number of parts, encryption, compression method, and each part's
+  *declared* uncompressed size, against the limits;
+* every part is then inflated as a stream, in bounded steps, counting the *actual* bytes: a part
+  that inflates beyond its declared size, or beyond the limit, is refused at that point, so a
+  lying header costs no more than an honest one;
+* every XML part is scanned while it inflates: the longest run of text or whitespace between two
+  markup characters, the ``<dimension ref>`` a sheet declares, and the largest row and column of
+  every ``<row r>`` and ``<c r>`` (a scan of the bytes with NumPy, not an XML parse). Cells or
+  rows without an ``r`` attribute, which readers place one after the other, send that part
+  through an exact (slower) element-by-element pass.
+
+The used range counts from A1: rows x columns of the bounding rectangle is what a reader may
+allocate as one dense grid, so it is held to ``max_cells``. Defaults (:class:`Limits`): Excel's
+own 1,048,576 rows x 16,384 columns; 33,554,432 cells (about 1 GiB at 32 bytes a cell); 1 GiB
+per part and 3 GiB in total, uncompressed; 32 MiB for one text run; 10,000 zip parts.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from .xlsxhead import _col_index
+
+__all__ = ["Limits", "Preflight", "check_workbook"]
+
+_MiB = 1 << 20
+_GiB = 1 << 30
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits of :func:`check_workbook`; a workbook above any of them is refused."""
+
+    max_rows: int = 1_048_576
+    max_columns: int = 16_384
+    #: rows x columns of the used range counted from A1 (32 bytes a cell in the reader).
+    max_cells: int = 1 << 25
+    #: uncompressed bytes of one zip part, and of all parts together.
+    max_part_bytes: int = _GiB
+    max_total_bytes: int = 3 * _GiB
+    #: longest run of text or whitespace between two markup characters of an XML part.
+    max_text_bytes: int = 32 * _MiB
+    max_parts: int = 10_000
+
+
+@dataclass
+class Preflight:
+    """What the checks measured: per sheet part (max row, max column) from A1, and bytes."""
+
+    sheets: dict[str, tuple[int, int]] = field(default_factory=dict)
+    total_bytes: int = 0
+    parts: int = 0
+
+
+_CHUNK = 1 << 20  # compressed bytes read at a time
+_STEP = 4 * _MiB  # most uncompressed bytes produced by one inflate call
+_LOCAL = struct.Struct("<IHHHHHIIIHH")
+_WS = np.zeros(256, dtype=bool)
+_WS[[0x20, 0x09, 0x0A, 0x0D]] = True
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+_REF = re.compile(r"\$?([A-Za-z]+)\$?(\d+)")
+#: An element c or row with a namespace prefix (then the exact pass places the cells).
+_PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
+
+
+def check_workbook(path, limits: Limits | None = None) -> Preflight:
+    """Check an .xlsx/.xlsm file against ``limits`` (default :class:`Limits`) before reading it.
+
+    Returns what was measured; raises :class:`~cltv_xl.errors.InputError` (one line, naming the
+    file and the part) when the workbook exceeds a limit or is not a readable zip archive.
+    """
+    lim = limits or Limits()
+    p = Path(path)
+    name = p.name
+    try:
+        size = p.stat().st_size
+        _check_directory(p, lim, name)
+        with zipfile.ZipFile(p) as zf:
+            infos = zf.infolist()
+            if len(infos) > lim.max_parts:
+                raise InputError(f"{name}: the archive has {len(infos):,} parts, more than the "
+                                 f"limit of {lim.max_parts:,}")
+            declared = 0
+            for info in infos:
+                _check_entry(info, lim, name)
+                declared += info.file_size
+            if declared > lim.max_total_bytes:
+                raise InputError(
+                    f"{name}: the parts declare {declared:,} bytes uncompressed, more than the "
+                    f"limit of {lim.max_total_bytes:,}"
+                )
+            result = Preflight(parts=len(infos))
+            with p.open("rb") as fh:
+                for info in infos:
+                    _check_part(fh, size, info, lim, name, result)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError) as exc:
+        raise InputError(f"{name}: not a readable workbook ({exc})") from exc
+    return result
+
+
+def _check_directory(path: Path, lim: Limits, name: str) -> None:
+    """Read the end-of-central-directory record and refuse too many parts before zipfile
+    builds one object per part."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        end = fh.tell()
+        fh.seek(max(0, end - 65_557))
+        tail = fh.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        raise InputError(f"{name}: not a workbook (no zip directory found)")
+    entries = struct.unpack_from("<H", tail, at + 10)[0]
+    if entries != 0xFFFF and entries > lim.max_parts:
+        raise InputError(
+            f"{name}: the archive has {entries:,} parts, more than the limit of {lim.max_parts:,}"
+        )
+
+
+def _check_entry(info: zipfile.ZipInfo, lim: Limits, name: str) -> None:
+    where = f"{name}: part {info.filename!r}"
+    if info.flag_bits & 0x1:
+        raise InputError(f"{where} is encrypted; save the workbook without a password")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise InputError(f"{where} uses compression method {info.compress_type}, which Excel "
+                         "never writes")
+    if info.file_size > lim.max_part_bytes:
+        raise InputError(
+            f"{where} declares {info.file_size:,} bytes uncompressed, more than the limit of "
+            f"{lim.max_part_bytes:,}"
+        )
+
+
+def _inflate(fh, size: int, info: zipfile.ZipInfo, cap: int, where: str):
+    """Yield the uncompressed bytes of a part in pieces of at most ``_STEP`` bytes, refusing
+    to produce more than ``cap`` (the smaller of its declared size and the limit)."""
+    fh.seek(info.header_offset)
+    head = fh.read(_LOCAL.size)
+    if len(head) < _LOCAL.size or head[:4] != b"PK\x03\x04":
+        raise InputError(f"{where}: bad local header")
+    n_name, n_extra = _LOCAL.unpack(head)[-2:]
+    start = info.header_offset + _LOCAL.size + n_name + n_extra
+    if start + info.compress_size > size:
+        raise InputError(f"{where}: the archive is truncated")
+    fh.seek(start)
+    left = info.compress_size
+    produced = 0
+
+    def over() -> InputError:
+        return InputError(
+            f"{where} inflates to more than {cap:,} bytes (declared {info.file_size:,}); "
+            "refused as a zip bomb or a damaged file"
+        )
+
+    if info.compress_type == zipfile.ZIP_STORED:
+        if left > cap:
+            raise over()
+        while left:
+            piece = fh.read(min(_STEP, left))
+            if not piece:
+                raise InputError(f"{where}: the archive is truncated")
+            left -= len(piece)
+            yield piece
+        return
+    inflater = zlib.decompressobj(-15)
+    while not inflater.eof:
+        if inflater.unconsumed_tail:
+            data = inflater.unconsumed_tail
+        else:
+            if left <= 0:
+                raise InputError(f"{where}: the compressed data end early (damaged file)")
+            data = fh.read(min(_CHUNK, left))
+            if not data:
+                raise InputError(f"{where}: the archive is truncated")
+            left -= len(data)
+        piece = inflater.decompress(data, _STEP)
+        produced += len(piece)
+        if produced > cap:
+            raise over()
+        if piece:
+            yield piece
+    if produced != info.file_size:
+        raise InputError(
+            f"{where} inflates to {produced:,} bytes but declares {info.file_size:,}; damaged "
+            "or forged file"
+        )
+
+
+def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, res: Preflight):
+    where = f"{name}: part {info.filename!r}"
+    cap = min(info.file_size, lim.max_part_bytes)
+    xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+    scan = _Scan(lim, where) if xml else None
+    for piece in _inflate(fh, size, info, cap, where):
+        res.total_bytes += len(piece)
+        if res.total_bytes > lim.max_total_bytes:
+            raise InputError(f"{name}: the parts inflate to more than {lim.max_total_bytes:,} "
+                             "bytes in total")
+        if scan is not None:
+            scan.feed(piece)
+    if scan is None:
+        return
+    scan.close()
+    if scan.positional:  # some row or cell has no r attribute: place them one by one
+        scan = _ExactScan(lim, where)
+        for piece in _inflate(fh, size, info, cap, where):
+            scan.feed(piece)
+        scan.close()
+    if scan.max_row or scan.max_col or scan.seen_sheet:
+        res.sheets[info.filename] = (scan.max_row, scan.max_col)
+
+
+# ------------------------------------------------------------------------------ the scan
+
+
+def _col_number(letters: str) -> int:
+    """1-based column number of column letters (A = 1, XFD = 16,384)."""
+    return _col_index(letters.upper()) + 1
+
+
+class _Bounds:
+    """Largest row and column seen, checked against the limits as they grow."""
+
+    def __init__(self, lim: Limits, where: str):
+        self.lim, self.where = lim, where
+        self.max_row = 0
+        self.max_col = 0
+        self.seen_sheet = False
+
+    def check(self, row: int, col: int, what: str) -> None:
+        lim = self.lim
+        if row > lim.max_rows:
+            raise InputError(f"{self.where}: {what} reaches row {row:,}, beyond the limit of "
+                             f"{lim.max_rows:,} rows")
+        if col > lim.max_columns:
+            raise InputError(f"{self.where}: {what} reaches column {col:,}, beyond the limit of "
+                             f"{lim.max_columns:,} columns")
+        if row * col > lim.max_cells:
+            raise InputError(
+                f"{self.where}: {what} spans {row:,} rows x {col:,} columns from A1 = "
+                f"{row * col:,} cells, more than the limit of {lim.max_cells:,} (a reader "
+                "allocates the whole rectangle)"
+            )
+
+    def grow(self, row: int, col: int) -> None:
+        self.max_row = max(self.max_row, row)
+        self.max_col = max(self.max_col, col)
+        self.check(self.max_row, self.max_col, "the used range")
+
+    def dimension(self, ref: bytes) -> None:
+        self.seen_sheet = True
+        text = ref.decode("ascii", "replace").strip()
+        ends = text.split(":")
+        rows = cols = 0
+        for end in ends:
+            m = _REF.fullmatch(end.strip())
+            if m is None:
+                if not any(ch.isdigit() for ch in end):  # a whole-column ref like "A:XFD"
+                    continue
+                raise InputError(f"{self.where}: the sheet's <dimension ref={text!r}> is not a "
+                                 "cell range")
+            if len(m.group(1)) > 4 or len(m.group(2)) > 8:
+                raise InputError(f"{self.where}: the sheet declares <dimension ref={text!r}>, "
+                                 "beyond the limits")
+            rows = max(rows, int(m.group(2)))
+            cols = max(cols, _col_number(m.group(1)))
+        self.check(rows, cols, f"the declared <dimension ref={text!r}>")
+
+
+class _Scan(_Bounds):
+    """The fast scan of one XML part with NumPy (see the module docstring)."""
+
+    def __init__(self, lim: Limits, where: str):
+        super().__init__(lim, where)
+        self.carry = b""
+        self.positional = False
+
+    def feed(self, piece: bytes) -> None:
+        buf = self.carry + piece
+        cut = max(buf.rfind(b">"), buf.rfind(b"<") - 1)
+        if cut < 0:
+            self.carry = buf
+            self._check_run(len(buf))
+            return
+        self._process(buf, cut + 1)
+        self.carry = buf[cut + 1 :]
+        self._check_run(len(self.carry))
+
+    def close(self) -> None:
+        if self.carry:
+            self._process(self.carry + b" ", len(self.carry) + 1)
+            self.carry = b""
+
+    def _check_run(self, n: int) -> None:
+        if n > self.lim.max_text_bytes:
+            raise InputError(
+                f"{self.where}: holds a run of more than {self.lim.max_text_bytes:,} bytes of "
+                "text or whitespace with no markup; refused as a zip bomb"
+            )
+
+    def _process(self, buf: bytes, n: int) -> None:
+        """Scan ``buf[:n]``, which ends at a markup character."""
+        a = np.frombuffer(buf, dtype=np.uint8, count=n)
+        if len(a) > self.lim.max_text_bytes:  # only a region this long can hold a longer run
+            marks = np.flatnonzero((a == 0x3C) | (a == 0x3E))  # < and >
+            gaps = np.diff(marks, prepend=-1, append=len(a)) - 1
+            self._check_run(int(gaps.max()))
+        if buf.find(b"dimension", 0, n) >= 0:
+            for m in _DIMENSION.finditer(buf, 0, n):
+                self.dimension(m.group(1))
+        if (buf.find(b":c", 0, n) >= 0 or buf.find(b":row", 0, n) >= 0) and _PREFIXED.search(
+            buf, 0, n
+        ):
+            self.positional = True  # a namespace prefix: the exact pass places the cells
+            return
+        pad = np.concatenate([a, np.zeros(32, dtype=np.uint8)])
+        # Elements named c or row: "<c" or "<row" followed by whitespace, "/" or ">", found by
+        # comparing 2 (4) bytes at a time at each of the 2 (4) alignments.
+        c_at = _find(pad, len(a), b"<c")
+        c_at = c_at[_end_of_name(pad, c_at + 2)]
+        row_at = _find(pad, len(a), b"<row")
+        row_at = row_at[_end_of_name(pad, row_at + 4)]
+        if c_at.size == 0 and row_at.size == 0:
+            return
+        self.seen_sheet = True
+        for starts, is_cell in ((c_at + 2, True), (row_at + 4, False)):
+            if starts.size == 0:
+                continue
+            # Fast path: the first attribute is r="..." right after one whitespace character.
+            ok = (
+                _WS[pad[starts]]
+                & (pad[starts + 1] == 0x72)
+                & (pad[starts + 2] == 0x3D)
+                & (pad[starts + 3] == 0x22)
+            )
+            if not ok.all():
+                self.positional = True
+                return
+            self._refs(pad, starts + 4, is_cell)
+
+    #: Longest reference accepted: 3 letters and 7 digits (XFD1048576), plus one for errors.
+    _LONGEST = 11
+
+    def _refs(self, pad: np.ndarray, at: np.ndarray, is_cell: bool) -> None:
+        """Parse the r="..." values starting at ``at``: capital letters (cells only), then
+        digits, up to the closing quote, one character position at a time for all values."""
+        length = np.full(len(at), -1, dtype=np.int64)
+        for j in range(self._LONGEST + 1):
+            length[(length < 0) & (pad[at + j] == 0x22)] = j
+        if (length < 0).any():
+            i = int(np.flatnonzero(length < 0)[0])
+            text = pad[at[i] : at[i] + 16].tobytes().split(b'"')[0].decode("ascii", "replace")
+            raise InputError(f"{self.where}: reference {text!r} is not valid or beyond the "
+                             f"limits of {self.lim.max_rows:,} rows x "
+                             f"{self.lim.max_columns:,} columns")
+        end = at + length
+        n = len(at)
+        col = np.zeros(n, dtype=np.int64)
+        row = np.zeros(n, dtype=np.int64)
+        n_up = np.zeros(n, dtype=np.int64)
+        n_dig = np.zeros(n, dtype=np.int64)
+        letters = np.full(n, is_cell)
+        valid = np.ones(n, dtype=bool)
+        for j in range(int(length.max())):
+            inside = j < length
+            ch = pad[at + j]
+            up = letters & ((ch - np.uint8(0x41)) < 26)  # uint8 arithmetic wraps below "A"
+            up &= inside
+            digit = ch - np.uint8(0x30)
+            dig = ~up & (digit < 10) & inside
+            letters = up
+            if up.any():
+                col = np.where(up, col * 26 + (ch.astype(np.int64) - 0x40), col)
+                n_up += up
+            row = np.where(dig, row * 10 + digit, row)
+            n_dig += dig
+            valid &= ~inside | up | dig
+        bad = ~valid | (n_dig == 0) | ((n_up == 0) if is_cell else False)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            text = pad[at[i] : end[i]].tobytes().decode("ascii", "replace")
+            raise InputError(f"{self.where}: cell or row reference {text!r} is not valid")
+        if (row == 0).any():
+            raise InputError(f"{self.where}: a cell or row reference has row 0 (rows start at 1)")
+        self.grow(int(row.max()), int(col.max()) if is_cell else self.max_col)
+
+
+def _find(pad: np.ndarray, n: int, word: bytes) -> np.ndarray:
+    """Positions below ``n`` where ``word`` (2 or 4 bytes) starts in ``pad``."""
+    kind = {2: "<u2", 4: "<u4"}[len(word)]
+    target = int.from_bytes(word, "little")
+    width = len(word)
+    found = []
+    raw = pad.data
+    for offset in range(width):
+        count = (n - offset) // width
+        if count <= 0:
+            continue
+        view = np.frombuffer(raw, dtype=kind, count=count, offset=offset)
+        found.append(np.flatnonzero(view == target) * width + offset)
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.intp)
+
+
+def _end_of_name(pad: np.ndarray, at: np.ndarray) -> np.ndarray:
+    b = pad[at]
+    return _WS[b] | (b == 0x2F) | (b == 0x3E)
+
+
+_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])([^>]*)>")
+_ATTR_R = re.compile(rb"(?:^|\s)r\s*=\s*([\"'])(.*?)\1", re.S)
+
+
+class _ExactScan(_Bounds):
+    """Element-by-element placement of rows and cells, for parts where some have no ``r``
+    attribute (a reader then puts a row after the previous one and a cell after the previous
+    cell). Slower than :class:`_Scan`, and only used when needed."""
+
+    def __init__(self, lim: Limits, where: str):
+        super().__init__(lim, where)
+        self.carry = b""
+        self.row = 0
+        self.col = 0
+        self.positional = False
+
+    def feed(self, piece: bytes) -> None:
+        buf = self.carry + piece
+        cut = buf.rfind(b">")
+        if cut < 0:
+            self.carry = buf
+            return
+        self._process(buf[: cut + 1])
+        self.carry = buf[cut + 1 :]
+
+    def close(self) -> None:
+        self.carry = b""
+
+    def _process(self, buf: bytes) -> None:
+        for m in _DIMENSION.finditer(buf):
+            self.dimension(m.group(1))
+        for m in _TAG.finditer(buf):
+            if m.group(1):  # an end tag
+                continue
+            self.seen_sheet = True
+            r = _ATTR_R.search(m.group(3))
+            ref = r.group(2).decode("ascii", "replace").strip() if r else None
+            if m.group(2) == b"row":
+                if ref is None:
+                    self.row += 1
+                elif ref.isdigit() and len(ref) <= 8:
+                    self.row = int(ref)
+                else:
+                    raise InputError(f"{self.where}: row reference {ref!r} is not valid")
+                if self.row == 0:
+                    raise InputError(f"{self.where}: a row has number 0 (rows start at 1)")
+                self.col = 0
+                self.grow(self.row, self.max_col)
+                continue
+            if ref is None:
+                self.col += 1
+                row = max(self.row, 1)
+            else:
+                c = _REF.fullmatch(ref)
+                if c is None or len(c.group(1)) > 4 or len(c.group(2)) > 8:
+                    raise InputError(f"{self.where}: cell reference {ref!r} is not valid or "
+                                     "beyond the limits")
+                self.col, row = _col_number(c.group(1)), int(c.group(2))
+                if row == 0:
+                    raise InputError(f"{self.where}: cell reference {ref!r} has row 0")
+            self.grow(row, self.col)

@@ -228,3 +228,17 @@ def test_too_many_rows_for_a_sheet_is_a_clear_error(report, tmp_path, monkeypatc
     with pytest.raises(InputError, match="no-transactions"):
         write_report(report, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
+
+
+def test_no_champion_or_loyal_customer_is_churned_or_unlikely_alive(report):
+    """CDNOW: the relative R/F/M scores alone made 179 churned "Champions" (issue 13)."""
+    from cltv_xl.segments import PALIVE_GUARD
+
+    c = report.customers
+    best = c[c["Segment"].isin(["Champions", "Loyal"])]
+    assert len(best) > 100
+    assert best["Churned"].sum() == 0
+    assert (best["P(alive)"] >= PALIVE_GUARD).all()
+    assert report.assumptions.palive_guard == PALIVE_GUARD
+    # The guards only move customers down: the churned ones sit in At risk, Hibernating, Lost.
+    assert set(c.loc[c["Churned"] == 1, "Segment"]) <= {"At risk", "Hibernating", "Lost"}

@@ -26,7 +26,7 @@ import pandas as pd
 from .. import metrics
 from ..cohort_tables import cohorts as cohort_tables
 from ..errors import InputError
-from ..segments import SEGMENT_RULES, rfm_segments, segment_table
+from ..segments import PALIVE_GUARD, SEGMENT_RULES, rfm_segments, segment_table
 from ..summary import rfm_summary
 from ..timeunits import check_unit, convert_rate
 from ..transactions import Transactions
@@ -55,7 +55,7 @@ def _number(value: Any, name: str, *, low: float | None = None, high: float | No
 
 def make_assumptions(*, cac=0.0, margin=1.0, discount_rate=0.01, horizon=52.0,
                      inactivity=3.0, time_unit="W", kpi_period="M",
-                     holdout_start=None) -> Assumptions:
+                     holdout_start=None, currency="", palive_guard=PALIVE_GUARD) -> Assumptions:
     """Validated :class:`Assumptions` (InputError names the bad argument)."""
     try:
         unit = check_unit(time_unit, "time_unit")
@@ -78,7 +78,18 @@ def make_assumptions(*, cac=0.0, margin=1.0, discount_rate=0.01, horizon=52.0,
         time_unit=unit,
         kpi_period=period,
         holdout_start=start,
+        # report-issue-13: currency code shown beside values; P(alive) guard of the segments.
+        currency=_currency(currency),
+        palive_guard=_number(palive_guard, "palive_guard", low=0, high=1),
     )
+
+
+def _currency(value: Any) -> str:
+    """A short currency code or symbol shown beside values (e.g. "USD", "EUR", "£")."""
+    text = "" if value is None else str(value).strip()
+    if len(text) > 8 or any(not (ch.isalnum() or ch in "$€£¥₹ .") for ch in text):
+        raise InputError(f"currency must be a short code such as USD or EUR; got {value!r}")
+    return text
 
 
 def _fit_models(summary: pd.DataFrame):
@@ -229,6 +240,8 @@ def compute_report(
     holdout_start: Any = None,
     include_transactions: bool = True,
     progress: Progress | None = None,
+    currency: str = "",
+    palive_guard: float = PALIVE_GUARD,
 ) -> Report:
     """Compute every number of the CLTV report from cleaned transactions.
 
@@ -258,11 +271,17 @@ def compute_report(
         repeat purchases per period (BG/NBD fitted on the calibration period).
     include_transactions:
         Put the cleaned transactions into the report (the Transactions sheet).
+    currency:
+        Currency code shown beside values on the Dashboard (e.g. ``"USD"``); blank by default.
+    palive_guard:
+        Customers with P(alive) below this (default 0.5) are never Champions, Loyal,
+        Potential or New (:func:`cltv_xl.segments.rfm_segments`).
     """
     say = progress or (lambda _msg: None)
     a = make_assumptions(cac=cac, margin=margin, discount_rate=discount_rate, horizon=horizon,
                          inactivity=inactivity, time_unit=time_unit, kpi_period=kpi_period,
-                         holdout_start=holdout_start)
+                         holdout_start=holdout_start, currency=currency,
+                         palive_guard=palive_guard)
     if not isinstance(tx, Transactions):
         raise InputError("compute_report needs Transactions from cltv_xl.read_transactions; "
                          f"got {type(tx).__name__}")
@@ -300,7 +319,9 @@ def compute_report(
     models, params = _model_facts(bg, gg, summary, a.time_unit)
 
     say("segments and cohorts")
-    seg = rfm_segments(summary, as_of=end)
+    # report-issue-13: absolute guards (churned, P(alive) below the guard) on the segments.
+    seg = rfm_segments(summary, as_of=end, churned=per_customer["churned"],
+                       p_alive=pred["p_alive"], palive_guard=a.palive_guard)
     seg_tab = segment_table(summary, seg, pred["clv"])
     segments = pd.DataFrame({
         "Segment": [str(s) for s in seg_tab.index],

@@ -180,6 +180,9 @@ class Assumptions:
     time_unit: str = "W"
     kpi_period: str = "M"
     holdout_start: pd.Timestamp | None = None
+    # report-issue-13: shown beside values (a code such as "USD"); P(alive) guard of segments.
+    currency: str = ""
+    palive_guard: float = 0.5
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (units as codes, holdout as ISO date or None)."""
@@ -194,6 +197,8 @@ class Assumptions:
             "holdout_start": None
             if self.holdout_start is None
             else pd.Timestamp(self.holdout_start).date().isoformat(),
+            "currency": self.currency,
+            "palive_guard": float(self.palive_guard),
         }
 
 

@@ -106,6 +106,12 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    "(default 3)")
     a.add_argument("--holdout-start", metavar="DATE",
                    help="fit a second BG/NBD up to this date and track the rest (Model sheet)")
+    # report-issue-13
+    a.add_argument("--currency", default="", metavar="CODE",
+                   help="currency code shown beside money figures, e.g. USD (default: none)")
+    a.add_argument("--palive-guard", type=_number, metavar="P", default=0.5,
+                   help="segments: customers with P(alive) below P are never Champions or "
+                   "Loyal (default 0.5)")
     o = p.add_argument_group("output")
     o.add_argument("--template", metavar="PATH", help="a restyled report template (.xlsx)")
     o.add_argument("--json", metavar="SUMMARY.json", help="also write a JSON summary")
@@ -178,6 +184,8 @@ def _assumptions(args: argparse.Namespace) -> dict[str, Any]:
         "kpi_period": _unit(args.kpi_period, "--kpi-period"),
         "inactivity": args.inactivity,
         "holdout_start": args.holdout_start,
+        "currency": args.currency,  # report-issue-13
+        "palive_guard": args.palive_guard,  # report-issue-13
     }
 
 
@@ -238,6 +246,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = Progress(err, not args.quiet)
     try:
         report = build_report(orders, folder / "cltv-report.xlsx", cac=20.0, margin=0.3,
+                              currency="USD",  # report-issue-13: CDNOW is in US dollars
                               json_path=folder / "cltv-summary.json", progress=progress)
     finally:
         progress.close()

@@ -45,7 +45,8 @@ def test_report_with_json_and_counts_agree(orders, tmp_path):
             f"{rows['blank']:,} blank, {rows['doubtful']:,} doubtful") in stdout
     assert data["assumptions"] == {"cac": 40.0, "margin": 0.3, "discount_rate": 0.01,
                                    "horizon": 26.0, "inactivity": 3.0, "time_unit": "W",
-                                   "kpi_period": "M", "holdout_start": "1997-10-01"}
+                                   "kpi_period": "M", "holdout_start": "1997-10-01",
+                                   "currency": "", "palive_guard": 0.5}
     wb = openpyxl.load_workbook(out, data_only=True)
     assert _cell(wb, "KPI_CLTV").value == pytest.approx(data["kpis"]["cltv"], rel=1e-12)
     assert _cell(wb, "COUNT_REJECTED").value == rows["rejected"] == len(

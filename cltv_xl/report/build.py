@@ -30,12 +30,10 @@ from ..segments import PALIVE_GUARD, SEGMENT_RULES, rfm_segments, segment_table
 from ..summary import rfm_summary
 from ..timeunits import check_unit, convert_rate
 from ..transactions import Transactions
+from .chart_tables import clv_bins  # report-issue-13: log bins
 from .model import TABLE_COLUMNS, Assumptions, Report
 
 Progress = Callable[[str], None]
-
-#: Number of equal-width bins of the predicted-CLV histogram (plus one open-ended last bin).
-CLV_BINS = 10
 
 
 def _number(value: Any, name: str, *, low: float | None = None, high: float | None = None,
@@ -133,32 +131,6 @@ def _model_facts(bg, gg, summary: pd.DataFrame, unit: str) -> tuple[dict, pd.Dat
 def _finite(v: Any) -> float | None:
     v = float(v)
     return v if math.isfinite(v) else None
-
-
-def _nice_step(top: float, bins: int) -> float:
-    raw = max(top, 1e-9) / bins
-    exp = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * exp:
-            return m * exp
-    return 10 * exp
-
-
-def clv_bins(clv: pd.Series, bins: int = CLV_BINS) -> pd.DataFrame:
-    """Histogram table of predicted CLV: ``bins`` equal, round-numbered bins up to about the
-    99th percentile, and a last open-ended bin (``bins + 1`` rows, a fixed shape for the
-    chart)."""
-    values = clv.to_numpy(dtype=np.float64)
-    top = float(np.quantile(values, 0.99)) if len(values) else 1.0
-    step = _nice_step(top, bins)
-    edges = np.arange(bins + 1) * step
-    idx = np.clip(np.floor(values / step), 0, bins).astype(np.int64)
-    counts = np.bincount(idx, minlength=bins + 1)[: bins + 1]
-    labels = [f"{edges[i]:,.0f}-{edges[i + 1]:,.0f}" for i in range(bins)]
-    labels.append(f"{edges[-1]:,.0f} +")
-    total = max(int(counts.sum()), 1)
-    return pd.DataFrame({"Predicted CLV": labels, "Customers": counts.astype(np.int64),
-                         "Share of customers": counts / total})
 
 
 def _cohort_frames(tx: Transactions, as_of: pd.Timestamp) -> tuple[pd.DataFrame, ...]:

@@ -81,8 +81,28 @@ ASSUMPTION_FIELDS: dict[str, str] = {
     "ASSUME_INACTIVITY": "inactivity",
     "ASSUME_TIME_UNIT": "time_unit",
     "ASSUME_KPI_PERIOD": "kpi_period",
+    "ASSUME_PALIVE_GUARD": "palive_guard",  # report-issue-13
 }
-INPUT_NAMES: tuple[str, ...] = tuple(ASSUMPTION_FIELDS)
+#: Text inputs of the Assumptions sheet (report-issue-13): the currency code shown beside
+#: values. Written by the offline writer; a refresh leaves it as the user typed it.
+TEXT_INPUT_NAMES: tuple[str, ...] = ("ASSUME_CURRENCY",)
+INPUT_NAMES: tuple[str, ...] = tuple(ASSUMPTION_FIELDS) + TEXT_INPUT_NAMES
+
+#: Optional names of the bundled template's levers block (report-issue-13). Not required of a
+#: template and never written by Python: the inputs are the user's (template defaults 10 %),
+#: the results are live formulas over the KPI cells, checked against cltv_xl.metrics by
+#: tests/test_report_libreoffice.py.
+LEVER_INPUT_NAMES: tuple[str, ...] = ("LEVER_CHURN_CUT", "LEVER_ARPU_UP", "LEVER_CAC_CUT")
+LEVER_FORMULA_NAMES: tuple[str, ...] = (
+    *(f"LEVER_{kind}_{key}" for key in ("CHURN", "ARPU", "CAC", "ALL")
+      for kind in ("CLTV", "GAIN", "LTV_CAC")),
+    "LEVER_NEW_CHURN",
+    "LEVER_NEW_ARPU",
+    "LEVER_NEW_CAC",
+    "LEVER_ACTIVE",
+    "LEVER_ONE_POINT_PER_CUSTOMER",
+    "LEVER_ONE_POINT",
+)
 
 #: Defined names whose values Python writes on every run (labels, counts, model facts).
 VALUE_NAMES: tuple[str, ...] = (
@@ -107,6 +127,20 @@ VALUE_NAMES: tuple[str, ...] = (
 
 REQUIRED_NAMES: tuple[str, ...] = FORMULA_NAMES + INPUT_NAMES + VALUE_NAMES
 
+#: Plain-language headers of the Customers table (report-issue-13): technical column of
+#: :attr:`Report.customers` -> header in the workbook, the technical name kept in brackets.
+#: Recency, T and exposure are in the units stated above the table on the Customers sheet.
+CUSTOMER_HEADERS: dict[str, str] = {
+    "Frequency": "Repeat purchases (frequency)",
+    "Recency": "First to last purchase (recency)",
+    "T": "Since first purchase (T)",
+    "Average spend": "Average repeat spend (monetary value)",
+    "P(alive)": "Probability still active (P(alive))",
+    "Expected spend": "Expected spend per purchase",
+    "Historical CLV": "Historical CLV (revenue x margin)",
+    "Exposure": "Periods observed (exposure)",
+}
+
 #: Header texts of each table, in the template's default order.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "Customers": (
@@ -115,16 +149,16 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "Last purchase",
         "Orders",
         "Revenue",
-        "Frequency",
-        "Recency",
-        "T",
-        "Average spend",
-        "P(alive)",
+        "Repeat purchases (frequency)",
+        "First to last purchase (recency)",
+        "Since first purchase (T)",
+        "Average repeat spend (monetary value)",
+        "Probability still active (P(alive))",
         "Expected purchases",
-        "Expected spend",
+        "Expected spend per purchase",
         "Predicted CLV",
-        "Historical CLV",
-        "Exposure",
+        "Historical CLV (revenue x margin)",
+        "Periods observed (exposure)",
         "Churned",
         "Segment",
     ),
@@ -250,6 +284,8 @@ class Report:
                 "ASSUME_INACTIVITY": float(a.inactivity),
                 "ASSUME_TIME_UNIT": UNIT_NAMES[a.time_unit],
                 "ASSUME_KPI_PERIOD": UNIT_NAMES[a.kpi_period],
+                "ASSUME_PALIVE_GUARD": float(getattr(a, "palive_guard", 0.5)),
+                "ASSUME_CURRENCY": str(getattr(a, "currency", "") or ""),
                 "INFO_SOURCE": self.source,
                 "INFO_AS_OF": pd.Timestamp(self.as_of).to_pydatetime(),
                 "INFO_GENERATED": self.generated_at.replace(microsecond=0),
@@ -283,7 +319,7 @@ class Report:
         if tx is None:
             tx = pd.DataFrame({c: [] for c in TABLE_COLUMNS["Transactions"]})
         return {
-            "Customers": self.customers,
+            "Customers": self.customers.rename(columns=CUSTOMER_HEADERS),
             "Segments": self.segments,
             "CohortRetention": self.cohort_retention,
             "CohortRevenue": self.cohort_revenue,

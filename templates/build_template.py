@@ -556,18 +556,35 @@ def charts(wb: Workbook) -> None:
     curve.layout = Layout(manualLayout=ManualLayout(x=0.05, y=0.15, w=0.9, h=0.6))
     _place(ws, curve, 1, top + CHART_H + 1, 9, top + 2 * CHART_H + 1)
 
-    track = LineChart()
+    # Holdout tracking: actual and expected repeat purchases per period (lines) over a shaded
+    # band marking the holdout periods (bars of the "Holdout period" column).
     model = wb["Model"]
+    band = BarChart()
+    band.type = "col"
+    band.gapWidth = 0
+    band.add_data(Reference(model, min_col=4, min_row=16, max_row=17), titles_from_data=True)
+    band.series[0].graphicalProperties.solidFill = "E4ECF2"
+    band.series[0].graphicalProperties.line.noFill = True
+    track = LineChart()
     track.add_data(Reference(model, min_col=2, max_col=3, min_row=16, max_row=17),
                    titles_from_data=True)
     track.set_categories(Reference(model, min_col=1, min_row=17, max_row=17))
-    style(track, "Holdout tracking: repeat purchases per period")
-    track.legend = Legend()
-    track.legend.position = "b"
-    for s, colour in zip(track.series, (NAVY, TEAL), strict=True):
+    band.set_categories(Reference(model, min_col=1, min_row=17, max_row=17))
+    for s, colour, dash in zip(track.series, (NAVY, TEAL), ("solid", "dash"), strict=True):
         s.graphicalProperties.line.solidFill = colour
+        s.graphicalProperties.line.width = 22000
+        s.graphicalProperties.line.prstDash = dash
         s.smooth = False
-    model.add_chart(track, "F16")
+    style(band, "Repeat purchases per period: actual vs. expected")
+    band.y_axis.number_format = NUM0
+    band.legend = Legend()
+    band.legend.position = "b"
+    band.x_axis.number_format = "yyyy-mm"
+    band.x_axis.tickLblPos = "low"
+    band.y_axis.title = "repeat purchases"
+    band += track
+    band.width, band.height = 20.0, 9.0
+    model.add_chart(band, _span(8, 15, 17, 37))
 
 
 # ---------------------------------------------------------------------------- other sheets
@@ -747,7 +764,7 @@ def model(wb: Workbook) -> None:
              ("MODEL_GG_CONVERGED", "Gamma-Gamma converged", None),
              ("MODEL_GG_CUSTOMERS", "Gamma-Gamma repeat buyers", NUM0),
              ("INFO_HOLDOUT", "Holdout from", None)]
-    widths(ws, {"E": 3, "F": 26, "G": 14})
+    widths(ws, {"E": 3, "F": 38, "G": 14})
     for i, (defined, label, fmt) in enumerate(facts):
         r = 5 + i
         ws.cell(row=r, column=6, value=label).font = F_BOLD
@@ -757,11 +774,44 @@ def model(wb: Workbook) -> None:
         if fmt:
             val.number_format = fmt
         name(wb, defined, ws, val.coordinate)
-    ws["A14"] = "Holdout tracking (with --holdout-start): repeat purchases per period"
-    ws["A14"].font = F_SECTION
-    table(ws, "Tracking", "A16", ["Period", "Actual purchases", "Expected purchases"],
-          [DATE, "#,##0.0", "#,##0.0"], [14, 11, 12])
-    landscape(ws)
+    ws["A13"] = "Holdout check"
+    ws["A13"].font = F_SECTION
+    ws["A14"] = ('=IF(INFO_HOLDOUT="none","Not run: add --holdout-start DATE to fit the model '
+                 'on the orders up to DATE and compare its forecast with what happened after.",'
+                 '"A BG/NBD fitted on the orders up to "&INFO_HOLDOUT&" forecasts the repeat '
+                 'purchases after it (shaded); the figures on the right measure the miss.")')
+    ws["A14"].font = F_SUB
+    table(ws, "Tracking", "A16", ["Period", "Actual purchases", "Expected purchases",
+                                  "Holdout period"],
+          [DATE, "#,##0.0", "#,##0.0", YES_NO], [14, 11, 12, 12])
+    hold = [
+        (None, "Calibration fit (BG/NBD up to the holdout)", None),
+        ("MODEL_CAL_R", "r", "0.0000"), ("MODEL_CAL_ALPHA", "alpha", "0.0000"),
+        ("MODEL_CAL_A", "a", "0.0000"), ("MODEL_CAL_B", "b", "0.0000"),
+        (None, "Holdout errors (repeat purchases)", None),
+        ("MODEL_HOLDOUT_ACTUAL", "Actual in the holdout", "#,##0"),
+        ("MODEL_HOLDOUT_EXPECTED", "Expected by the model", "#,##0"),
+        ("MODEL_HOLDOUT_ERROR", "Error of the total (expected / actual - 1)", "+0.0%;-0.0%"),
+        ("MODEL_HOLDOUT_MAE", "Mean absolute error per period", "#,##0.0"),
+    ]
+    for i, (defined, label, fmt) in enumerate(hold):
+        r = 16 + i + (1 if i >= 5 else 0)
+        lab = ws.cell(row=r, column=6, value=label)
+        if defined is None:
+            lab.font = F_LABEL
+            lab.border = Border(bottom=THIN)
+            ws.cell(row=r, column=7).border = Border(bottom=THIN)
+            continue
+        lab.font = F_BODY
+        lab.alignment = Alignment(indent=1)
+        val = ws.cell(row=r, column=7)
+        val.font = F_BODY
+        val.number_format = fmt
+        val.alignment = Alignment(horizontal="right")
+        name(wb, defined, ws, val.coordinate)
+    wb.defined_names["HOLDOUT_BLOCK"] = DefinedName("HOLDOUT_BLOCK",
+                                                    attr_text="'Model'!$A$15:$Q$38")
+    landscape(ws, "A1:Q38")
 
 
 def data_issues(wb: Workbook) -> None:

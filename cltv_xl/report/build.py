@@ -30,7 +30,7 @@ from ..segments import PALIVE_GUARD, SEGMENT_RULES, rfm_segments, segment_table
 from ..summary import rfm_summary
 from ..timeunits import check_unit, convert_rate
 from ..transactions import Transactions
-from .chart_tables import clv_bins  # report-issue-13: log bins
+from .chart_tables import clv_bins, holdout_tracking  # report-issue-13
 from .model import TABLE_COLUMNS, Assumptions, Report
 
 Progress = Callable[[str], None]
@@ -174,27 +174,6 @@ def _issues_frame(tx: Transactions) -> pd.DataFrame:
         "Value": text(issues["value"]),
         "Reason": text(issues["reason"]),
         "Severity": text(issues["severity"]),
-    })
-
-
-def _holdout(tx: Transactions, a: Assumptions, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Holdout tracking table: repeat purchases per period, actual vs. BG/NBD fitted on the
-    calibration period up to ``holdout_start`` (:func:`cltv_xl.models.tracking`, FHL 2005
-    Figure 2)."""
-    from .. import models
-
-    empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS["Tracking"]})
-    if a.holdout_start is None:
-        return empty
-    if not a.holdout_start < as_of:
-        raise InputError(f"holdout_start {a.holdout_start.date()} must be before the as-of date "
-                         f"{as_of.date()}")
-    result = models.tracking(models.BGNBD(), tx.data, a.holdout_start, as_of, a.time_unit)
-    track = result.cumulative
-    return pd.DataFrame({
-        "Period": pd.to_datetime(track["period_end"]).to_numpy(),
-        "Actual purchases": track["actual"].to_numpy(dtype=np.float64),
-        "Expected purchases": track["predicted"].to_numpy(dtype=np.float64),
     })
 
 
@@ -349,7 +328,8 @@ def compute_report(
         "exposure": float(kp.exposure),
     }
 
-    tracking = _holdout(tx, a, end)
+    # report-issue-13: tracking table with the holdout band, calibration fit and errors.
+    tracking, holdout_facts = holdout_tracking(tx, a, end)
     transactions = None
     if include_transactions:
         d = tx.data
@@ -380,5 +360,6 @@ def compute_report(
         issues=_issues_frame(tx),
         transactions=transactions,
         extras={"summary_customers": len(summary),
+                "holdout": holdout_facts,
                 "warnings": notes},
     )

@@ -1,4 +1,5 @@
-"""Small tables behind the report's charts: the predicted-CLV histogram on log bins.
+"""Small tables behind the report's charts: the predicted-CLV histogram on log bins and the
+holdout tracking table with its error figures.
 
 Predicted CLV is heavily skewed (on CDNOW, 90 % of customers fall in the first tenth of a
 linear scale), so equal-width bins give one tall bar. The bins here grow geometrically along
@@ -67,3 +68,57 @@ def clv_bins(clv: pd.Series | np.ndarray, max_bins: int = MAX_CLV_BINS) -> pd.Da
     total = max(int(counts.sum()), 1)
     return pd.DataFrame({"Predicted CLV": labels, "Customers": counts,
                          "Share of customers": counts / total})
+
+
+def holdout_tracking(tx, a, as_of: pd.Timestamp) -> tuple[pd.DataFrame, dict]:
+    """The Model sheet's holdout check: the tracking table and its facts.
+
+    With ``a.holdout_start`` set, a BG/NBD is fitted on the orders up to that date
+    (:func:`cltv_xl.models.tracking`, FHL 2005 Figure 2) and its expected repeat purchases per
+    period are set against the actual ones up to ``as_of``. Returns
+
+    * the ``Tracking`` table: ``Period`` (end date), ``Actual purchases``, ``Expected
+      purchases`` and ``Holdout period`` (for holdout periods the height of the chart's shaded
+      band, 5 % above the highest line; blank for calibration periods). Empty without a holdout.
+    * facts: ``calibration`` (the calibration fit's r, alpha, a, b), ``actual`` (purchase days
+      after the calibration end of the customers seen by then) and ``expected`` (their
+      conditional expectations over the holdout, FHL 2005 eq. 10), ``error`` (expected /
+      actual - 1), ``mae`` (mean absolute error of the tracking table per holdout period),
+      ``periods``. Empty without a holdout.
+    """
+    from .. import models
+    from ..errors import InputError
+
+    columns = ("Period", "Actual purchases", "Expected purchases", "Holdout period")
+    if a.holdout_start is None:
+        return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns}), {}
+    if not a.holdout_start < as_of:
+        raise InputError(f"holdout_start {a.holdout_start.date()} must be before the as-of date "
+                         f"{as_of.date()}")
+    model = models.BGNBD()
+    result = models.tracking(model, tx.data, a.holdout_start, as_of, a.time_unit)
+    track = result.cumulative
+    actual = track["actual"].to_numpy(dtype=np.float64)
+    expected = track["predicted"].to_numpy(dtype=np.float64)
+    holdout = ~track["in_calibration"].to_numpy(dtype=bool)
+    top = 1.05 * float(max(actual.max(initial=0), expected.max(initial=0)))
+    frame = pd.DataFrame({
+        "Period": pd.to_datetime(track["period_end"]).to_numpy(),
+        "Actual purchases": actual,
+        "Expected purchases": expected,
+        "Holdout period": np.where(holdout, top, np.nan),
+    })
+    # Totals over the holdout itself (the period straddling its start mixes both sides):
+    # purchase days after the calibration end, and the per-customer conditional expectations
+    # (FHL 2005 eq. 10) summed.
+    act = float(result.customers["frequency_holdout"].sum())
+    exp = float(result.customers["predicted_holdout"].sum())
+    facts = {
+        "calibration": {k: float(model.params_[k]) for k in ("r", "alpha", "a", "b")},
+        "actual": act,
+        "expected": exp,
+        "error": exp / act - 1 if act > 0 else None,
+        "mae": float(np.abs(actual - expected)[holdout].mean()) if holdout.any() else None,
+        "periods": int(holdout.sum()),
+    }
+    return frame, facts

@@ -123,7 +123,20 @@ VALUE_NAMES: tuple[str, ...] = (
     "MODEL_BGNBD_LL",
     "MODEL_GG_CONVERGED",
     "MODEL_GG_CUSTOMERS",
+    # report-issue-13: the holdout check (blank without --holdout-start)
+    "MODEL_CAL_R",
+    "MODEL_CAL_ALPHA",
+    "MODEL_CAL_A",
+    "MODEL_CAL_B",
+    "MODEL_HOLDOUT_ACTUAL",
+    "MODEL_HOLDOUT_EXPECTED",
+    "MODEL_HOLDOUT_ERROR",
+    "MODEL_HOLDOUT_MAE",
 )
+
+#: A template block (a defined name over a range of rows) hidden when its table is empty
+#: (report-issue-13): the holdout section without --holdout-start. Optional in a template.
+HIDDEN_WHEN_EMPTY: dict[str, str] = {"Tracking": "HOLDOUT_BLOCK"}
 
 REQUIRED_NAMES: tuple[str, ...] = FORMULA_NAMES + INPUT_NAMES + VALUE_NAMES
 
@@ -176,7 +189,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "RetentionCurve": ("Months since first purchase", "All cohorts", "First cohort"),
     "ClvBins": ("Predicted CLV", "Customers", "Share of customers"),
     "ModelParams": ("Model", "Parameter", "Estimate", "Std. error"),
-    "Tracking": ("Period", "Actual purchases", "Expected purchases"),
+    "Tracking": ("Period", "Actual purchases", "Expected purchases", "Holdout period"),
     "DataIssues": ("Row", "Column", "Value", "Reason", "Severity"),
     "Transactions": ("Customer ID", "Date", "Amount", "Source row"),
 }
@@ -307,6 +320,18 @@ class Report:
                 "MODEL_GG_CUSTOMERS": int(gg.get("customers", 0)),
             }
         )
+        hold = self.extras.get("holdout") or {}  # report-issue-13
+        cal = hold.get("calibration", {})
+        out.update({
+            "MODEL_CAL_R": cal.get("r"),
+            "MODEL_CAL_ALPHA": cal.get("alpha"),
+            "MODEL_CAL_A": cal.get("a"),
+            "MODEL_CAL_B": cal.get("b"),
+            "MODEL_HOLDOUT_ACTUAL": hold.get("actual"),
+            "MODEL_HOLDOUT_EXPECTED": hold.get("expected"),
+            "MODEL_HOLDOUT_ERROR": hold.get("error"),
+            "MODEL_HOLDOUT_MAE": hold.get("mae"),
+        })
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:

@@ -436,7 +436,7 @@ def levers(wb: Workbook, ws, top: int) -> int:
             for c in "BCDEFGHI":
                 ws[f"{c}{r}"].border = Border(top=THIN)
     r += 2
-    ws[f"B{r}"] = "ONE POINT LESS CHURN"
+    ws[f"B{r}"] = f'="ONE POINT LESS CHURN"&{CUR}'
     ws[f"B{r}"].font = F_LABEL
     ws[f"B{r + 1}"] = (f'="Churn "&FIXED(KPI_CHURN_RATE*100,1)&"% -> "'
                        f'&FIXED(KPI_CHURN_RATE*100-1,1)&"% a "&{PER}&": worth"')
@@ -446,7 +446,7 @@ def levers(wb: Workbook, ws, top: int) -> int:
     ws[f"E{r + 1}"].number_format = NUM2
     ws[f"E{r + 1}"].font = F_BOLD
     name(wb, "LEVER_ONE_POINT_PER_CUSTOMER", ws, f"E{r + 1}")
-    ws[f"F{r + 1}"] = f'="per active customer"&{CUR}&"; all "&FIXED(LEVER_ACTIVE,0)&" active:"'
+    ws[f"F{r + 1}"] = '="per active customer; all "&FIXED(LEVER_ACTIVE,0)&" active:"'
     ws[f"F{r + 1}"].font = F_SUB
     ws[f"F{r + 1}"].alignment = Alignment(horizontal="left", indent=1)
     ws.merge_cells(f"F{r + 1}:G{r + 1}")
@@ -687,8 +687,8 @@ def customers(wb: Workbook) -> None:
 
 def segments(wb: Workbook) -> None:
     ws = wb.create_sheet("Segments")
-    title(ws, "Segments", "RFM quartile scores 1-4 (4 best) for recency, frequency and average "
-          "spend; the first matching rule wins. Values over the CLV horizon.")
+    title(ws, "Segments", "Relative R/F/M scores with absolute guards (rules below); the first "
+          "matching rule wins. Predicted CLV over the horizon.")
     cols = [("Segment", None, 14), ("Rule", None, 58), ("Customers", NUM0, 11),
             ("Revenue", NUM0, 13), ("Average predicted CLV", NUM2, 14),
             ("Predicted CLV", NUM0, 14), ("Share of value", PCT1, 10)]
@@ -696,6 +696,7 @@ def segments(wb: Workbook) -> None:
                 [c[2] for c in cols], body_rows=7)
     for r in range(5, 12):
         ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 28  # room for a rule on two lines
     del tab
     ws["A13"] = "How the segments are made"
     ws["A13"].font = F_SECTION

@@ -72,8 +72,8 @@ SEGMENT_RULES: dict[str, str] = {
     "Champions": "R >= 3, F >= 3 and M >= 3 (recent, frequent, high spend); active",
     "Loyal": "R >= 3 and F >= 3, M <= 2 (recent and frequent, lower spend); active",
     "Potential": "R >= 3, F <= 2, more than one purchase day (recent, not yet frequent); active",
-    "At risk": "R <= 2 and (F >= 3 or M >= 3) (good customers who stopped buying, including "
-    "frequent or high spenders who are churned or below the P(alive) guard)",
+    "At risk": "R <= 2 and (F >= 3 or M >= 3): good customers who stopped buying (churned "
+    "or below the P(alive) guard included)",
     "Hibernating": "R = 2 (low value, lapsing)",
     "Lost": "R = 1 (low value, long gone)",
 }

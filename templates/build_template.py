@@ -689,13 +689,17 @@ def segments(wb: Workbook) -> None:
     ws = wb.create_sheet("Segments")
     title(ws, "Segments", "Relative R/F/M scores with absolute guards (rules below); the first "
           "matching rule wins. Predicted CLV over the horizon.")
-    cols = [("Segment", None, 14), ("Rule", None, 58), ("Customers", NUM0, 11),
+    cols = [("Segment", None, 14), ("Rule", None, 64), ("Customers", NUM0, 11),
             ("Revenue", NUM0, 13), ("Average predicted CLV", NUM2, 14),
             ("Predicted CLV", NUM0, 14), ("Share of value", PCT1, 10)]
     tab = table(ws, "Segments", "A4", [c[0] for c in cols], [c[1] for c in cols],
                 [c[2] for c in cols], body_rows=7)
     for r in range(5, 12):
-        ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        for c in range(1, 8):
+            cell = ws.cell(row=r, column=c)
+            cell.alignment = Alignment(horizontal=cell.alignment.horizontal, indent=
+                                       cell.alignment.indent, vertical="center",
+                                       wrap_text=c == 2)
         ws.row_dimensions[r].height = 28  # room for a rule on two lines
     del tab
     ws["A13"] = "How the segments are made"
@@ -900,6 +904,7 @@ def glossary(wb: Workbook) -> None:
         cell.font = F_BODY
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.cell(row=r, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 14 * (1 + len(meaning) // 125)  # wrapped lines
     landscape(ws, f"A1:B{4 + len(GLOSSARY)}", title_rows="4:4")
 
 

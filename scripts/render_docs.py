@@ -2,7 +2,7 @@
 cltv_xl.plotting figures.
 
 Usage: ``python scripts/render_docs.py`` from the repository root (needs LibreOffice,
-pdftoppm and matplotlib). Writes docs/dashboard.png, docs/dashboard-charts.png,
+pdftoppm and matplotlib). Writes docs/dashboard.png,
 docs/customers.png, docs/segments.png, docs/model-holdout.png, docs/glossary.png and
 docs/plots/*.png.
 """
@@ -57,7 +57,6 @@ def report_pages(folder: Path) -> None:
     heads = _pages(pdf)
     first = {h.split("\n")[0]: i + 1 for i, h in reversed(list(enumerate(heads)))}
     _png(pdf, 1, DOCS / "dashboard.png")
-    _png(pdf, 2, DOCS / "dashboard-charts.png")
     for title, name in (("Customers", "customers"), ("Segments", "segments"),
                         ("Glossary", "glossary")):
         _png(pdf, first[title], DOCS / f"{name}.png")

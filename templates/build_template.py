@@ -37,7 +37,6 @@ from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from cltv_xl.segments import SCORE_RULE
@@ -366,8 +365,7 @@ def dashboard(wb: Workbook) -> None:
     end = levers(wb, ws, 26)
     assert end < CHART_TOP, "the levers block runs into the charts"
     portrait(ws, f"A1:J{CHART_TOP + 2 * CHART_H + 2}")
-    # Page 1: the figures, the levers and the first charts; page 2: cohort retention.
-    ws.row_breaks.append(Break(id=CHART_TOP + CHART_H))
+    ws.page_setup.fitToHeight = 1  # the whole Dashboard on one portrait page
 
 
 def levers(wb: Workbook, ws, top: int) -> int:

@@ -126,7 +126,7 @@ def test_every_sheet_prints_fitted_to_width_with_repeated_headers(shared_templat
         setup = ws.page_setup
         assert setup.orientation in ("portrait", "landscape"), ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1, ws.title
-        assert setup.fitToHeight == 0, ws.title
+        assert setup.fitToHeight == (1 if ws.title == "Dashboard" else 0), ws.title
     for ws in wb.worksheets:  # sheets with a long table repeat its header row on each page
         long_tables = [t for t in ws.tables.values() if t.displayName in
                        ("Customers", "Transactions", "DataIssues", "CohortRetention",

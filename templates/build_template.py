@@ -610,8 +610,8 @@ ASSUMPTIONS = [
 
 def assumptions(wb: Workbook) -> None:
     ws = wb.create_sheet("Assumptions")
-    title(ws, "Assumptions", "Yellow cells are inputs. Change CAC or margin here and the "
-          "Dashboard's CLTV and LTV:CAC recalculate.", cell="B2")
+    title(ws, "Assumptions", "Yellow cells are inputs. Change CAC, margin or currency here "
+          "and the Dashboard (CLTV, LTV:CAC, the levers) recalculates.", cell="B2")
     widths(ws, {"A": 2, "B": 32, "C": 16, "D": 28, "E": 70})
     for j, head in enumerate(("Assumption", "Value", "Unit", "Effect")):
         cell = ws.cell(row=5, column=2 + j, value=head)
@@ -631,7 +631,7 @@ def assumptions(wb: Workbook) -> None:
         val.border = BOX
         val.font = F_BODY
         val.number_format = fmt
-        val.alignment = Alignment(horizontal="right")
+        val.alignment = Alignment(horizontal="right", indent=1)
         for col, text in ((4, unit), (5, effect)):
             cell = ws.cell(row=r, column=col, value=text)
             cell.font = F_SUB

@@ -185,6 +185,7 @@ def _compute(tx, assumptions: Assumptions):
         time_unit=a.time_unit,
         kpi_period=a.kpi_period,
         inactivity=a.inactivity,
+        palive_guard=a.palive_guard,  # report-issue-13: the segments' guard cell
         include_transactions=False,  # the orders stay as the user entered them
     )
 

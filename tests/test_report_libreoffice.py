@@ -148,6 +148,7 @@ def test_every_formula_cell_equals_python(recalculated):
     assert f"lifetime {k['lifetime']:,.1f} months" in classic
     model = next(t for t in strings if t.startswith("= expected purchases"))
     assert f"next {a.horizon:g} weeks" in model and "discounted at 1.00% a month" in model
+    assert "REVENUE (USD)" in strings and "CLASSIC CLTV, PER CUSTOMER (USD)" in strings
     why = next(t for t in strings if t.startswith("Why they differ"))
     assert f"{(1 - k['share_alive']) * 100:.0f}% who have probably stopped" in why
 

@@ -344,7 +344,7 @@ class Report:
         if tx is None:
             tx = pd.DataFrame({c: [] for c in TABLE_COLUMNS["Transactions"]})
         return {
-            "Customers": self.customers.rename(columns=CUSTOMER_HEADERS),
+            "Customers": _plain_headers(self.customers),
             "Segments": self.segments,
             "CohortRetention": self.cohort_retention,
             "CohortRevenue": self.cohort_revenue,
@@ -389,6 +389,13 @@ class Report:
             "issues": records,
             "warnings": list(self.extras.get("warnings", [])),
         }
+
+
+def _plain_headers(customers: pd.DataFrame) -> pd.DataFrame:
+    """The Customers frame with :data:`CUSTOMER_HEADERS` (a shallow copy: no data copied)."""
+    out = customers.copy(deep=False)
+    out.columns = [CUSTOMER_HEADERS.get(c, c) for c in customers.columns]
+    return out
 
 
 def _json_number(value: Any) -> Any:

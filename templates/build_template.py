@@ -726,7 +726,7 @@ def cohorts(wb: Workbook) -> None:
     for sheet, tname, fmt, note, colours in (
         ("Cohorts", "CohortRetention", PCT0,
          "Share of each monthly acquisition cohort that bought again N months after its first "
-         "month (month 0 = 100%). Blank = not observed yet.", ("FFFFFF", SKY, NAVY)),
+         "month (month 0 = 100%). Blank = not observed yet.", ("FFFFFF", "C6DBE9", "6A9FC6")),
         ("Cohort revenue", "CohortRevenue", NUM0,
          "Net revenue of each monthly acquisition cohort by months since its first month.",
          ("FFFFFF", "B7D7C9", "2E7D5B")),

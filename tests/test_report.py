@@ -110,6 +110,10 @@ def test_bad_assumptions_name_the_argument(cdnow_tx):
         compute_report(cdnow_tx, time_unit="fortnight")
     with pytest.raises(InputError, match="cac"):
         compute_report(cdnow_tx, cac=-1)
+    with pytest.raises(InputError, match="palive_guard"):
+        compute_report(cdnow_tx, palive_guard=1.5)
+    with pytest.raises(InputError, match="currency"):
+        compute_report(cdnow_tx, currency="=HYPERLINK(1)")
 
 
 def test_workbook_reads_back(report, written):

@@ -47,6 +47,7 @@ RANGES: dict[str, dict[str, Any]] = {
     "discount_rate": {"low": 0.0, "high": 1.0},
     "horizon": {"low": 0.0, "low_open": True},
     "inactivity": {"low": 1.0},
+    "palive_guard": {"low": 0.0, "high": 1.0},
 }
 
 
@@ -63,7 +64,8 @@ class Assumptions:
     ``kpi_period``: unit of ARPU, churn rate and lifetime (default months). ``inactivity``: the
     churn window in KPI periods (>= 1). ``as_of``: end of the observation window (default: the
     last order date). ``holdout_start``: optional start of a holdout period. ``model``: one of
-    :data:`MODEL_CHOICES`.
+    :data:`MODEL_CHOICES`. ``palive_guard``: a customer whose P(alive) is below it is never a
+    Champion, Loyal, Potential or New customer (segments; default 0.5, in [0, 1]).
     """
 
     cac: float = 0.0
@@ -79,6 +81,7 @@ class Assumptions:
     as_of: pd.Timestamp | None = None
     holdout_start: pd.Timestamp | None = None
     model: str = "auto"
+    palive_guard: float = 0.5
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -95,9 +98,12 @@ class Assumptions:
         if self.horizon is None:
             set_(self, "horizon", float(convert(DEFAULT_HORIZON_WEEKS, "W", h_unit)))
         _check_horizon(self.horizon, h_unit)
-        if not isinstance(self.currency, str):
-            raise InputError(f"currency must be a text such as 'EUR'; got {self.currency!r}")
-        set_(self, "currency", self.currency.strip())
+        text = self.currency.strip() if isinstance(self.currency, str) else None
+        if text is None or len(text) > 8 or any(
+                not (ch.isalnum() or ch in "$€£¥₹ .") for ch in text):
+            raise InputError("currency must be a short code or symbol such as USD, EUR or €; "
+                             f"got {self.currency!r}")
+        set_(self, "currency", text)
         set_(self, "as_of", as_date(self.as_of, "as_of"))
         set_(self, "holdout_start", as_date(self.holdout_start, "holdout_start"))
         model = self.model.strip().lower() if isinstance(self.model, str) else self.model
@@ -165,6 +171,8 @@ class Assumptions:
             "ASSUME_INACTIVITY": float(self.inactivity),
             "ASSUME_TIME_UNIT": UNIT_NAMES[self.time_unit],
             "ASSUME_KPI_PERIOD": UNIT_NAMES[self.kpi_period],
+            "ASSUME_PALIVE_GUARD": float(self.palive_guard),
+            "ASSUME_CURRENCY": self.currency,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -186,6 +194,7 @@ class Assumptions:
             "as_of": iso(self.as_of),
             "holdout_start": iso(self.holdout_start),
             "model": self.model,
+            "palive_guard": float(self.palive_guard),
         }
 
     def as_fields(self) -> dict[str, Any]:
@@ -202,6 +211,8 @@ CELL_FIELDS: dict[str, str] = {
     "ASSUME_INACTIVITY": "inactivity",
     "ASSUME_TIME_UNIT": "time_unit",
     "ASSUME_KPI_PERIOD": "kpi_period",
+    "ASSUME_PALIVE_GUARD": "palive_guard",
+    "ASSUME_CURRENCY": "currency",
 }
 
 

@@ -99,6 +99,11 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    "(default 3)")
     a.add_argument("--holdout-start", metavar="DATE",
                    help="fit a second BG/NBD up to this date and track the rest (Model sheet)")
+    a.add_argument("--currency", metavar="CODE",
+                   help="currency code shown beside money figures, e.g. USD (default: none)")
+    a.add_argument("--palive-guard", metavar="P",
+                   help="segments: customers with P(alive) below P are never Champions or "
+                   "Loyal (default 0.5)")
     o = p.add_argument_group("output")
     o.add_argument("--template", metavar="PATH", help="a restyled report template (.xlsx)")
     o.add_argument("--json", metavar="SUMMARY.json", help="also write a JSON summary")
@@ -153,12 +158,13 @@ def assumptions_from_args(args: argparse.Namespace):
     from .assumptions import Assumptions
 
     fields = ("cac", "margin", "discount_rate", "horizon", "time_unit", "kpi_period",
-              "inactivity", "as_of", "holdout_start")
+              "inactivity", "as_of", "holdout_start", "currency", "palive_guard")
     labels = {f: "option --" + f.replace("_", "-") for f in fields}
     return Assumptions.from_strings(
         labels, cac=args.cac, margin=args.margin, discount_rate=args.discount_rate,
         horizon=args.horizon, time_unit=args.time_unit, kpi_period=args.kpi_period,
         inactivity=args.inactivity, as_of=args.as_of, holdout_start=args.holdout_start,
+        currency=args.currency, palive_guard=args.palive_guard,
     )
 
 
@@ -219,6 +225,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = Progress(err, not args.quiet)
     try:
         report = build_report(orders, folder / "cltv-report.xlsx", cac=20.0, margin=0.3,
+                              currency="USD",  # report-issue-13: CDNOW is in US dollars
                               json_path=folder / "cltv-summary.json", progress=progress)
     finally:
         progress.close()

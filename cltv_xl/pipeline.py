@@ -67,6 +67,7 @@ class PipelineResult:
     spend_customers: int = 0
     predictions: pd.DataFrame | None = None
     tracking: Any = None
+    tracking_model: Any = None
     cohorts: Any = None
     failures: dict[str, Exception] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -247,7 +248,9 @@ def _tracking(res: PipelineResult):
 
     a = res.assumptions
     model = purchase_model(res.summary, a)
-    return tracking(model, res.transactions.data, a.holdout_start, res.as_of, a.time_unit)
+    result = tracking(model, res.transactions.data, a.holdout_start, res.as_of, a.time_unit)
+    res.tracking_model = model  # the calibration fit, shown on the Model sheet
+    return result
 
 
 def _pass_on(res: PipelineResult, caught: list[warnings.WarningMessage]) -> None:

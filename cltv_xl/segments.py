@@ -6,6 +6,13 @@ spend per purchase day, or total revenue). A fixed, ordered rule list turns the 
 of seven segments whose names follow common RFM practice (the vocabulary of pymc-marketing's
 ``rfm_segments`` and of the classic RFM grids): Champions, Loyal, Potential, New, At risk,
 Hibernating, Lost.
+
+The scores are relative (quartiles among the customers of the report), so on an old customer
+base the "recent" half can hold customers who have not bought for a year. Two absolute guards
+stop that: a customer who is churned (no purchase for longer than the churn window) or whose
+model P(alive) is below :data:`PALIVE_GUARD` is treated as lapsed, its R score capped at 2, so it
+can never be Champions, Loyal, Potential or New; it falls into At risk (a good customer who
+stopped buying), Hibernating or Lost.
 """
 
 from __future__ import annotations
@@ -18,7 +25,35 @@ import pandas as pd
 from .errors import InputError
 from .timeunits import as_date
 
-__all__ = ["SEGMENTS", "SEGMENT_RULES", "rfm_scores", "rfm_segments", "segment_table"]
+__all__ = [
+    "GUARD_RULE",
+    "PALIVE_GUARD",
+    "SCORE_RULE",
+    "SEGMENTS",
+    "SEGMENT_RULES",
+    "lapsed",
+    "rfm_scores",
+    "rfm_segments",
+    "segment_table",
+]
+
+#: Default P(alive) guard: below it a customer is more likely gone than still buying (the
+#: model's own verdict), so calling it a Champion or Loyal customer would contradict the model.
+PALIVE_GUARD = 0.5
+
+#: The relative scores, in one line (for the report's Segments sheet).
+SCORE_RULE = (
+    "R, F and M are quartile scores 1-4 (4 best) relative to the other customers: R = days since "
+    "the last purchase (fewer is better), F = purchase days (one-time buyers score 1, repeat "
+    "buyers are ranked among themselves), M = average spend per purchase day."
+)
+
+#: The absolute guards, in one line (for the report's Segments sheet).
+GUARD_RULE = (
+    "Absolute guards: a churned customer (no purchase for longer than the churn window) or one "
+    "with P(alive) below the guard counts as lapsed (R at most 2), so it is never Champions, "
+    "Loyal, Potential or New."
+)
 
 #: Segment names, best first; the categories of :func:`rfm_segments`.
 SEGMENTS: tuple[str, ...] = (
@@ -33,11 +68,12 @@ SEGMENTS: tuple[str, ...] = (
 
 #: One line per segment, in the order the rules are tried (for the report's Segments sheet).
 SEGMENT_RULES: dict[str, str] = {
-    "New": "one purchase day only, and R >= 3 (bought recently)",
-    "Champions": "R >= 3, F >= 3 and M >= 3 (recent, frequent, high spend)",
-    "Loyal": "R >= 3 and F >= 3, M <= 2 (recent and frequent, lower spend)",
-    "Potential": "R >= 3, F <= 2, more than one purchase day (recent, not yet frequent)",
-    "At risk": "R <= 2 and (F >= 3 or M >= 3) (good customers who stopped buying)",
+    "New": "one purchase day only, and R >= 3 (bought recently); active",
+    "Champions": "R >= 3, F >= 3 and M >= 3 (recent, frequent, high spend); active",
+    "Loyal": "R >= 3 and F >= 3, M <= 2 (recent and frequent, lower spend); active",
+    "Potential": "R >= 3, F <= 2, more than one purchase day (recent, not yet frequent); active",
+    "At risk": "R <= 2 and (F >= 3 or M >= 3): good customers who stopped buying (churned "
+    "or below the P(alive) guard included)",
     "Hibernating": "R = 2 (low value, lapsing)",
     "Lost": "R = 1 (low value, long gone)",
 }
@@ -173,11 +209,64 @@ def _segment_codes(r: np.ndarray, f: np.ndarray, m: np.ndarray, one_day: np.ndar
     return np.select(conditions, choices, default=SEGMENTS.index("Lost"))
 
 
+def _guard_mask(summary: pd.DataFrame, values: Any, name: str) -> np.ndarray:
+    """A guard input as a numpy array aligned with ``summary`` (Series by index, else by
+    position)."""
+    if isinstance(values, pd.Series):
+        if not values.index.equals(summary.index):
+            try:
+                values = values.reindex(summary.index)
+            except ValueError as exc:  # duplicate labels
+                raise InputError(f"{name} must be indexed like summary") from exc
+            if values.isna().any():
+                raise InputError(f"{name} has no value for some customers of summary")
+        return values.to_numpy()
+    arr = np.asarray(values)
+    if arr.shape != (len(summary),):
+        raise InputError(f"{name} must have one value per customer ({len(summary)}); got shape "
+                         f"{arr.shape}")
+    return arr
+
+
+def lapsed(
+    summary: pd.DataFrame,
+    *,
+    churned: Any = None,
+    p_alive: Any = None,
+    palive_guard: float = PALIVE_GUARD,
+) -> np.ndarray:
+    """Bool array: the customers the absolute guards treat as lapsed (see the module docstring).
+
+    ``churned``: bools (or 0/1) per customer, e.g. :func:`cltv_xl.metrics.is_churned`.
+    ``p_alive``: P(alive) per customer from a purchase model; ``palive_guard`` in [0, 1].
+    Either may be ``None`` (that guard is off). A missing P(alive) (NaN) does not trigger the
+    P(alive) guard.
+    """
+    out = np.zeros(len(summary), dtype=bool)
+    if churned is not None:
+        out |= _guard_mask(summary, churned, "churned").astype(bool)
+    if p_alive is not None:
+        try:
+            guard = float(palive_guard)
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"palive_guard must be a number in [0, 1]; got {palive_guard!r}") \
+                from exc
+        if not 0 <= guard <= 1:
+            raise InputError(f"palive_guard must be in [0, 1]; got {palive_guard!r}")
+        pa = _guard_mask(summary, p_alive, "p_alive").astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            out |= pa < guard
+    return out
+
+
 def rfm_segments(
     summary: pd.DataFrame,
     *,
     as_of: Any = None,
     monetary: Literal["average", "total"] = "average",
+    churned: Any = None,
+    p_alive: Any = None,
+    palive_guard: float = PALIVE_GUARD,
 ) -> pd.Series:
     """Name each customer's RFM segment.
 
@@ -193,6 +282,11 @@ def rfm_segments(
     Lost          R = 1
     ============  =====================================================================
 
+    Absolute guards (optional): customers flagged in ``churned``, or whose ``p_alive`` is below
+    ``palive_guard`` (default :data:`PALIVE_GUARD` = 0.5), have their R score capped at 2
+    before the rules run (see :func:`lapsed`), so they are never Champions, Loyal, Potential or
+    New.
+
     Every customer falls in exactly one segment. Ties share a score, so the result depends on
     neither row order nor customer ids; a single customer (or all customers equal) scores 3 on
     each axis, i.e. "New" for a one-time buyer and "Champions" otherwise.
@@ -203,8 +297,11 @@ def rfm_segments(
     :data:`SEGMENTS` in that order (all seven, even when empty).
     """
     scores = rfm_scores(summary, as_of=as_of, monetary=monetary)
+    r = scores["r"].to_numpy()
+    gone = lapsed(summary, churned=churned, p_alive=p_alive, palive_guard=palive_guard)
+    r = np.where(gone, np.minimum(r, 2), r)
     codes = _segment_codes(
-        scores["r"].to_numpy(),
+        r,
         scores["f"].to_numpy(),
         scores["m"].to_numpy(),
         scores["purchase_days"].to_numpy() == 1,

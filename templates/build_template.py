@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.layout import Layout, ManualLayout
+from openpyxl.chart.legend import Legend
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
@@ -38,8 +39,18 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from cltv_xl.segments import SCORE_RULE
+
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "cltv_report.xlsx"
+
+# Dashboard grid: columns B..I of DASH_COL characters; tiles span 2 columns, charts 4 or 8.
+DASH_COL = 15
+#: First row of the chart area (page 2 of the Dashboard) and the height of a chart in rows.
+CHART_TOP = 39
+CHART_H = 18
+#: Prototype rows of the CLV histogram table (it grows or shrinks with the bins).
+CLV_BIN_ROWS = 10
 
 # Corporate-neutral palette.
 NAVY = "1F3A5F"
@@ -76,6 +87,8 @@ PCT0 = "0%"
 DATE = "yyyy-mm-dd"
 DATETIME = "yyyy-mm-dd hh:mm"
 RATIO = '0.0"x"'
+#: 1 shows "Yes", 0 shows "No": the cell keeps a number that formulas can SUM.
+YES_NO = '"Yes";"Yes";"No"'
 
 
 def name(wb: Workbook, defined: str, ws, cell: str) -> None:
@@ -126,7 +139,14 @@ def table(ws, tname: str, top_left: str, headers: list[str], formats: list[str |
     return tab
 
 
+def portrait(ws, area: str | None = None, title_rows: str | None = None) -> None:
+    """A4 portrait, fitted to one page wide (as many pages down as needed)."""
+    landscape(ws, area, title_rows)
+    ws.page_setup.orientation = "portrait"
+
+
 def landscape(ws, area: str | None = None, title_rows: str | None = None) -> None:
+    """A4 landscape, fitted to one page wide, header rows repeated on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
@@ -142,53 +162,152 @@ def landscape(ws, area: str | None = None, title_rows: str | None = None) -> Non
 
 
 # ---------------------------------------------------------------------------- Dashboard
+#: ``" (USD)"`` after a label when the Assumptions name a currency, else nothing. Number
+#: formats cannot follow a cell, so the currency code is shown beside the labels instead.
+CUR = 'IF(ASSUME_CURRENCY="",""," ("&ASSUME_CURRENCY&")")'
+#: The KPI period in the singular ("month"), for "per month".
+PER = 'LEFT(ASSUME_KPI_PERIOD,LEN(ASSUME_KPI_PERIOD)-1)'
+
 TILES = [
-    # (defined name, label, note, number format, formula)
+    # (defined name, label (text or formula), note, number format, formula)
     [
         ("KPI_CUSTOMERS", "CUSTOMERS", "with a purchase up to the as-of date", NUM0,
          "=ROWS(Customers[Customer ID])"),
-        ("KPI_REVENUE", "REVENUE", "net of refunds", NUM0, "=SUM(Customers[Revenue])"),
-        ("KPI_ARPU", "ARPU", "revenue per customer per KPI period", NUM2,
-         "=KPI_REVENUE/SUM(Customers[Exposure])"),
-        ("KPI_CHURN_RATE", "CHURN RATE", "churned customers per customer-period", PCT1,
-         "=SUM(Customers[Churned])/SUM(Customers[Exposure])"),
+        ("KPI_REVENUE", f'="REVENUE"&{CUR}', "net of refunds", NUM0,
+         "=SUM(Customers[Revenue])"),
+        ("KPI_ARPU", f'="ARPU"&{CUR}', f'="revenue per customer per "&{PER}', NUM2,
+         "=KPI_REVENUE/SUM(Customers[Periods observed (exposure)])"),
+        ("KPI_CHURN_RATE", "CHURN RATE", f'="churned customers per customer-"&{PER}', PCT1,
+         "=SUM(Customers[Churned])/SUM(Customers[Periods observed (exposure)])"),
     ],
     [
-        ("KPI_LIFETIME", "LIFETIME", "expected KPI periods = 1 / churn rate", "#,##0.0",
+        ("KPI_LIFETIME", "LIFETIME", '=ASSUME_KPI_PERIOD&" = 1 / churn rate"', "#,##0.0",
          "=1/KPI_CHURN_RATE"),
-        ("KPI_CAC", "CAC", "acquisition cost (Assumptions)", NUM2, "=ASSUME_CAC"),
-        ("KPI_CLTV", "CLTV", "ARPU x margin x lifetime - CAC", NUM2,
-         "=KPI_ARPU*ASSUME_MARGIN*KPI_LIFETIME-KPI_CAC"),
+        (None, "GROSS MARGIN", "share of revenue kept (Assumptions)", PCT0, "=ASSUME_MARGIN"),
+        ("KPI_CAC", f'="CAC"&{CUR}', "acquisition cost (Assumptions)", NUM2, "=ASSUME_CAC"),
         ("KPI_LTV_CAC", "LTV : CAC", "ARPU x margin x lifetime / CAC", RATIO,
          '=IF(KPI_CAC>0,KPI_ARPU*ASSUME_MARGIN*KPI_LIFETIME/KPI_CAC,"n/a")'),
     ],
-    [
-        ("KPI_EXPECTED_PURCHASES", "EXPECTED PURCHASES", "BG/NBD, over the horizon", NUM0,
-         "=SUM(Customers[Expected purchases])"),
-        ("KPI_PREDICTED_CLV", "PREDICTED CLV", "all customers, over the horizon", NUM0,
-         "=SUM(Customers[Predicted CLV])"),
-        ("KPI_AVG_PREDICTED_CLV", "AVG PREDICTED CLV", "per customer, over the horizon", NUM2,
-         "=KPI_PREDICTED_CLV/KPI_CUSTOMERS"),
-        ("KPI_SHARE_ALIVE", "LIKELY ALIVE", "average P(alive), BG/NBD", PCT1,
-         "=AVERAGE(Customers[P(alive)])"),
-    ],
 ]
+MODEL_TILES = [
+    ("KPI_EXPECTED_PURCHASES", "EXPECTED PURCHASES", "all customers, over the horizon", NUM0,
+     "=SUM(Customers[Expected purchases])"),
+    ("KPI_PREDICTED_CLV", f'="PREDICTED CLV, ALL"&{CUR}', "all customers, over the horizon",
+     NUM0, "=SUM(Customers[Predicted CLV])"),
+    ("KPI_SHARE_ALIVE", "LIKELY ALIVE", "average P(alive), BG/NBD", PCT1,
+     "=AVERAGE(Customers[Probability still active (P(alive))])"),
+    ("LEVER_ACTIVE", "ACTIVE CUSTOMERS", "bought within the churn window", NUM0,
+     "=COUNTIF(Customers[Churned],0)"),
+]
+
+#: The two value figures side by side: (defined name, label, value formula, definition).
+CLASSIC_DEF = (
+    '="= ARPU "&FIXED(KPI_ARPU,2)&" a "&' + PER + '&" x margin "&FIXED(ASSUME_MARGIN*100,0)'
+    '&"% x lifetime "&FIXED(KPI_LIFETIME,1)&" "&ASSUME_KPI_PERIOD&" (1 / churn) - CAC "'
+    '&FIXED(KPI_CAC,2)&". An average customer over its whole expected lifetime, not '
+    'discounted."'
+)
+MODEL_DEF = (
+    '="= expected purchases x expected spend x margin "&FIXED(ASSUME_MARGIN*100,0)&"%, '
+    'over the next "&ASSUME_HORIZON&" "&ASSUME_TIME_UNIT&", discounted at "'
+    '&FIXED(ASSUME_DISCOUNT_RATE*100,2)&"% a month; per customer (BG/NBD + Gamma-Gamma), '
+    'CAC not deducted."'
+)
+WHY_DIFFER = (
+    '="Why they differ: the classic CLTV follows one average customer over its whole lifetime ("'
+    '&FIXED(KPI_LIFETIME,1)&" "&ASSUME_KPI_PERIOD&"), undiscounted, and subtracts CAC. "'
+    '&"The model-based CLV counts only the next "&ASSUME_HORIZON&" "&ASSUME_TIME_UNIT'
+    '&", discounted, for each customer as it is today, including the "'
+    '&FIXED((1-KPI_SHARE_ALIVE)*100,0)&"% who have probably stopped buying. "'
+    '&"Use the classic figure for acquisition budgets (LTV:CAC), the model-based one for the "'
+    '&"value of the customers you already have."'
+)
+
+#: The levers block: (label, input name, default, "new value" formula and format, CLTV name,
+#: CLTV formula, LTV:CAC name).
+LTV_AFTER = {
+    "CHURN": "KPI_ARPU*ASSUME_MARGIN/(KPI_CHURN_RATE*(1-LEVER_CHURN_CUT))",
+    "ARPU": "KPI_ARPU*(1+LEVER_ARPU_UP)*ASSUME_MARGIN*KPI_LIFETIME",
+    "CAC": "KPI_ARPU*ASSUME_MARGIN*KPI_LIFETIME",
+    "ALL": "KPI_ARPU*(1+LEVER_ARPU_UP)*ASSUME_MARGIN/(KPI_CHURN_RATE*(1-LEVER_CHURN_CUT))",
+}
+CAC_AFTER = {"CHURN": "KPI_CAC", "ARPU": "KPI_CAC", "CAC": "KPI_CAC*(1-LEVER_CAC_CUT)",
+             "ALL": "KPI_CAC*(1-LEVER_CAC_CUT)"}
+LEVERS = [
+    # (key, label, input name, default, new-value formula, its format)
+    ("CHURN", "Retention: churn rate down by", "LEVER_CHURN_CUT", 0.10,
+     "=KPI_CHURN_RATE*(1-LEVER_CHURN_CUT)", PCT1),
+    ("ARPU", "Upsell / cross-sell: ARPU up by", "LEVER_ARPU_UP", 0.10,
+     "=KPI_ARPU*(1+LEVER_ARPU_UP)", NUM2),
+    ("CAC", "Acquisition: CAC down by", "LEVER_CAC_CUT", 0.10, "=KPI_CAC*(1-LEVER_CAC_CUT)",
+     NUM2),
+    ("ALL", "All three together", None, None, None, None),
+]
+#: Value of one point less churn per active customer (its remaining lifetime value; with the
+#: constant churn of the classic formula an active customer's remaining lifetime is 1 / churn).
+ONE_POINT = ('=IF(KPI_CHURN_RATE>0.01,KPI_ARPU*ASSUME_MARGIN*(1/(KPI_CHURN_RATE-0.01)'
+             '-1/KPI_CHURN_RATE),"n/a")')
+
+
+def _tile(ws, row: int, c1: int, label, value, note, fmt: str, big: bool = False,
+          span: int = 2) -> None:
+    """A tile of ``span`` columns: label, value and note rows, filled and framed."""
+    lab = ws.cell(row=row, column=c1, value=label)
+    val = ws.cell(row=row + 1, column=c1, value=value)
+    nte = ws.cell(row=row + 2, column=c1, value=note)
+    lab.font = F_LABEL
+    val.font = Font(name=FONT, size=22 if big else 18, bold=True, color=NAVY)
+    nte.font = F_NOTE
+    val.number_format = fmt
+    for cell in (lab, val, nte):
+        cell.alignment = Alignment(horizontal="left", vertical="center", indent=1,
+                                   wrap_text=cell is nte)
+    for r in range(row, row + 3):
+        for c in range(c1, c1 + span):
+            cell = ws.cell(row=r, column=c)
+            cell.fill = FILL_TILE
+            cell.border = Border(
+                left=Side(style="thick", color=TEAL) if c == c1 else None,
+                top=THIN if r == row else None,
+                bottom=THIN if r == row + 2 else None,
+                right=THIN if c == c1 + span - 1 else None,
+            )
+        ws.merge_cells(start_row=r, start_column=c1, end_row=r, end_column=c1 + span - 1)
+
+
+def _tile_row(wb, ws, row: int, tiles) -> None:
+    for k, (defined, label, note, fmt, formula) in enumerate(tiles):
+        _tile(ws, row, 2 + 2 * k, label, formula, note, fmt)
+        if defined:
+            name(wb, defined, ws, ws.cell(row=row + 1, column=2 + 2 * k).coordinate)
+    ws.row_dimensions[row].height = 16
+    ws.row_dimensions[row + 1].height = 28
+    ws.row_dimensions[row + 2].height = 14
+
+
+def _section(ws, cell: str, text: str) -> None:
+    ws[cell] = text
+    ws[cell].font = F_SECTION
+    r = ws[cell].row
+    for c in "BCDEFGHI":
+        ws[f"{c}{r}"].border = Border(bottom=ACCENT)
+    ws.row_dimensions[r].height = 20
 
 
 def dashboard(wb: Workbook) -> None:
     ws = wb.active
     ws.title = "Dashboard"
     ws.sheet_view.showGridLines = False
-    widths(ws, {"A": 2, **{c: 15 for c in "BCDEFGHI"}, "J": 2})
+    widths(ws, {"A": 2, **{c: DASH_COL for c in "BCDEFGHI"}, "J": 2})
     ws["B2"] = "Customer lifetime value"
     ws["B2"].font = F_TITLE
     ws.row_dimensions[2].height = 32
     meta = [
         ("B3", "Source", "C3", "INFO_SOURCE", None),
-        ("G3", "As of", "H3", "INFO_AS_OF", DATE),
+        ("F3", "As of", "G3", "INFO_AS_OF", DATE),
+        ("H3", "Generated", "I3", "INFO_GENERATED", DATETIME),
         ("B4", "KPI period", "C4", "INFO_KPI_PERIOD", None),
         ("D4", "Model unit", "E4", "INFO_TIME_UNIT", None),
-        ("G4", "Generated", "H4", "INFO_GENERATED", DATETIME),
     ]
     for lab_cell, label, val_cell, defined, fmt in meta:
         ws[lab_cell] = label
@@ -198,55 +317,147 @@ def dashboard(wb: Workbook) -> None:
         if fmt:
             ws[val_cell].number_format = fmt
         name(wb, defined, ws, val_cell)
-    ws.merge_cells("C3:F3")
-    ws.merge_cells("H3:I3")
-    ws.merge_cells("H4:I4")
+    ws["F4"] = "Currency"
+    ws["F4"].font = F_LABEL
+    ws["G4"] = '=IF(ASSUME_CURRENCY="","not stated (Assumptions)",ASSUME_CURRENCY)'
+    ws["G4"].font = F_SUB
+    ws.merge_cells("C3:E3")
+    ws.merge_cells("G4:I4")
     for c in "BCDEFGHI":
         ws[f"{c}4"].border = Border(bottom=ACCENT)
 
-    row = 6
-    for tiles in TILES:
-        for k, (defined, label, note, fmt, formula) in enumerate(tiles):
-            c1 = 2 + 2 * k
-            lab = ws.cell(row=row, column=c1, value=label)
-            val = ws.cell(row=row + 1, column=c1, value=formula)
-            nte = ws.cell(row=row + 2, column=c1, value=note)
-            lab.font, val.font, nte.font = F_LABEL, F_VALUE, F_NOTE
-            val.number_format = fmt
-            for cell in (lab, val, nte):
-                cell.alignment = Alignment(horizontal="left", vertical="center", indent=1)
-            for r in range(row, row + 3):
-                for c in (c1, c1 + 1):
-                    cell = ws.cell(row=r, column=c)
-                    cell.fill = FILL_TILE
-                    cell.border = Border(
-                        left=Side(style="thick", color=TEAL) if c == c1 else None,
-                        top=THIN if r == row else None,
-                        bottom=THIN if r == row + 2 else None,
-                        right=THIN if c == c1 + 1 else None,
-                    )
-                ws.merge_cells(start_row=r, start_column=c1, end_row=r, end_column=c1 + 1)
-            name(wb, defined, ws, val.coordinate)
-        ws.row_dimensions[row].height = 16
-        ws.row_dimensions[row + 1].height = 28
-        ws.row_dimensions[row + 2].height = 14
-        row += 4
+    _tile_row(wb, ws, 6, TILES[0])
+    _tile_row(wb, ws, 10, TILES[1])
+
+    # One story of value: the classic CLTV and the model-based CLV side by side.
+    _section(ws, "B14", "Two measures of customer value")
+    _tile(ws, 15, 2, f'="CLASSIC CLTV, PER CUSTOMER"&{CUR}',
+          "=KPI_ARPU*ASSUME_MARGIN*KPI_LIFETIME-KPI_CAC", CLASSIC_DEF, NUM2, big=True, span=4)
+    name(wb, "KPI_CLTV", ws, "B16")
+    _tile(ws, 15, 6, f'="MODEL-BASED CLV, AVERAGE PER CUSTOMER"&{CUR}',
+          "=KPI_PREDICTED_CLV/KPI_CUSTOMERS", MODEL_DEF, NUM2, big=True, span=4)
+    name(wb, "KPI_AVG_PREDICTED_CLV", ws, "F16")
+    ws.row_dimensions[15].height = 16
+    ws.row_dimensions[16].height = 34
+    ws.row_dimensions[17].height = 30
+    ws["B18"] = WHY_DIFFER
+    ws["B18"].font = F_BODY
+    ws["B18"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("B18:I18")
+    ws.row_dimensions[18].height = 50
+    ws.row_dimensions[19].height = 6
+    _tile_row(wb, ws, 20, MODEL_TILES)
 
     # Data line: counts from the Data issues sheet.
-    ws["B18"] = "Input rows"
-    ws["B18"].font = F_LABEL
-    parts = [("C18", "=COUNT_READ", "read"), ("D18", "=COUNT_USED", "used"),
-             ("E18", "=COUNT_REJECTED", "rejected"), ("F18", "=COUNT_BLANK", "blank"),
-             ("G18", "=COUNT_DOUBTFUL", "doubtful")]
+    ws["B24"] = "Input rows"
+    ws["B24"].font = F_LABEL
+    parts = [("C24", "=COUNT_READ", "read"), ("D24", "=COUNT_USED", "used"),
+             ("E24", "=COUNT_REJECTED", "rejected"), ("F24", "=COUNT_BLANK", "blank"),
+             ("G24", "=COUNT_DOUBTFUL", "doubtful")]
     for cell, formula, label in parts:
         ws[cell] = formula
         ws[cell].number_format = f'#,##0" {label}"'
         ws[cell].font = F_SUB
         ws[cell].alignment = Alignment(horizontal="left")
-    ws["H18"] = "details: Data issues sheet"
-    ws["H18"].font = F_NOTE
-    landscape(ws, "A1:J54")
-    ws.page_setup.fitToHeight = 1
+    ws["H24"] = "details: Data issues sheet"
+    ws["H24"].font = F_NOTE
+
+    end = levers(wb, ws, 26)
+    assert end < CHART_TOP, "the levers block runs into the charts"
+    portrait(ws, f"A1:J{CHART_TOP + 2 * CHART_H + 2}")
+    ws.page_setup.fitToHeight = 1  # the whole Dashboard on one portrait page
+
+
+def levers(wb: Workbook, ws, top: int) -> int:
+    """The three levers: yellow inputs, CLTV and LTV:CAC with each lever alone and all three,
+    and the value of one point less churn across the active customers. Live formulas only
+    (functions of Excel 2010 and LibreOffice 7.4). Returns the last row used."""
+    _section(ws, f"B{top}", "The three levers: what each is worth")
+    ws[f"B{top + 1}"] = ("Type a change in a yellow cell: CLTV = ARPU x margin / churn - CAC "
+                         "moves with it (margin and CAC from the Assumptions).")
+    ws[f"B{top + 1}"].font = F_SUB
+    head = top + 2
+    heads = [("B", "Lever"), ("D", "Change"), ("E", "New value"), ("F", '="CLTV"&' + CUR),
+             ("G", "vs. today"), ("H", "LTV : CAC")]
+    for col, text in heads:
+        cell = ws[f"{col}{head}"]
+        cell.value = text
+        cell.font = F_LABEL
+        cell.alignment = Alignment(horizontal="left" if col == "B" else "right")
+    for c in "BCDEFGHI":
+        ws[f"{c}{head}"].border = Border(bottom=THIN)
+    ws.merge_cells(f"B{head}:C{head}")
+    ws.merge_cells(f"H{head}:I{head}")
+    r = head + 1
+    ws[f"B{r}"] = "Today"
+    ws[f"B{r}"].font = F_BOLD
+    ws[f"F{r}"] = "=KPI_CLTV"
+    ws[f"H{r}"] = "=KPI_LTV_CAC"
+    ws[f"F{r}"].number_format = NUM2
+    ws[f"H{r}"].number_format = RATIO
+    ws.merge_cells(f"B{r}:C{r}")
+    ws.merge_cells(f"H{r}:I{r}")
+    for col in "FH":
+        ws[f"{col}{r}"].font = F_BODY
+    inputs = DataValidation(type="decimal", operator="between", formula1="0", formula2="0.99")
+    ws.add_data_validation(inputs)
+    for key, label, input_name, default, new_formula, new_fmt in LEVERS:
+        r += 1
+        ws[f"B{r}"] = label
+        ws[f"B{r}"].font = F_BOLD
+        ws.merge_cells(f"B{r}:C{r}")
+        if input_name:
+            cell = ws[f"D{r}"]
+            cell.value = default
+            cell.fill = FILL_INPUT
+            cell.border = BOX
+            cell.number_format = PCT0
+            cell.font = F_BODY
+            name(wb, input_name, ws, cell.coordinate)
+            inputs.add(cell.coordinate)
+            ws[f"E{r}"] = new_formula
+            name(wb, f"LEVER_NEW_{key}", ws, f"E{r}")
+            ws[f"E{r}"].number_format = new_fmt
+            ws[f"E{r}"].font = F_BODY
+        ltv, cac = LTV_AFTER[key], CAC_AFTER[key]
+        ws[f"F{r}"] = f'=IFERROR({ltv}-{cac},"n/a")'
+        ws[f"G{r}"] = f'=IF(ISNUMBER(LEVER_CLTV_{key}),LEVER_CLTV_{key}-KPI_CLTV,"n/a")'
+        ws[f"H{r}"] = f'=IFERROR(IF({cac}>0,{ltv}/({cac}),"n/a"),"n/a")'
+        ws.merge_cells(f"H{r}:I{r}")
+        name(wb, f"LEVER_CLTV_{key}", ws, f"F{r}")
+        name(wb, f"LEVER_GAIN_{key}", ws, f"G{r}")
+        name(wb, f"LEVER_LTV_CAC_{key}", ws, f"H{r}")
+        for col, fmt in (("F", NUM2), ("G", '+#,##0.00;-#,##0.00;0.00'), ("H", RATIO)):
+            ws[f"{col}{r}"].number_format = fmt
+            ws[f"{col}{r}"].font = F_BOLD if key == "ALL" else F_BODY
+        if key == "ALL":
+            for c in "BCDEFGHI":
+                ws[f"{c}{r}"].border = Border(top=THIN)
+    r += 2
+    ws[f"B{r}"] = f'="ONE POINT LESS CHURN"&{CUR}'
+    ws[f"B{r}"].font = F_LABEL
+    ws[f"B{r + 1}"] = (f'="Churn "&FIXED(KPI_CHURN_RATE*100,1)&"% -> "'
+                       f'&FIXED(KPI_CHURN_RATE*100-1,1)&"% a "&{PER}&": worth"')
+    ws[f"B{r + 1}"].font = F_BODY
+    ws.merge_cells(f"B{r + 1}:D{r + 1}")
+    ws[f"E{r + 1}"] = ONE_POINT
+    ws[f"E{r + 1}"].number_format = NUM2
+    ws[f"E{r + 1}"].font = F_BOLD
+    name(wb, "LEVER_ONE_POINT_PER_CUSTOMER", ws, f"E{r + 1}")
+    ws[f"F{r + 1}"] = '="per active customer; all "&FIXED(LEVER_ACTIVE,0)&" active:"'
+    ws[f"F{r + 1}"].font = F_SUB
+    ws[f"F{r + 1}"].alignment = Alignment(horizontal="left", indent=1)
+    ws.merge_cells(f"F{r + 1}:G{r + 1}")
+    ws[f"H{r + 1}"] = ('=IF(ISNUMBER(LEVER_ONE_POINT_PER_CUSTOMER),'
+                       'LEVER_ONE_POINT_PER_CUSTOMER*LEVER_ACTIVE,"n/a")')
+    ws[f"H{r + 1}"].number_format = NUM0
+    ws[f"H{r + 1}"].font = Font(name=FONT, size=14, bold=True, color=NAVY)
+    ws.merge_cells(f"H{r + 1}:I{r + 1}")
+    name(wb, "LEVER_ONE_POINT", ws, f"H{r + 1}")
+    ws[f"B{r + 2}"] = ("Per active customer: its remaining margin over a lifetime of 1 / churn, "
+                       "before and after (its acquisition cost is already spent).")
+    ws[f"B{r + 2}"].font = F_NOTE
+    return r + 2
 
 
 def _span(col0: int, row0: int, col1: int, row1: int) -> TwoCellAnchor:
@@ -254,6 +465,20 @@ def _span(col0: int, row0: int, col1: int, row1: int) -> TwoCellAnchor:
     whatever the fonts make the column widths."""
     return TwoCellAnchor(_from=AnchorMarker(col=col0, row=row0),
                          to=AnchorMarker(col=col1, row=row1))
+
+
+def _cm(columns: int, rows: int, col_chars: float = DASH_COL) -> tuple[float, float]:
+    """Width and height in cm of a block of ``columns`` columns of ``col_chars`` characters
+    and ``rows`` default rows (Excel: a column is 7 px per character + 5 px, a row 20 px at
+    96 dpi). Charts get this size as well as the two-cell anchor, so every renderer draws
+    them on the same grid as the tiles."""
+    return columns * (col_chars * 7 + 5) / 96 * 2.54, rows * 20 / 96 * 2.54
+
+
+def _place(ws, chart, col0: int, row0: int, col1: int, row1: int) -> None:
+    """Put ``chart`` on the cell block from (col0, row0) to (col1, row1), 0-based, exclusive."""
+    chart.width, chart.height = _cm(col1 - col0, row1 - row0)
+    ws.add_chart(chart, _span(col0, row0, col1, row1))
 
 
 def charts(wb: Workbook) -> None:
@@ -268,24 +493,26 @@ def charts(wb: Workbook) -> None:
         chart.title = Title(tx=Text(rich=RichText(p=[para])), overlay=False)
         chart.style = 2
         chart.legend = None
-        chart.height = 7.2
-        chart.width = 12.4
         if y_title:
             chart.y_axis.title = y_title
         chart.y_axis.majorGridlines.spPr = GraphicalProperties(ln=LineProperties(solidFill=LINE))
         chart.x_axis.delete = False
         chart.y_axis.delete = False
 
+    top = CHART_TOP - 1  # 0-based row of the first chart
     bins = BarChart()
     bins.type = "col"
-    bins.gapWidth = 40
-    bins.add_data(Reference(data, min_col=2, min_row=4, max_row=15), titles_from_data=True)
-    bins.set_categories(Reference(data, min_col=1, min_row=5, max_row=15))
-    style(bins, "Customers by predicted CLV", "customers")
+    bins.gapWidth = 30
+    bins.add_data(Reference(data, min_col=2, min_row=4, max_row=4 + CLV_BIN_ROWS),
+                  titles_from_data=True)
+    bins.set_categories(Reference(data, min_col=1, min_row=5, max_row=4 + CLV_BIN_ROWS))
+    style(bins, "Customers by predicted CLV (log-scale bins)", "customers")
     bins.series[0].graphicalProperties.solidFill = TEAL
     bins.series[0].graphicalProperties.line.noFill = True
     bins.x_axis.tickLblPos = "low"
-    ws.add_chart(bins, _span(1, 19, 5, 35))
+    bins.x_axis.title = "predicted CLV over the horizon"
+    bins.layout = Layout(manualLayout=ManualLayout(x=0.1, y=0.14, w=0.86, h=0.6))
+    _place(ws, bins, 1, top, 5, top + CHART_H)
 
     by_seg = BarChart()
     by_seg.type = "bar"
@@ -304,19 +531,20 @@ def charts(wb: Workbook) -> None:
     by_seg.dataLabels.showCatName = False
     by_seg.dataLabels.showLegendKey = False
     by_seg.dataLabels.numFmt = NUM0
-    ws.add_chart(by_seg, _span(5, 19, 9, 35))
+    by_seg.dataLabels.position = "outEnd"
+    # Room on the right inside the frame for the label of the longest bar.
+    by_seg.layout = Layout(manualLayout=ManualLayout(x=0.2, y=0.14, w=0.62, h=0.8))
+    _place(ws, by_seg, 5, top, 9, top + CHART_H)
 
     curve = LineChart()
     curve.add_data(Reference(data, min_col=6, max_col=7, min_row=4, max_row=5),
                    titles_from_data=True)
     curve.set_categories(Reference(data, min_col=5, min_row=5, max_row=5))
     style(curve, "Cohort retention: share of customers buying, by months since first purchase")
-    curve.width = 24.8
-    curve.height = 7.0
     curve.y_axis.number_format = PCT0
     curve.y_axis.scaling.min = 0
     curve.y_axis.scaling.max = 1
-    curve.legend = __import__("openpyxl").chart.legend.Legend()
+    curve.legend = Legend()
     curve.legend.position = "b"
     for s, colour, dash in zip(curve.series, (NAVY, TEAL), ("solid", "dash"), strict=True):
         s.graphicalProperties.line.solidFill = colour
@@ -324,20 +552,37 @@ def charts(wb: Workbook) -> None:
         s.graphicalProperties.line.prstDash = dash
         s.smooth = False
     curve.layout = Layout(manualLayout=ManualLayout(x=0.05, y=0.15, w=0.9, h=0.6))
-    ws.add_chart(curve, _span(1, 36, 9, 53))
+    _place(ws, curve, 1, top + CHART_H + 1, 9, top + 2 * CHART_H + 1)
 
-    track = LineChart()
+    # Holdout tracking: actual and expected repeat purchases per period (lines) over a shaded
+    # band marking the holdout periods (bars of the "Holdout period" column).
     model = wb["Model"]
+    band = BarChart()
+    band.type = "col"
+    band.gapWidth = 0
+    band.add_data(Reference(model, min_col=4, min_row=16, max_row=17), titles_from_data=True)
+    band.series[0].graphicalProperties.solidFill = "E4ECF2"
+    band.series[0].graphicalProperties.line.noFill = True
+    track = LineChart()
     track.add_data(Reference(model, min_col=2, max_col=3, min_row=16, max_row=17),
                    titles_from_data=True)
     track.set_categories(Reference(model, min_col=1, min_row=17, max_row=17))
-    style(track, "Holdout tracking: repeat purchases per period")
-    track.legend = __import__("openpyxl").chart.legend.Legend()
-    track.legend.position = "b"
-    for s, colour in zip(track.series, (NAVY, TEAL), strict=True):
+    band.set_categories(Reference(model, min_col=1, min_row=17, max_row=17))
+    for s, colour, dash in zip(track.series, (NAVY, TEAL), ("solid", "dash"), strict=True):
         s.graphicalProperties.line.solidFill = colour
+        s.graphicalProperties.line.width = 22000
+        s.graphicalProperties.line.prstDash = dash
         s.smooth = False
-    model.add_chart(track, "F16")
+    style(band, "Repeat purchases per period: actual vs. expected")
+    band.y_axis.number_format = NUM0
+    band.legend = Legend()
+    band.legend.position = "b"
+    band.x_axis.number_format = "yyyy-mm"
+    band.x_axis.tickLblPos = "low"
+    band.y_axis.title = "repeat purchases"
+    band += track
+    band.width, band.height = 20.0, 9.0
+    model.add_chart(band, _span(8, 15, 17, 37))
 
 
 # ---------------------------------------------------------------------------- other sheets
@@ -356,13 +601,17 @@ ASSUMPTIONS = [
      "Unit of recency, T, frequency models and the horizon (next run)."),
     ("ASSUME_KPI_PERIOD", "KPI period", "months", "@", "days, weeks or months",
      "Unit of ARPU, churn rate and lifetime (next run)."),
+    ("ASSUME_CURRENCY", "Currency", "", "@", "a code such as USD or EUR",
+     "Shown beside the money figures on the Dashboard (live). Blank: not stated."),
+    ("ASSUME_PALIVE_GUARD", "Segment guard: P(alive) below", 0.5, PCT0, "probability, 0-100%",
+     "Customers less likely than this to be active are never Champions or Loyal (next run)."),
 ]
 
 
 def assumptions(wb: Workbook) -> None:
     ws = wb.create_sheet("Assumptions")
-    title(ws, "Assumptions", "Yellow cells are inputs. Change CAC or margin here and the "
-          "Dashboard's CLTV and LTV:CAC recalculate.", cell="B2")
+    title(ws, "Assumptions", "Yellow cells are inputs. Change CAC, margin or currency here "
+          "and the Dashboard (CLTV, LTV:CAC, the levers) recalculates.", cell="B2")
     widths(ws, {"A": 2, "B": 32, "C": 16, "D": 28, "E": 70})
     for j, head in enumerate(("Assumption", "Value", "Unit", "Effect")):
         cell = ws.cell(row=5, column=2 + j, value=head)
@@ -370,8 +619,10 @@ def assumptions(wb: Workbook) -> None:
         cell.border = Border(bottom=ACCENT)
     units = DataValidation(type="list", formula1='"days,weeks,months"', allow_blank=False)
     positive = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
+    share = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
     ws.add_data_validation(units)
     ws.add_data_validation(positive)
+    ws.add_data_validation(share)
     for i, (defined, label, default, fmt, unit, effect) in enumerate(ASSUMPTIONS):
         r = 6 + i
         ws.cell(row=r, column=2, value=label).font = F_BOLD
@@ -380,57 +631,102 @@ def assumptions(wb: Workbook) -> None:
         val.border = BOX
         val.font = F_BODY
         val.number_format = fmt
-        val.alignment = Alignment(horizontal="right")
+        val.alignment = Alignment(horizontal="right", indent=1)
         for col, text in ((4, unit), (5, effect)):
             cell = ws.cell(row=r, column=col, value=text)
             cell.font = F_SUB
             cell.alignment = Alignment(indent=1, vertical="center")
         ws.row_dimensions[r].height = 20
         name(wb, defined, ws, val.coordinate)
-        (units if fmt == "@" else positive).add(val.coordinate)
-    landscape(ws, "A1:E14")
+        if defined == "ASSUME_PALIVE_GUARD":
+            share.add(val.coordinate)
+        elif defined in ("ASSUME_TIME_UNIT", "ASSUME_KPI_PERIOD"):
+            units.add(val.coordinate)
+        elif fmt != "@":
+            positive.add(val.coordinate)
+    landscape(ws, f"A1:E{6 + len(ASSUMPTIONS)}")
+
+
+#: Customers columns: (header, number format, width).
+CUSTOMER_COLUMNS = [
+    ("Customer ID", "@", 14), ("First purchase", DATE, 12),
+    ("Last purchase", DATE, 12), ("Orders", NUM0, 8),
+    ("Revenue", NUM2, 12),
+    ("Repeat purchases (frequency)", NUM0, 11),
+    ("First to last purchase (recency)", "#,##0.0", 11),
+    ("Since first purchase (T)", "#,##0.0", 11),
+    ("Average repeat spend (monetary value)", NUM2, 12),
+    ("Probability still active (P(alive))", PCT0, 11),
+    ("Expected purchases", "#,##0.00", 11),
+    ("Expected spend per purchase", NUM2, 11), ("Predicted CLV", NUM2, 11),
+    ("Historical CLV (revenue x margin)", NUM2, 12),
+    ("Periods observed (exposure)", "#,##0.0", 11),
+    ("Churned", YES_NO, 9), ("Segment", None, 13),
+]
 
 
 def customers(wb: Workbook) -> None:
     ws = wb.create_sheet("Customers")
-    title(ws, "Customers", "One row per customer, highest predicted CLV first. Recency and T "
-          "are in model time units; exposure in KPI periods; churned = 1 when inactive for "
-          "longer than the churn window.")
-    cols = [
-        ("Customer ID", "@", 14), ("First purchase", DATE, 12), ("Last purchase", DATE, 12),
-        ("Orders", NUM0, 8), ("Revenue", NUM2, 12), ("Frequency", NUM0, 10),
-        ("Recency", "#,##0.0", 9), ("T", "#,##0.0", 8), ("Average spend", NUM2, 11),
-        ("P(alive)", PCT0, 9), ("Expected purchases", "#,##0.00", 11),
-        ("Expected spend", NUM2, 11), ("Predicted CLV", NUM2, 12), ("Historical CLV", NUM2, 12),
-        ("Exposure", "#,##0.0", 10), ("Churned", "0", 9), ("Segment", None, 13),
-    ]
-    table(ws, "Customers", "A4", [c[0] for c in cols], [c[1] for c in cols],
-          [c[2] for c in cols])
+    title(ws, "Customers", "One row per customer, highest predicted CLV first. Churned = no "
+          "purchase for longer than the churn window (Assumptions). Words in brackets are the "
+          "technical names; the Glossary sheet explains each column.")
+    table(ws, "Customers", "A4", [c[0] for c in CUSTOMER_COLUMNS],
+          [c[1] for c in CUSTOMER_COLUMNS], [c[2] for c in CUSTOMER_COLUMNS])
+    # The units of the time columns follow the Assumptions, so they sit above the header.
+    for col, formula in (("G", '="in "&ASSUME_TIME_UNIT'), ("H", '="in "&ASSUME_TIME_UNIT'),
+                         ("O", '="in "&ASSUME_KPI_PERIOD')):
+        ws[f"{col}3"] = formula
+        ws[f"{col}3"].font = F_LABEL
+        ws[f"{col}3"].alignment = Alignment(horizontal="center")
+    ws.row_dimensions[4].height = 44
     ws.freeze_panes = "B5"
-    landscape(ws, title_rows="4:4")
+    landscape(ws, title_rows="3:4")
 
 
 def segments(wb: Workbook) -> None:
     ws = wb.create_sheet("Segments")
-    title(ws, "Segments", "RFM quartile scores 1-4 (4 best) for recency, frequency and average "
-          "spend; the first matching rule wins. Values over the CLV horizon.")
-    cols = [("Segment", None, 14), ("Rule", None, 58), ("Customers", NUM0, 11),
+    title(ws, "Segments", "Relative R/F/M scores with absolute guards (rules below); the first "
+          "matching rule wins. Predicted CLV over the horizon.")
+    cols = [("Segment", None, 14), ("Rule", None, 64), ("Customers", NUM0, 11),
             ("Revenue", NUM0, 13), ("Average predicted CLV", NUM2, 14),
             ("Predicted CLV", NUM0, 14), ("Share of value", PCT1, 10)]
     tab = table(ws, "Segments", "A4", [c[0] for c in cols], [c[1] for c in cols],
                 [c[2] for c in cols], body_rows=7)
     for r in range(5, 12):
-        ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top")
+        for c in range(1, 8):
+            cell = ws.cell(row=r, column=c)
+            cell.alignment = Alignment(horizontal=cell.alignment.horizontal, indent=
+                                       cell.alignment.indent, vertical="center",
+                                       wrap_text=c == 2)
+        ws.row_dimensions[r].height = 28  # room for a rule on two lines
     del tab
+    ws["A13"] = "How the segments are made"
+    ws["A13"].font = F_SECTION
+    lines = [
+        SCORE_RULE,
+        '="Absolute guards: a customer with no purchase for more than "&ASSUME_INACTIVITY&" "'
+        '&ASSUME_KPI_PERIOD&" (churned), or with P(alive) below "'
+        '&FIXED(ASSUME_PALIVE_GUARD*100,0)&"%, counts as lapsed (R at most 2): it is never "'
+        '&"Champions, Loyal, Potential or New."',
+        "The rules are tried in the order of the table above; the first that matches wins. "
+        "The cut-offs are on the Assumptions sheet (churn window, P(alive) guard) and apply on "
+        "the next run.",
+    ]
+    for i, text in enumerate(lines):
+        cell = ws.cell(row=14 + i, column=1, value=text)
+        cell.font = F_BODY
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(start_row=14 + i, start_column=1, end_row=14 + i, end_column=7)
+        ws.row_dimensions[14 + i].height = 30
     ws.freeze_panes = "A5"
-    landscape(ws, "A1:G12")
+    landscape(ws, "A1:G16")
 
 
 def cohorts(wb: Workbook) -> None:
     for sheet, tname, fmt, note, colours in (
         ("Cohorts", "CohortRetention", PCT0,
          "Share of each monthly acquisition cohort that bought again N months after its first "
-         "month (month 0 = 100%). Blank = not observed yet.", ("FFFFFF", SKY, NAVY)),
+         "month (month 0 = 100%). Blank = not observed yet.", ("FFFFFF", "C6DBE9", "6A9FC6")),
         ("Cohort revenue", "CohortRevenue", NUM0,
          "Net revenue of each monthly acquisition cohort by months since its first month.",
          ("FFFFFF", "B7D7C9", "2E7D5B")),
@@ -454,9 +750,10 @@ def chart_data(wb: Workbook) -> None:
     ws = wb.create_sheet("Chart data")
     title(ws, "Chart data", "Source tables of the Dashboard charts (written by cltv-xl).")
     table(ws, "ClvBins", "A4", ["Predicted CLV", "Customers", "Share of customers"],
-          ["@", NUM0, PCT1], [18, 11, 11], body_rows=11)
+          ["@", NUM0, PCT1], [18, 11, 11], body_rows=CLV_BIN_ROWS)
     table(ws, "RetentionCurve", "E4", ["Months since first purchase", "All cohorts",
                                        "First cohort"], [NUM0, PCT1, PCT1], [14, 11, 11])
+    portrait(ws, title_rows="4:4")
 
 
 def model(wb: Workbook) -> None:
@@ -470,7 +767,7 @@ def model(wb: Workbook) -> None:
              ("MODEL_GG_CONVERGED", "Gamma-Gamma converged", None),
              ("MODEL_GG_CUSTOMERS", "Gamma-Gamma repeat buyers", NUM0),
              ("INFO_HOLDOUT", "Holdout from", None)]
-    widths(ws, {"E": 3, "F": 26, "G": 14})
+    widths(ws, {"E": 3, "F": 38, "G": 14})
     for i, (defined, label, fmt) in enumerate(facts):
         r = 5 + i
         ws.cell(row=r, column=6, value=label).font = F_BOLD
@@ -480,11 +777,44 @@ def model(wb: Workbook) -> None:
         if fmt:
             val.number_format = fmt
         name(wb, defined, ws, val.coordinate)
-    ws["A14"] = "Holdout tracking (with --holdout-start): repeat purchases per period"
-    ws["A14"].font = F_SECTION
-    table(ws, "Tracking", "A16", ["Period", "Actual purchases", "Expected purchases"],
-          [DATE, "#,##0.0", "#,##0.0"], [14, 11, 12])
-    landscape(ws)
+    ws["A13"] = "Holdout check"
+    ws["A13"].font = F_SECTION
+    ws["A14"] = ('=IF(INFO_HOLDOUT="none","Not run: add --holdout-start DATE to fit the model '
+                 'on the orders up to DATE and compare its forecast with what happened after.",'
+                 '"A BG/NBD fitted on the orders up to "&INFO_HOLDOUT&" forecasts the repeat '
+                 'purchases after it (shaded); the figures on the right measure the miss.")')
+    ws["A14"].font = F_SUB
+    table(ws, "Tracking", "A16", ["Period", "Actual purchases", "Expected purchases",
+                                  "Holdout period"],
+          [DATE, "#,##0.0", "#,##0.0", YES_NO], [14, 11, 12, 12])
+    hold = [
+        (None, "Calibration fit (BG/NBD up to the holdout)", None),
+        ("MODEL_CAL_R", "r", "0.0000"), ("MODEL_CAL_ALPHA", "alpha", "0.0000"),
+        ("MODEL_CAL_A", "a", "0.0000"), ("MODEL_CAL_B", "b", "0.0000"),
+        (None, "Holdout errors (repeat purchases)", None),
+        ("MODEL_HOLDOUT_ACTUAL", "Actual in the holdout", "#,##0"),
+        ("MODEL_HOLDOUT_EXPECTED", "Expected by the model", "#,##0"),
+        ("MODEL_HOLDOUT_ERROR", "Error of the total (expected / actual - 1)", "+0.0%;-0.0%"),
+        ("MODEL_HOLDOUT_MAE", "Mean absolute error per period", "#,##0.0"),
+    ]
+    for i, (defined, label, fmt) in enumerate(hold):
+        r = 16 + i + (1 if i >= 5 else 0)
+        lab = ws.cell(row=r, column=6, value=label)
+        if defined is None:
+            lab.font = F_LABEL
+            lab.border = Border(bottom=THIN)
+            ws.cell(row=r, column=7).border = Border(bottom=THIN)
+            continue
+        lab.font = F_BODY
+        lab.alignment = Alignment(indent=1)
+        val = ws.cell(row=r, column=7)
+        val.font = F_BODY
+        val.number_format = fmt
+        val.alignment = Alignment(horizontal="right")
+        name(wb, defined, ws, val.coordinate)
+    wb.defined_names["HOLDOUT_BLOCK"] = DefinedName("HOLDOUT_BLOCK",
+                                                    attr_text="'Model'!$A$15:$Q$38")
+    landscape(ws, "A1:Q38")
 
 
 def data_issues(wb: Workbook) -> None:
@@ -502,16 +832,86 @@ def data_issues(wb: Workbook) -> None:
         val.font = F_BODY
         name(wb, defined, ws, val.coordinate)
     table(ws, "DataIssues", "A11", ["Row", "Column", "Value", "Reason", "Severity"],
-          [NUM0, "@", "@", "@", "@"], [22, 14, 24, 70, 10])
+          ["0", "@", "@", "@", "@"], [22, 14, 24, 70, 10])
     ws.freeze_panes = "A12"
     landscape(ws, title_rows="11:11")
+
+
+GLOSSARY = [
+    ("ARPU", "Average revenue per user: revenue per customer per KPI period of being a "
+     "customer (revenue / periods observed)."),
+    ("Churn rate", "Churned customers per customer-period observed: the share of customers "
+     "lost in one KPI period."),
+    ("Churned", "No purchase for longer than the churn window (Assumptions) before the as-of "
+     "date."),
+    ("Lifetime", "Expected KPI periods a customer stays: 1 / churn rate."),
+    ("Gross margin", "Share of revenue kept after the cost of the goods sold (Assumptions)."),
+    ("CAC", "Customer acquisition cost: what winning one new customer costs (Assumptions)."),
+    ("Classic CLTV", "ARPU x margin x lifetime - CAC: the value of an average new customer over "
+     "its whole lifetime, not discounted."),
+    ("LTV : CAC", "ARPU x margin x lifetime / CAC: how many times a customer pays back its "
+     "acquisition cost (3x is a common target)."),
+    ("Predicted CLV (model-based)", "Each customer's expected margin over the horizon, "
+     "discounted: expected purchases x expected spend per purchase x margin. CAC not deducted."),
+    ("Horizon", "How far ahead the predicted CLV looks, in model time units (Assumptions)."),
+    ("Discount rate", "Monthly rate by which a future purchase is worth less today "
+     "(Assumptions)."),
+    ("P(alive), probability still active", "The BG/NBD model's probability that the customer "
+     "still buys, from its number of purchases and the time since the last one."),
+    ("Expected purchases", "Purchases the customer is expected to make over the horizon, "
+     "already weighted by P(alive)."),
+    ("Expected spend per purchase", "Gamma-Gamma estimate of one future purchase: the "
+     "customer's own average pulled towards the overall average when it has few purchases."),
+    ("Repeat purchases (frequency)", "Purchase days after the first one (several orders on "
+     "one day count once)."),
+    ("First to last purchase (recency)", "Time from the first to the last purchase day, in model "
+     "time units (the modelling convention; not the time since the last purchase)."),
+    ("Since first purchase (T)", "Time from the first purchase day to the as-of date, in model "
+     "time units."),
+    ("Average repeat spend (monetary value)", "Average amount per repeat purchase day (the "
+     "first purchase left out); 0 for one-time buyers."),
+    ("Periods observed (exposure)", "KPI periods from the first purchase to the as-of date, or "
+     "to the end of the churn window for a churned customer: the denominator of ARPU and churn."),
+    ("Historical CLV", "Revenue so far x gross margin."),
+    ("Segment", "RFM group (Segments sheet): relative recency, frequency and spend scores with "
+     "absolute guards on churn and P(alive)."),
+    ("Levers", "Dashboard block: CLTV and LTV:CAC when churn falls, ARPU rises or CAC falls by "
+     "the percentages typed in the yellow cells."),
+    ("Holdout", "A check of the model: fit it on the data before a date, forecast the rest, and "
+     "compare with what happened (Model sheet, --holdout-start)."),
+    ("BG/NBD", "Beta-geometric / negative binomial model of purchases and drop-out (Fader, "
+     "Hardie & Lee 2005)."),
+    ("Gamma-Gamma", "Model of spend per purchase (Fader & Hardie 2013)."),
+    ("KPI period, model time unit", "Units of ARPU, churn and lifetime, and of recency, T and "
+     "the horizon (Assumptions)."),
+]
+
+
+def glossary(wb: Workbook) -> None:
+    ws = wb.create_sheet("Glossary")
+    title(ws, "Glossary", "The words of this report, in plain language.")
+    widths(ws, {"A": 34, "B": 100})
+    for j, head in enumerate(("Term", "Meaning")):
+        cell = ws.cell(row=4, column=1 + j, value=head)
+        cell.font = F_LABEL
+        cell.border = Border(bottom=ACCENT)
+    for i, (term, meaning) in enumerate(GLOSSARY):
+        r = 5 + i
+        ws.cell(row=r, column=1, value=term).font = F_BOLD
+        cell = ws.cell(row=r, column=2, value=meaning)
+        cell.font = F_BODY
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(row=r, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[r].height = 14 * (1 + len(meaning) // 125)  # wrapped lines
+    landscape(ws, f"A1:B{4 + len(GLOSSARY)}", title_rows="4:4")
 
 
 def transactions(wb: Workbook) -> None:
     ws = wb.create_sheet("Transactions")
     table(ws, "Transactions", "A1", ["Customer ID", "Date", "Amount", "Source row"],
-          ["@", DATE, NUM2, NUM0], [16, 12, 12, 11])
+          ["@", DATE, NUM2, "0"], [16, 12, 12, 11])
     ws.freeze_panes = "A2"
+    portrait(ws, title_rows="1:1")
 
 
 def build(path: Path = OUT) -> Path:
@@ -526,6 +926,7 @@ def build(path: Path = OUT) -> Path:
     data_issues(wb)
     transactions(wb)
     chart_data(wb)
+    glossary(wb)
     charts(wb)
     wb.calculation.fullCalcOnLoad = True
     for ws in wb.worksheets:

@@ -26,6 +26,7 @@ from cltv_xl import refresh
 from cltv_xl.datasets import load_cdnow
 from cltv_xl.loading import read_transactions
 from cltv_xl.report import build_report, compute_report
+from cltv_xl.report.model import CUSTOMER_HEADERS, FORMULA_NAMES, INPUT_NAMES
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -216,7 +217,8 @@ def test_refresh_rewrites_the_customers_table_so_the_kpis_follow(refreshed):
     assert len(body) == 1 and body[0]["row_count"] == 2357
     header = [_sheet(data, "Customers")["values"][r0 - 1][c] for c in range(c0 - 1, c1)]
     rows = body[0]["values"]
-    column = {h: [row[i] for row in rows] for i, h in enumerate(header)}
+    plain = {v: k for k, v in CUSTOMER_HEADERS.items()}  # plain header -> technical name
+    column = {plain.get(h, h): [row[i] for row in rows] for i, h in enumerate(header)}
     # The Dashboard's KPI formulas sum these columns: they give the recomputed KPIs.
     kpis = expected.kpis
     assert len(rows) == kpis["customers"] == 2357
@@ -236,7 +238,7 @@ def test_refresh_leaves_inputs_formulas_and_other_sheets_alone(refreshed):
     data, actions, _ = refreshed
     protected = [n["name"] for n in data["names"]
                  if n["name"].startswith(("ASSUME_", "KPI_"))]
-    assert len(protected) == 19
+    assert len(protected) == len(INPUT_NAMES) + len(FORMULA_NAMES)
     for name in protected:
         sheet, row, col = _name(data, name)
         assert not [a for a in actions if a["func"].startswith("set") and

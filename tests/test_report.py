@@ -110,6 +110,10 @@ def test_bad_assumptions_name_the_argument(cdnow_tx):
         compute_report(cdnow_tx, time_unit="fortnight")
     with pytest.raises(InputError, match="cac"):
         compute_report(cdnow_tx, cac=-1)
+    with pytest.raises(InputError, match="palive_guard"):
+        compute_report(cdnow_tx, palive_guard=1.5)
+    with pytest.raises(InputError, match="currency"):
+        compute_report(cdnow_tx, currency="=HYPERLINK(1)")
 
 
 def test_workbook_reads_back(report, written):
@@ -228,3 +232,45 @@ def test_too_many_rows_for_a_sheet_is_a_clear_error(report, tmp_path, monkeypatc
     with pytest.raises(InputError, match="no-transactions"):
         write_report(report, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
+
+
+def test_no_champion_or_loyal_customer_is_churned_or_unlikely_alive(report):
+    """CDNOW: the relative R/F/M scores alone made 179 churned "Champions" (issue 13)."""
+    from cltv_xl.segments import PALIVE_GUARD
+
+    c = report.customers
+    best = c[c["Segment"].isin(["Champions", "Loyal"])]
+    assert len(best) > 100
+    assert best["Churned"].sum() == 0
+    assert (best["P(alive)"] >= PALIVE_GUARD).all()
+    assert report.assumptions.palive_guard == PALIVE_GUARD
+    # The guards only move customers down: the churned ones sit in At risk, Hibernating, Lost.
+    assert set(c.loc[c["Churned"] == 1, "Segment"]) <= {"At risk", "Hibernating", "Lost"}
+
+
+def test_holdout_facts_and_hidden_section(cdnow_tx, written, tmp_path):
+    """The holdout check: actual repeat purchases counted by hand from the orders, the
+    calibration fit on the Model sheet, and the section hidden without a holdout."""
+    start = pd.Timestamp("1997-10-01")
+    rep = compute_report(cdnow_tx, holdout_start=start)
+    facts = rep.extras["holdout"]
+    # By hand: purchase days after the holdout start of customers first seen up to it.
+    days = cdnow_tx.data.assign(day=cdnow_tx.data["date"].dt.normalize())
+    days = days.drop_duplicates(["customer_id", "day"])
+    first = days.groupby("customer_id")["day"].transform("min")
+    later = days[(first <= start) & (days["day"] > start)]
+    assert facts["actual"] == len(later)
+    hold = rep.tracking[rep.tracking["Holdout period"].notna()]
+    assert facts["mae"] == pytest.approx(
+        (hold["Actual purchases"] - hold["Expected purchases"]).abs().mean())
+    assert 0.8 < facts["expected"] / facts["actual"] < 1.2
+    assert facts["error"] == pytest.approx(facts["expected"] / facts["actual"] - 1)
+    assert set(facts["calibration"]) == {"r", "alpha", "a", "b"}
+    path = write_report(rep, tmp_path / "h.xlsx")
+    wb = openpyxl.load_workbook(path)
+    assert _cell(wb, "MODEL_CAL_R").value == pytest.approx(facts["calibration"]["r"])
+    assert _cell(wb, "MODEL_HOLDOUT_ACTUAL").value == len(later)
+    assert not wb["Model"].row_dimensions[16].hidden
+    plain = openpyxl.load_workbook(written)  # no holdout: the section is hidden, a note stays
+    assert plain["Model"].row_dimensions[16].hidden
+    assert _cell(plain, "MODEL_HOLDOUT_ACTUAL").value is None

@@ -19,7 +19,12 @@ from lo import recalculate
 from cltv_xl import metrics
 from cltv_xl.datasets import load_cdnow
 from cltv_xl.report import compute_report
-from cltv_xl.report.model import FORMULA_NAMES, KPI_KEYS
+from cltv_xl.report.model import (
+    FORMULA_NAMES,
+    KPI_KEYS,
+    LEVER_FORMULA_NAMES,
+    LEVER_INPUT_NAMES,
+)
 from cltv_xl.report.xlsx_writer import write_report
 from cltv_xl.transactions import Transactions
 
@@ -52,10 +57,42 @@ def recalculated(tmp_path_factory):
     })
     frame = pd.concat([cdnow[["customer_id", "date", "amount"]], extra], ignore_index=True)
     report = compute_report(Transactions.from_frame(frame), cac=25.0, margin=0.3,
-                            holdout_start="1997-10-01")
+                            holdout_start="1997-10-01", currency="USD")
     path = write_report(report, folder / "report.xlsx")
     out = recalculate(path, folder / "recalc")
     return report, path, out
+
+
+def lever_values(k: dict, margin: float, cac: float, x: float, y: float, z: float) -> dict:
+    """What the levers block must show, computed with cltv_xl.metrics from the report's KPIs:
+    churn rate down by ``x``, ARPU up by ``y``, CAC down by ``z`` (fractions)."""
+    arpu, churn = k["arpu"], k["churn_rate"]
+    cases = {  # lever -> (margin per period, churn rate, CAC) after the change
+        "CHURN": (arpu * margin, churn * (1 - x), cac),
+        "ARPU": (arpu * (1 + y) * margin, churn, cac),
+        "CAC": (arpu * margin, churn, cac * (1 - z)),
+        "ALL": (arpu * (1 + y) * margin, churn * (1 - x), cac * (1 - z)),
+    }
+    today = metrics.cltv(arpu * margin, metrics.lifetime(churn), cac)
+    out = {}
+    for key, (per_period, rate, cost) in cases.items():
+        life = metrics.lifetime(rate)
+        out[f"LEVER_CLTV_{key}"] = metrics.cltv(per_period, life, cost)
+        out[f"LEVER_GAIN_{key}"] = out[f"LEVER_CLTV_{key}"] - today
+        out[f"LEVER_LTV_CAC_{key}"] = metrics.ltv_cac_ratio(per_period * life, cost)
+    out["LEVER_NEW_CHURN"] = churn * (1 - x)
+    out["LEVER_NEW_ARPU"] = arpu * (1 + y)
+    out["LEVER_NEW_CAC"] = cac * (1 - z)
+    active = k["customers"] - k["churned"]
+    per_customer = arpu * margin * (metrics.lifetime(churn - 0.01) - metrics.lifetime(churn))
+    out["LEVER_ACTIVE"] = active
+    out["LEVER_ONE_POINT_PER_CUSTOMER"] = per_customer
+    out["LEVER_ONE_POINT"] = per_customer * active
+    return {name: float(v) for name, v in out.items()}
+
+
+def _levers_in(wb) -> tuple[float, float, float]:
+    return tuple(float(_cell(wb, n).value) for n in LEVER_INPUT_NAMES)
 
 
 def test_every_formula_cell_equals_python(recalculated):
@@ -63,7 +100,10 @@ def test_every_formula_cell_equals_python(recalculated):
     formulas = openpyxl.load_workbook(path)
     values = openpyxl.load_workbook(out, data_only=True)
     expected_by_name = report.cells()
-    checked = 0
+    k, a = report.kpis, report.assumptions
+    expected_by_name.update(lever_values(k, a.margin, a.cac, *_levers_in(formulas)))
+    assert set(LEVER_FORMULA_NAMES) <= set(expected_by_name)
+    checked = texts = 0
     # KPI cells, by defined name.
     for name in FORMULA_NAMES:
         got = _cell(values, name).value
@@ -71,7 +111,8 @@ def test_every_formula_cell_equals_python(recalculated):
         assert isinstance(got, (int, float)), (name, got)
         assert got == pytest.approx(want, rel=REL), name
         checked += 1
-    # Every other formula cell in the workbook refers to one defined name: "=NAME".
+    # Every other formula cell is a named cell with a Python value (the levers), a reference
+    # to one defined name ("=NAME"), or a text (a label or definition with live numbers).
     coords = {}
     for name in expected_by_name:
         cell = _cell(formulas, name)
@@ -82,14 +123,34 @@ def test_every_formula_cell_equals_python(recalculated):
                 if cell.data_type != "f":
                     continue
                 key = (ws.title, cell.coordinate)
+                got = values[ws.title][cell.coordinate].value
                 if key in coords and coords[key] in FORMULA_NAMES:
                     continue
-                target = str(cell.value).lstrip("=")
-                assert target in expected_by_name, f"unchecked formula {key}: {cell.value}"
-                got = values[ws.title][cell.coordinate].value
-                assert got == pytest.approx(expected_by_name[target], rel=REL), key
-                checked += 1
-    assert checked >= len(FORMULA_NAMES) + 5
+                target = coords.get(key) or str(cell.value).lstrip("=")
+                if target in expected_by_name:
+                    want = expected_by_name[target]
+                    if isinstance(want, str):
+                        assert got == want, key
+                    else:
+                        assert got == pytest.approx(want, rel=REL), (key, target)
+                    checked += 1
+                    continue
+                assert isinstance(got, str) and got, f"formula {key} {cell.value} gave {got!r}"
+                assert not got.startswith("#") and "Err:" not in got, (key, got)
+                texts += 1
+    assert checked >= len(FORMULA_NAMES) + len(LEVER_FORMULA_NAMES) + 5
+    assert texts >= 10
+    # The definitions beside the two value figures show the numbers behind them.
+    dash = values["Dashboard"]
+    strings = [c.value for row in dash.iter_rows() for c in row if isinstance(c.value, str)]
+    classic = next(t for t in strings if t.startswith("= ARPU"))
+    assert f"ARPU {k['arpu']:,.2f} a month" in classic and f"CAC {a.cac:,.2f}" in classic
+    assert f"lifetime {k['lifetime']:,.1f} months" in classic
+    model = next(t for t in strings if t.startswith("= expected purchases"))
+    assert f"next {a.horizon:g} weeks" in model and "discounted at 1.00% a month" in model
+    assert "REVENUE (USD)" in strings and "CLASSIC CLTV, PER CUSTOMER (USD)" in strings
+    why = next(t for t in strings if t.startswith("Why they differ"))
+    assert f"{(1 - k['share_alive']) * 100:.0f}% who have probably stopped" in why
 
 
 def test_payloads_stay_text_after_recalculation(recalculated):
@@ -109,6 +170,8 @@ def test_new_cac_moves_cltv_and_ltv_cac_like_metrics(recalculated, tmp_path):
     wb = openpyxl.load_workbook(path)
     _cell(wb, "ASSUME_CAC").value = 7.5
     _cell(wb, "ASSUME_MARGIN").value = 0.45
+    for name, value in zip(LEVER_INPUT_NAMES, (0.2, 0.05, 0.3), strict=True):
+        _cell(wb, name).value = value
     edited = tmp_path / "edited.xlsx"
     wb.save(edited)
     values = openpyxl.load_workbook(recalculate(edited, tmp_path / "out"), data_only=True)
@@ -120,3 +183,6 @@ def test_new_cac_moves_cltv_and_ltv_cac_like_metrics(recalculated, tmp_path):
     assert _cell(values, "KPI_LTV_CAC").value == pytest.approx(
         metrics.ltv_cac_ratio(ltv, 7.5), rel=REL)
     assert not math.isclose(_cell(values, "KPI_CLTV").value, k["cltv"])
+    # The levers follow the new inputs, CAC and margin, exactly as cltv_xl.metrics computes.
+    for name, want in lever_values(k, 0.45, 7.5, 0.2, 0.05, 0.3).items():
+        assert _cell(values, name).value == pytest.approx(want, rel=REL), name

@@ -14,6 +14,7 @@ from cltv_xl.segments import (
     SEGMENT_RULES,
     SEGMENTS,
     _quantile_score,
+    lapsed,
     rfm_scores,
     rfm_segments,
     segment_table,
@@ -207,3 +208,36 @@ def test_cdnow_segments_cover_everyone():
     table = segment_table(summary, seg)
     assert table["revenue"].sum() == pytest.approx(summary["revenue"].sum())
     assert table.loc["Champions", "share_of_value"] > 0.5
+
+
+def test_guards_demote_churned_and_unlikely_alive_customers():
+    """Hand-worked: the guards cap R at 2, then the same rules run."""
+    summary = _summary(EIGHT)
+    churned = pd.Series([False, True, False, True, False, False, False, False],
+                        index=summary.index)
+    p_alive = np.array([0.9, 0.9, 0.3, 0.9, 0.9, 0.9, 0.9, 0.9])
+    seg = rfm_segments(summary, churned=churned, p_alive=p_alive)
+    assert seg.to_dict() == {
+        "c1": "New",
+        "c2": "At risk",  # Champion profile (R4 F4 M4) but churned: R -> 2, F4
+        "c3": "At risk",  # Loyal profile (R3 F4 M1) but P(alive) 0.3 < 0.5: R -> 2, F4
+        "c4": "At risk",  # Potential profile (R3 F2 M3) but churned: R -> 2, M3
+        "c5": "At risk",
+        "c6": "Hibernating",
+        "c7": "At risk",
+        "c8": "Lost",
+    }
+    # A lower guard lets c3 stay Loyal; no guard at all reproduces the relative segments.
+    assert rfm_segments(summary, p_alive=p_alive, palive_guard=0.2)["c3"] == "Loyal"
+    assert (rfm_segments(summary, churned=np.zeros(8, bool), p_alive=np.ones(8))
+            == rfm_segments(summary)).all()
+    assert lapsed(summary, churned=churned, p_alive=p_alive).tolist() == [
+        False, True, True, True, False, False, False, False]
+
+
+def test_guard_arguments_are_checked():
+    summary = _summary(EIGHT)
+    with pytest.raises(InputError, match="palive_guard"):
+        rfm_segments(summary, p_alive=np.ones(8), palive_guard=1.5)
+    with pytest.raises(InputError, match="one value per customer"):
+        rfm_segments(summary, churned=[True, False])

@@ -101,9 +101,9 @@ def test_restyled_template_with_moved_cells_still_works(shared_template, tmp_pat
     wb.defined_names["ASSUME_CAC"] = DefinedName("ASSUME_CAC", attr_text="Assumptions!$H$20")
     ws["C6"] = "moved"  # the old cell is free text now
     seg = wb["Segments"]
-    seg.move_range("A4:G11", rows=6, cols=1)
-    seg.tables["Segments"].ref = "B10:H17"
-    seg.tables["Segments"].autoFilter.ref = "B10:H17"
+    seg.move_range("A4:G11", rows=0, cols=8)  # beside the rules text, not over it
+    seg.tables["Segments"].ref = "I4:O11"
+    seg.tables["Segments"].autoFilter.ref = "I4:O11"
     restyled = tmp_path / "restyled.xlsx"
     wb.save(restyled)
 
@@ -113,8 +113,45 @@ def test_restyled_template_with_moved_cells_still_works(shared_template, tmp_pat
     got = openpyxl.load_workbook(out)
     assert got["Assumptions"]["H20"].value == 12.5
     assert got["Assumptions"]["C6"].value == "moved"
-    seg_rows = list(got["Segments"].iter_rows(min_row=11, max_row=17, min_col=2, max_col=4,
+    seg_rows = list(got["Segments"].iter_rows(min_row=5, max_row=11, min_col=9, max_col=11,
                                               values_only=True))
     table = pd.DataFrame(seg_rows, columns=["Segment", "Rule", "Customers"])
     assert table["Segment"].tolist() == report.segments["Segment"].tolist()
     assert table["Customers"].sum() == len(report.customers)
+
+
+def test_every_sheet_prints_fitted_to_width_with_repeated_headers(shared_template):
+    wb = openpyxl.load_workbook(shared_template)
+    for ws in wb.worksheets:
+        setup = ws.page_setup
+        assert setup.orientation in ("portrait", "landscape"), ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth == 1, ws.title
+        assert setup.fitToHeight == (1 if ws.title == "Dashboard" else 0), ws.title
+    for ws in wb.worksheets:  # sheets with a long table repeat its header row on each page
+        long_tables = [t for t in ws.tables.values() if t.displayName in
+                       ("Customers", "Transactions", "DataIssues", "CohortRetention",
+                        "CohortRevenue", "ClvBins")]
+        for t in long_tables:
+            header_row = int("".join(ch for ch in t.ref.split(":")[0] if ch.isdigit()))
+            assert ws.print_title_rows and str(header_row) in ws.print_title_rows, ws.title
+    # Row numbers are plain integers (no thousands separators).
+    assert wb["Data issues"]["A12"].number_format == "0"
+    assert wb["Transactions"]["D2"].number_format == "0"
+
+
+def test_plain_headers_glossary_and_lever_inputs(shared_template):
+    from cltv_xl.report.model import CUSTOMER_HEADERS, LEVER_INPUT_NAMES, TABLE_COLUMNS
+
+    wb = openpyxl.load_workbook(shared_template)
+    headers = find_tables(wb)["Customers"].headers()
+    assert headers == list(TABLE_COLUMNS["Customers"])
+    for technical in ("Frequency", "Recency", "T", "P(alive)", "Exposure"):
+        assert f"({technical.lower()})" in CUSTOMER_HEADERS[technical].lower()
+    assert set(CUSTOMER_HEADERS.values()) <= set(headers)
+    terms = [r[0] for r in wb["Glossary"].iter_rows(min_row=5, max_col=1, values_only=True)]
+    assert len(terms) >= 20 and "ARPU" in terms
+    for name in LEVER_INPUT_NAMES:
+        sheet, coord = next(iter(wb.defined_names[name].destinations))
+        cell = wb[sheet][coord.replace("$", "")]
+        assert sheet == "Dashboard" and cell.fill.fgColor.rgb.endswith("FFF4D6")
+        assert 0 < cell.value < 1

@@ -28,15 +28,13 @@ from ..assumptions import Assumptions
 from ..errors import InputError
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
+from .chart_tables import clv_bins, holdout_tracking
 from .model import TABLE_COLUMNS, Report
 
 Progress = Callable[[str], None]
 
 #: Purchase-model choices the report can show today (see :data:`cltv_xl.assumptions.MODEL_CHOICES`).
 REPORT_MODELS: tuple[str, ...] = ("auto", "bgnbd")
-
-#: Number of equal-width bins of the predicted-CLV histogram (plus one open-ended last bin).
-CLV_BINS = 10
 
 
 def resolve_assumptions(assumptions: Assumptions | None = None, **kwargs: Any) -> Assumptions:
@@ -76,32 +74,6 @@ def _model_facts(bg, gg, spend_customers: int, unit: str) -> tuple[dict, pd.Data
 def _finite(v: Any) -> float | None:
     v = float(v)
     return v if math.isfinite(v) else None
-
-
-def _nice_step(top: float, bins: int) -> float:
-    raw = max(top, 1e-9) / bins
-    exp = 10 ** math.floor(math.log10(raw))
-    for m in (1, 2, 2.5, 5, 10):
-        if raw <= m * exp:
-            return m * exp
-    return 10 * exp
-
-
-def clv_bins(clv: pd.Series, bins: int = CLV_BINS) -> pd.DataFrame:
-    """Histogram table of predicted CLV: ``bins`` equal, round-numbered bins up to about the
-    99th percentile, and a last open-ended bin (``bins + 1`` rows, a fixed shape for the
-    chart)."""
-    values = clv.to_numpy(dtype=np.float64)
-    top = float(np.quantile(values, 0.99)) if len(values) else 1.0
-    step = _nice_step(top, bins)
-    edges = np.arange(bins + 1) * step
-    idx = np.clip(np.floor(values / step), 0, bins).astype(np.int64)
-    counts = np.bincount(idx, minlength=bins + 1)[: bins + 1]
-    labels = [f"{edges[i]:,.0f}-{edges[i + 1]:,.0f}" for i in range(bins)]
-    labels.append(f"{edges[-1]:,.0f} +")
-    total = max(int(counts.sum()), 1)
-    return pd.DataFrame({"Predicted CLV": labels, "Customers": counts.astype(np.int64),
-                         "Share of customers": counts / total})
 
 
 def _cohort_frames(ct) -> tuple[pd.DataFrame, ...]:
@@ -147,19 +119,6 @@ def _issues_frame(tx: Transactions) -> pd.DataFrame:
     })
 
 
-def _holdout(result) -> pd.DataFrame:
-    """Holdout tracking table: repeat purchases per period, actual vs. expected from the
-    purchase model fitted on the calibration period (computed by :mod:`cltv_xl.pipeline`)."""
-    if result is None:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in TABLE_COLUMNS["Tracking"]})
-    track = result.cumulative
-    return pd.DataFrame({
-        "Period": pd.to_datetime(track["period_end"]).to_numpy(),
-        "Actual purchases": track["actual"].to_numpy(dtype=np.float64),
-        "Expected purchases": track["predicted"].to_numpy(dtype=np.float64),
-    })
-
-
 def compute_report(
     tx: Transactions,
     *,
@@ -179,6 +138,9 @@ def compute_report(
         (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in model time units,
         ``time_unit``, ``kpi_period``, ``inactivity``, ``as_of``, ``holdout_start``, ...). The
         defaults and allowed ranges are those of :class:`Assumptions`.
+        ``currency`` is shown beside money values; ``palive_guard`` keeps customers with a
+        lower P(alive) out of Champions, Loyal, Potential and New
+        (:func:`cltv_xl.segments.rfm_segments`).
     include_transactions:
         Put the cleaned transactions into the report (the Transactions sheet).
     """
@@ -200,7 +162,9 @@ def compute_report(
     models, params = _model_facts(bg, gg, res.spend_customers, a.time_unit)
 
     say("segments and cohorts")
-    seg = rfm_segments(summary, as_of=end)
+    # Absolute guards (churned, P(alive) below the guard) on the relative R/F/M segments.
+    seg = rfm_segments(summary, as_of=end, churned=per_customer["churned"],
+                       p_alive=pred["p_alive"], palive_guard=a.palive_guard)
     seg_tab = segment_table(summary, seg, pred["clv"])
     segments = pd.DataFrame({
         "Segment": [str(s) for s in seg_tab.index],
@@ -256,7 +220,7 @@ def compute_report(
         "exposure": float(kp.exposure),
     }
 
-    tracking = _holdout(res.tracking)
+    tracking, holdout_facts = holdout_tracking(res.tracking, res.tracking_model)
     transactions = None
     if include_transactions:
         d = tx.data
@@ -287,5 +251,6 @@ def compute_report(
         issues=_issues_frame(tx),
         transactions=transactions,
         extras={"summary_customers": len(summary),
+                "holdout": holdout_facts,
                 "warnings": notes},
     )

@@ -77,6 +77,22 @@ FORMULA_NAMES: tuple[str, ...] = tuple(KPI_KEYS)
 ASSUMPTION_FIELDS: dict[str, str] = CELL_FIELDS
 INPUT_NAMES: tuple[str, ...] = tuple(ASSUMPTION_FIELDS)
 
+#: Optional names of the bundled template's levers block (report-issue-13). Not required of a
+#: template and never written by Python: the inputs are the user's (template defaults 10 %),
+#: the results are live formulas over the KPI cells, checked against cltv_xl.metrics by
+#: tests/test_report_libreoffice.py.
+LEVER_INPUT_NAMES: tuple[str, ...] = ("LEVER_CHURN_CUT", "LEVER_ARPU_UP", "LEVER_CAC_CUT")
+LEVER_FORMULA_NAMES: tuple[str, ...] = (
+    *(f"LEVER_{kind}_{key}" for key in ("CHURN", "ARPU", "CAC", "ALL")
+      for kind in ("CLTV", "GAIN", "LTV_CAC")),
+    "LEVER_NEW_CHURN",
+    "LEVER_NEW_ARPU",
+    "LEVER_NEW_CAC",
+    "LEVER_ACTIVE",
+    "LEVER_ONE_POINT_PER_CUSTOMER",
+    "LEVER_ONE_POINT",
+)
+
 #: Defined names whose values Python writes on every run (labels, counts, model facts).
 VALUE_NAMES: tuple[str, ...] = (
     "INFO_SOURCE",
@@ -96,9 +112,36 @@ VALUE_NAMES: tuple[str, ...] = (
     "MODEL_BGNBD_LL",
     "MODEL_GG_CONVERGED",
     "MODEL_GG_CUSTOMERS",
+    # report-issue-13: the holdout check (blank without --holdout-start)
+    "MODEL_CAL_R",
+    "MODEL_CAL_ALPHA",
+    "MODEL_CAL_A",
+    "MODEL_CAL_B",
+    "MODEL_HOLDOUT_ACTUAL",
+    "MODEL_HOLDOUT_EXPECTED",
+    "MODEL_HOLDOUT_ERROR",
+    "MODEL_HOLDOUT_MAE",
 )
 
+#: A template block (a defined name over a range of rows) hidden when its table is empty
+#: (report-issue-13): the holdout section without --holdout-start. Optional in a template.
+HIDDEN_WHEN_EMPTY: dict[str, str] = {"Tracking": "HOLDOUT_BLOCK"}
+
 REQUIRED_NAMES: tuple[str, ...] = FORMULA_NAMES + INPUT_NAMES + VALUE_NAMES
+
+#: Plain-language headers of the Customers table (report-issue-13): technical column of
+#: :attr:`Report.customers` -> header in the workbook, the technical name kept in brackets.
+#: Recency, T and exposure are in the units stated above the table on the Customers sheet.
+CUSTOMER_HEADERS: dict[str, str] = {
+    "Frequency": "Repeat purchases (frequency)",
+    "Recency": "First to last purchase (recency)",
+    "T": "Since first purchase (T)",
+    "Average spend": "Average repeat spend (monetary value)",
+    "P(alive)": "Probability still active (P(alive))",
+    "Expected spend": "Expected spend per purchase",
+    "Historical CLV": "Historical CLV (revenue x margin)",
+    "Exposure": "Periods observed (exposure)",
+}
 
 #: Header texts of each table, in the template's default order.
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -108,16 +151,16 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "Last purchase",
         "Orders",
         "Revenue",
-        "Frequency",
-        "Recency",
-        "T",
-        "Average spend",
-        "P(alive)",
+        "Repeat purchases (frequency)",
+        "First to last purchase (recency)",
+        "Since first purchase (T)",
+        "Average repeat spend (monetary value)",
+        "Probability still active (P(alive))",
         "Expected purchases",
-        "Expected spend",
+        "Expected spend per purchase",
         "Predicted CLV",
-        "Historical CLV",
-        "Exposure",
+        "Historical CLV (revenue x margin)",
+        "Periods observed (exposure)",
         "Churned",
         "Segment",
     ),
@@ -135,7 +178,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "RetentionCurve": ("Months since first purchase", "All cohorts", "First cohort"),
     "ClvBins": ("Predicted CLV", "Customers", "Share of customers"),
     "ModelParams": ("Model", "Parameter", "Estimate", "Std. error"),
-    "Tracking": ("Period", "Actual purchases", "Expected purchases"),
+    "Tracking": ("Period", "Actual purchases", "Expected purchases", "Holdout period"),
     "DataIssues": ("Row", "Column", "Value", "Reason", "Severity"),
     "Transactions": ("Customer ID", "Date", "Amount", "Source row"),
 }
@@ -218,6 +261,18 @@ class Report:
                 "MODEL_GG_CUSTOMERS": int(gg.get("customers", 0)),
             }
         )
+        hold = self.extras.get("holdout") or {}  # report-issue-13
+        cal = hold.get("calibration", {})
+        out.update({
+            "MODEL_CAL_R": cal.get("r"),
+            "MODEL_CAL_ALPHA": cal.get("alpha"),
+            "MODEL_CAL_A": cal.get("a"),
+            "MODEL_CAL_B": cal.get("b"),
+            "MODEL_HOLDOUT_ACTUAL": hold.get("actual"),
+            "MODEL_HOLDOUT_EXPECTED": hold.get("expected"),
+            "MODEL_HOLDOUT_ERROR": hold.get("error"),
+            "MODEL_HOLDOUT_MAE": hold.get("mae"),
+        })
         return out
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -230,7 +285,7 @@ class Report:
         if tx is None:
             tx = pd.DataFrame({c: [] for c in TABLE_COLUMNS["Transactions"]})
         return {
-            "Customers": self.customers,
+            "Customers": _plain_headers(self.customers),
             "Segments": self.segments,
             "CohortRetention": self.cohort_retention,
             "CohortRevenue": self.cohort_revenue,
@@ -275,6 +330,13 @@ class Report:
             "issues": records,
             "warnings": list(self.extras.get("warnings", [])),
         }
+
+
+def _plain_headers(customers: pd.DataFrame) -> pd.DataFrame:
+    """The Customers frame with :data:`CUSTOMER_HEADERS` (a shallow copy: no data copied)."""
+    out = customers.copy(deep=False)
+    out.columns = [CUSTOMER_HEADERS.get(c, c) for c in customers.columns]
+    return out
 
 
 def _json_number(value: Any) -> Any:

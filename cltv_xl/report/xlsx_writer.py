@@ -39,7 +39,7 @@ from openpyxl import Workbook
 from openpyxl.chart.reference import Reference
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_to_tuple
+from openpyxl.utils.cell import range_boundaries, range_to_tuple
 from openpyxl.worksheet.table import TableColumn
 
 from ..errors import InputError, TemplateError
@@ -48,6 +48,7 @@ from . import fastxml
 from .model import (
     DATA_TEXT_COLUMNS,
     FORMULA_NAMES,
+    HIDDEN_WHEN_EMPTY,
     LARGE_TABLES,
     VARIABLE_COLUMN_TABLES,
     Report,
@@ -213,7 +214,8 @@ def _retarget_charts(wb: Workbook, moved: dict[str, tuple[str, int, int, int, in
         keep = []
         for chart in ws._charts:
             has_data = False
-            for series in chart.series:
+            # report-issue-13: every series of a combined chart (bar + line), not the first's.
+            for series in (s for sub in getattr(chart, "_charts", [chart]) for s in sub.series):
                 val_empty = False
                 for holder in _chart_refs(series):
                     sheet, (a, b, c, _d) = range_to_tuple(holder.f)
@@ -227,6 +229,21 @@ def _retarget_charts(wb: Workbook, moved: dict[str, tuple[str, int, int, int, in
             if has_data:
                 keep.append(chart)
         ws._charts = keep
+
+
+def _hide_empty_blocks(wb: Workbook, report: Report) -> None:
+    """report-issue-13: hide the rows of a template block (:data:`HIDDEN_WHEN_EMPTY`, a
+    defined name over a range) when its table is empty, e.g. the holdout section without
+    ``--holdout-start``. A template without the name shows the empty table instead."""
+    tables = report.tables()
+    for tname, block in HIDDEN_WHEN_EMPTY.items():
+        dn = wb.defined_names.get(block)
+        if dn is None or tname not in tables or len(tables[tname]) > 0:
+            continue
+        for sheet, coord in dn.destinations:
+            _c0, r0, _c1, r1 = range_boundaries(coord.replace("$", ""))
+            for r in range(r0, r1 + 1):
+                wb[sheet].row_dimensions[r].hidden = True
 
 
 # ------------------------------------------------------------------------------ package
@@ -443,6 +460,7 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
         if tname in VARIABLE_COLUMN_TABLES:
             _stretch_colour_scales(ref.ws, c0, r0, last_col, max(last_row, r0 + 1))
     _retarget_charts(wb, moved)
+    _hide_empty_blocks(wb, report)
     wb.calculation.fullCalcOnLoad = True
     cached: dict[str, dict[str, Any]] = {}
     for defined, value in report.cells().items():

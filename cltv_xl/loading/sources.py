@@ -275,8 +275,9 @@ def _utf16_without_bom(head: bytes) -> str | None:
     return None
 
 
-def _decodes_fully(path: Path, encoding: str) -> UnicodeDecodeError | None:
-    """Stream the whole file through ``encoding``'s decoder; the first error, or None."""
+def _decodes_fully(path: Path, encoding: str) -> tuple[int, bytes] | None:
+    """Stream the whole file through ``encoding``'s decoder; None, or the offset and byte of
+    the first byte that does not decode."""
     decoder = codecs.getincrementaldecoder(encoding)()
     offset = 0
     with path.open("rb") as fh:
@@ -285,13 +286,12 @@ def _decodes_fully(path: Path, encoding: str) -> UnicodeDecodeError | None:
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                exc.start += offset - pending
-                return exc
+                return offset - pending + exc.start, exc.object[exc.start : exc.start + 1]
             offset += len(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError as exc:
-            return exc
+            return offset - len(exc.object) + exc.start, exc.object[exc.start : exc.start + 1]
     return None
 
 
@@ -314,8 +314,7 @@ def detect_encoding(path: Path) -> tuple[str, str]:
     bad = _decodes_fully(path, "utf-8")
     if bad is None:
         return "utf-8", "utf-8"
-    byte = bad.object[bad.start : bad.start + 1].hex() if bad.object else "??"
-    why = f"not valid UTF-8: byte 0x{byte} at offset {max(bad.start, 0):,}"
+    why = f"not valid UTF-8: byte 0x{bad[1].hex()} at offset {bad[0]:,}"
     if _decodes_fully(path, "cp1252") is None:
         return "cp1252", f"cp1252 ({why})"
     return "latin-1", f"latin-1 ({why}; not valid Windows-1252 either)"

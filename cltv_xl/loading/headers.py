@@ -240,6 +240,8 @@ def _map_row(
                 continue
             if role == "price" and "quantity" not in found:
                 continue
+            if role == "amount" and "quantity" in overrides and "price" in overrides:
+                continue  # line items asked for: quantity x price is the amount
             pick = _best(norm, taken, role, stage)
             if pick is not None:
                 found[role] = pick

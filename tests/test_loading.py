@@ -93,7 +93,10 @@ def test_messy_workbook_issues_and_counts(messy: Path) -> None:
 
 def test_refunds_are_netted_in_the_summary(messy: Path) -> None:
     summary = rfm_summary(read_transactions(messy), time_unit="D")
-    assert summary.loc["12345678901", "revenue"] == -12.5
+    # The only rows of 12345678901 (-12.50) and "=SUM(A1:A3)" (-7.25) are refunds: no
+    # purchase, so no RFM row; they are reported in attrs.
+    assert "12345678901" not in summary.index
+    assert summary.attrs["refund_only"] == {"customers": 2, "amount": -19.75}
     assert summary.loc["00042", "revenue"] == 12.5
 
 

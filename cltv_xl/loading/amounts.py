@@ -77,6 +77,14 @@ _EU_THOUS = re.compile(r"\d{1,3}(\.\d{3}){2,}")
 _SCI = re.compile(r"\d+(\.\d+)?[eE][+-]?\d+")
 
 
+def _float(v: object) -> float:
+    """float(v), or inf for a number too large for a float (a 400-digit text or integer)."""
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except OverflowError:
+        return float("inf")
+
+
 def _split(text: str) -> tuple[float, str] | None:
     """Sign and bare number body of a text amount, or None when it is not an amount."""
     t = _CURRENCY.sub("", text)
@@ -129,7 +137,10 @@ def _parse_texts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         return values, status, doubt
     s = ascii_digits(pd.Series(texts, dtype=object).astype(str).str.strip())
     plain = (s.str.fullmatch(_PLAIN) & ~s.str.fullmatch(_AMBIG_DOT)).to_numpy(dtype=bool)
-    values[plain] = pd.to_numeric(s[plain]).to_numpy(dtype=np.float64)
+    try:
+        values[plain] = pd.to_numeric(s[plain]).to_numpy(dtype=np.float64)
+    except OverflowError:  # a number too long for a float: that one is not finite
+        values[plain] = [_float(t) for t in s[plain]]
     status[plain] = OK
     # A plain "12.50" is evidence of the English style.
     plain_dot = plain & s.str.contains(".", regex=False).to_numpy(dtype=bool)
@@ -200,7 +211,7 @@ def parse_amounts(s: pd.Series) -> Parsed:
         else:
             num = np.fromiter((is_number(v) for v in uniq), dtype=bool, count=len(uniq))
             if num.any():
-                u_vals[num] = uniq[num].astype(np.float64)
+                u_vals[num] = [_float(v) for v in uniq[num]]
                 u_stat[num] = np.where(np.isfinite(u_vals[num]), OK, BAD_NONFINITE)
             is_text = np.fromiter((isinstance(v, str) for v in uniq), dtype=bool, count=len(uniq))
             dates = np.fromiter((is_datetime(v) for v in uniq), dtype=bool, count=len(uniq))

@@ -148,6 +148,8 @@ def is_datetime(v: object) -> bool:
 
 def format_number(v: float) -> str:
     """A number as a person reads it in a cell: 1.0 -> "1", 12345678901 -> "12345678901"."""
+    if isinstance(v, int | np.integer):
+        return str(int(v))  # exact, however long (float() overflows past 1e308)
     f = float(v)
     if math.isfinite(f) and f.is_integer() and abs(f) < 2**63:
         return str(int(f))

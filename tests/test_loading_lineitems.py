@@ -166,3 +166,47 @@ def test_issue_summary_counts_by_reason(retail: Path) -> None:
     empty = read_transactions(pd.DataFrame({"Customer": ["a"], "Date": ["2024-01-01"],
                                             "Amount": [1.0]})).issue_summary()
     assert len(empty) == 0 and list(empty.columns) == list(summary.columns)
+
+
+def test_cli_report_on_line_items_with_cancellations(tmp_path: Path) -> None:
+    """The CDNOW orders as a line-item CSV (two lines per order, invoice numbers, a "C"
+    cancellation of one line on its own day, US dates): the report runs and the loader's
+    revenue is the orders' revenue net of the cancellations."""
+    import io
+
+    from cltv_xl import cli
+    from cltv_xl.report.demo import write_demo_orders
+
+    orders = read_transactions(write_demo_orders(tmp_path / "orders.xlsx")).data
+    lines, cancelled = [], 0.0
+    for k, (cid, day, amount) in enumerate(
+        orders[["customer_id", "date", "amount"]].itertuples(index=False)
+    ):
+        cents = round(amount * 100)
+        first = cents // 2
+        us = f"{day.month}/{day.day}/{day.year}"
+        lines.append(f"{500000 + k},{cid},{us},1,{first / 100:.2f}")
+        lines.append(f"{500000 + k},{cid},{us},2,{(cents - first) / 200:.3f}")
+        if k % 50 == 0 and cents > 0:  # cancel the first line, on the next day
+            nxt = day + pd.Timedelta(days=1)
+            lines.append(f"C{500000 + k},{cid},{nxt.month}/{nxt.day}/{nxt.year},-1,"
+                         f"{first / 100:.2f}")
+            cancelled += first / 100
+    path = tmp_path / "lines.csv"
+    path.write_text("Invoice No,Customer ID,Invoice Date,Qty,Unit Price\n" + "\n".join(lines),
+                    encoding="utf-8")
+    tx = read_transactions(path)
+    assert tx.column_map["amount_rule"] == "amount = Qty x Unit Price"
+    assert tx.counts["rejected"] == 0
+    assert round(tx.data["amount"].sum(), 2) == round(orders["amount"].sum() - cancelled, 2)
+    s = rfm_summary(tx, time_unit="D")
+    plain = rfm_summary(orders, time_unit="D")
+    # Same purchase days and orders as the orders themselves: cancellations add none.
+    assert (s["frequency"] == plain["frequency"]).all()
+    assert (s["orders"] == plain["orders"]).all()
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["report", str(path), "-o", str(tmp_path / "r.xlsx"), "--monthfirst"],
+                    stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    code = cli.main(["report", str(path), "--dayfirst", "--monthfirst"], stdout=out, stderr=err)
+    assert code == 2  # argparse: --dayfirst and --monthfirst exclude each other

@@ -150,3 +150,23 @@ def test_numbers_too_large_for_a_float_are_one_rejected_row() -> None:
     assert list(tx.data["customer_id"]) == ["b"] and list(tx.data["amount"]) == [123.0]
     assert list(tx.issues["reason"]) == ["amount is not a finite number"] * 3
     assert tx.issues["value"][1] == "1" + "0" * 400
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("broken.xls", bytes.fromhex("D0CF11E0A1B11AE1") + b"\x00" * 600,
+         "broken.xls: cannot read the workbook ("),
+        ("broken.ods", b"PK\x03\x04" + b"\x00" * 600, "broken.ods: cannot read the workbook ("),
+        ("broken.xlsb", b"PK\x03\x04" + b"\x00" * 600, "broken.xlsb: cannot read the workbook ("),
+    ],
+)
+def test_damaged_containers_give_one_line_errors(tmp_path: Path, name, data, message) -> None:
+    from cltv_xl.errors import InputError
+
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputError) as exc:
+        read_transactions(path)
+    text = str(exc.value)
+    assert text.startswith(message) and "\n" not in text

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cltv_xl.loading import read_transactions
 from cltv_xl.loading.clean import (
@@ -135,15 +137,18 @@ def test_c_prefix_is_a_marker_only_among_plain_invoice_numbers() -> None:
 
 def test_missing_quantity_or_price_is_rejected_on_its_column() -> None:
     frame = pd.DataFrame({
-        "Customer": ["a", "b", "c"], "Date": ["2024-01-01"] * 3,
-        "Quantity": ["2", "", "x"], "Unit Price": ["3", "4", "5"],
+        "Customer": ["a", "b", "c", "d", "e"], "Date": ["2024-01-01"] * 5,
+        "Quantity": ["2", "", "x", "1e200", "3"], "Unit Price": ["3", "4", "5", "1e200", ""],
     })
     tx = read_transactions(frame)
     assert list(tx.data["amount"]) == [6.0]
     assert [tuple(r) for r in tx.issues.iloc[:, :4].itertuples(index=False)] == [
         (3, "Quantity", "", "missing quantity"),
         (4, "Quantity", "x", "unreadable amount"),
+        (5, "Quantity", "1e200", "quantity x price is not a finite number"),
+        (6, "Unit Price", "", "missing unit price"),
     ]
+    assert tx.counts == {"read": 5, "used": 1, "rejected": 4, "blank": 0, "doubtful": 0}
 
 
 def test_issue_summary_counts_by_reason(retail: Path) -> None:
@@ -210,3 +215,31 @@ def test_cli_report_on_line_items_with_cancellations(tmp_path: Path) -> None:
     assert code == 0, err.getvalue()
     code = cli.main(["report", str(path), "--dayfirst", "--monthfirst"], stdout=out, stderr=err)
     assert code == 2  # argparse: --dayfirst and --monthfirst exclude each other
+
+
+_cell = st.one_of(st.none(), st.sampled_from(["", "x", "-", "1,5", "n/a"]),
+                  st.integers(-5, 20).map(str), st.floats(-50, 50).map(lambda v: f"{v:.2f}"))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "", None]),
+                          st.sampled_from(["2024-01-0" + str(d) for d in range(1, 10)] + [""]),
+                          _cell, _cell, st.sampled_from(["100", "C100", "101", ""])),
+                min_size=1, max_size=30))
+def test_line_items_account_for_every_row(rows) -> None:
+    frame = pd.DataFrame(rows, columns=["Customer", "Date", "Qty", "Unit Price", "Invoice"],
+                         dtype=object)
+    tx = read_transactions(frame)
+    c = tx.counts
+    assert c["read"] == c["used"] + c["rejected"] and c["read"] + c["blank"] == len(frame)
+    rejected = set(tx.issues.loc[tx.issues["severity"] == "rejected", "row"])
+    assert len(rejected) == c["rejected"] and not rejected & set(tx.data["row"])
+    # Each used row's amount is quantity x price, negative when it is a refund line.
+    for row, amount, refund in tx.data[["row", "amount", "refund"]].itertuples(index=False):
+        q, p = (float(str(frame.iloc[row - 2][k]).replace(",", ".")) for k in ("Qty",
+                                                                              "Unit Price"))
+        assert amount == pytest.approx(-abs(q * p) if refund else q * p)
+        c_marker = str(frame.iloc[row - 2]["Invoice"]).startswith("C") and any(
+            str(v)[:1].isdigit() for v in frame["Invoice"]
+        )  # "C" marks a cancellation only among plain invoice numbers
+        assert refund == (q * p < 0 or q < 0 or c_marker)

@@ -195,9 +195,11 @@ def clean_columns(
     if derived:
         assert qty is not None
         prc = parse_amounts(cols["price"])
-        ok = qty.ok & prc.ok
         with np.errstate(invalid="ignore", over="ignore"):
-            product = np.where(ok, qty.values * prc.values, np.nan)
+            product = qty.values * prc.values
+        overflow = qty.ok & prc.ok & ~np.isfinite(product)
+        ok = qty.ok & prc.ok & ~overflow
+        product = np.where(ok, product, np.nan)
         amt_missing = qty.missing & prc.missing
         amt = Parsed(values=product, status=np.where(ok, OK, np.where(amt_missing, MISSING, 2)),
                      doubt=np.maximum(qty.doubt, prc.doubt),  # type: ignore[arg-type]
@@ -284,6 +286,7 @@ def clean_columns(
         assert qty is not None
         add(rej_amt & (qty.status != OK), "quantity", reasons(qty, REASON_NO_QTY), REJECTED)
         add(rej_amt & (prc.status != OK), "price", reasons(prc, REASON_NO_PRICE), REJECTED)
+        add(rej_amt & overflow, "quantity", "quantity x price is not a finite number", REJECTED)
     else:
         add(rej_amt, "amount", reasons(amt, REASON_NO_AMOUNT), REJECTED)
     if id_doubt.any():
@@ -293,7 +296,12 @@ def clean_columns(
         table = np.array(
             [amt.doubt_reasons.get(k, "") for k in range(max(amt.doubt_reasons) + 1)], dtype=object
         )
-        add(ambiguous, "quantity" if derived else "amount", table[amt.doubt], DOUBTFUL)
+        if derived:
+            from_price = prc.doubt > 0  # type: ignore[operator]
+            add(ambiguous & ~from_price, "quantity", table[amt.doubt], DOUBTFUL)
+            add(ambiguous & from_price, "price", table[amt.doubt], DOUBTFUL)
+        else:
+            add(ambiguous, "amount", table[amt.doubt], DOUBTFUL)
     value_role = "quantity" if derived else "amount"
     add(c_inv, "order", REASON_C_INVOICE, DOUBTFUL)
     add(st_full & ~c_inv & ~cancelled_order, "status", REASON_STATUS, DOUBTFUL)

@@ -35,7 +35,7 @@ from ..transactions import DOUBTFUL, ISSUE_COLUMNS, REJECTED, Transactions, empt
 from .amounts import parse_amounts
 from .dates import DateOrder, parse_dates
 from .ids import REASON_CONTROL, parse_ids
-from .parsed import MISSING, OK, Parsed, as_series, display
+from .parsed import MISSING, OK, Parsed, as_series, display, factorize
 
 REASON_TOTAL = "summary/total row"
 REASON_REFUND = "negative amount (refund/return): netted, not a purchase"
@@ -254,8 +254,13 @@ def clean_columns(
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        src = cols[role]
-        vals = [_visible(display(v)) for v in src.iloc[idx].tolist()]
+        sub = cols[role].iloc[idx].reset_index(drop=True)
+        # Display each distinct value once, exactly as in the cell (object columns through
+        # factorize, which keeps TRUE apart from 1).
+        codes, uniq = factorize(sub) if sub.dtype == object else pd.factorize(sub)
+        uniq = np.asarray(uniq, dtype=object)
+        shown = np.array([_visible(display(v)) for v in uniq] + [""], dtype=object)
+        vals = shown[codes]  # code -1 (an empty cell) picks the trailing ""
         if isinstance(reason, np.ndarray):
             reason = reason[idx]
         parts.append(

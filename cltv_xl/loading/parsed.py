@@ -103,7 +103,11 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if len(empty):
             codes = np.where(codes == empty[0], -1, codes)
         return codes, uniq
-    if s.dtype == object and s.map(lambda v: isinstance(v, bool | np.bool_)).any():
+    codes, uniques = pd.factorize(s)
+    uniq = np.asarray(uniques, dtype=object)
+    if s.dtype == object and _may_hold_bools(uniq) and s.map(
+        lambda v: isinstance(v, bool | np.bool_)
+    ).any():
         # True == 1 and False == 0 hash alike: factorize TRUE/FALSE cells under their own keys.
         obj = s.to_numpy(dtype=object)
         key = np.array([f"\x00{v}" if isinstance(v, bool | np.bool_) else v for v in obj],
@@ -111,14 +115,19 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, _ = pd.factorize(key)
         first = np.unique(codes[codes >= 0], return_index=True)[1]
         uniq = obj[np.flatnonzero(codes >= 0)[first]] if len(first) else obj[:0]
-    else:
-        codes, uniques = pd.factorize(s)
-        uniq = np.asarray(uniques, dtype=object)
     blank = np.fromiter((is_blank(v) for v in uniq), dtype=bool, count=len(uniq))
     if blank.any():
         remap = np.where(blank, -1, np.arange(len(uniq)))
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
     return codes, uniq
+
+
+def _may_hold_bools(uniq: np.ndarray) -> bool:
+    """Whether a factorized object column may have merged TRUE/FALSE with 1/0: some distinct
+    value is a bool, or a number equal to 0 or 1."""
+    return any(
+        isinstance(v, bool | np.bool_) or (is_number(v) and v in (0, 1)) for v in uniq
+    )
 
 
 def is_blank(v: object) -> bool:

@@ -83,7 +83,7 @@ def _status_kind(statuses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _c_invoices(order_ids: np.ndarray) -> np.ndarray:
     """Order ids that are cancellation invoices: "C" + digits, in a column whose other ids are
     plain numbers (so a "C" is a marker, not part of every id)."""
-    codes, uniq = pd.factorize(pd.Series(order_ids, dtype=object).fillna("").astype(str))
+    codes, uniq = pd.factorize(np.asarray(order_ids, dtype=object))  # text ids, "" when blank
     texts = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
     c = texts.str.match(_C_INVOICE).to_numpy(dtype=bool)
     if not c.any() or not texts.str.match(_PLAIN_INVOICE).any():

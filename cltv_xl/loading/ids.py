@@ -69,8 +69,10 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
         uniq = np.array([_id_text(v) for v in uniq], dtype=object)
     labels = pd.Series(uniq, dtype=object)
     if text_cells and len(uniq):
-        labels = labels.str.replace(_ZERO_FRACTION, r"\1", regex=True)
-        uniq = labels.to_numpy(dtype=object)
+        dotted = np.fromiter((isinstance(v, str) and "." in v for v in uniq), bool, len(uniq))
+        if dotted.any():
+            labels[dotted] = labels[dotted].str.replace(_ZERO_FRACTION, r"\1", regex=True)
+            uniq = labels.to_numpy(dtype=object)
     uniq_doubt = np.zeros(len(uniq), dtype=np.int8)
     if len(uniq):
         dirty = labels.str.contains(XML_ILLEGAL).fillna(False).to_numpy(dtype=bool)

@@ -70,7 +70,8 @@ def read_transactions(
 
     Returns
     -------
-    Transactions with ``data``, ``issues``, ``counts``, ``source`` and ``column_map``.
+    Transactions with ``data``, ``issues``, ``counts``, ``source``, ``column_map``,
+    ``date_order``, ``warnings`` and ``reading``; ``issue_summary()`` counts issues by reason.
 
     Raises
     ------

@@ -12,7 +12,14 @@ Peak memory is the child's maximum resident set size: its own ``VmHWM`` on Linux
 ``ru_maxrss`` that ``os.wait4`` (the per-child form of ``getrusage(RUSAGE_CHILDREN)``) returns.
 (On Linux ``ru_maxrss`` of a child also counts the parent's memory from before ``exec``.)
 
+Line items (issue 9): ``--line-items N`` times read + clean of N invoice lines in the layout of
+an online retailer's export (InvoiceNo, StockCode, Description, Quantity, InvoiceDate,
+UnitPrice, CustomerID, Country; "C" cancellations, a quarter of the rows without a customer
+id), as .xlsx and as CSV (US dates "12/1/2010 8:26", float ids "17850.0"); amount = quantity x
+unit price. Baselines: openpyxl ``read_only`` iteration (.xlsx) and a bare ``pandas.read_csv``.
+
 Usage: python bench/bench_read.py [ROWS ...]     (default 1000000; files are cached in bench/out)
+       python bench/bench_read.py --line-items 500000
 """
 
 from __future__ import annotations
@@ -52,9 +59,15 @@ def _work(kind: str, path: str) -> dict:
             wb.close()
             return n
 
+    elif kind == "pandas_csv":
+        import pandas
+
+        def job() -> int:
+            return len(pandas.read_csv(path, dtype=str, keep_default_na=False))
+
     elif kind == "fastexcel":
         import fastexcel
-        import pandas  # noqa: F401  (imported before timing, as for the others)
+        import pandas
 
         def job() -> int:
             return len(fastexcel.read_excel(path).load_sheet(0).to_pandas())
@@ -153,9 +166,94 @@ def run(sizes=(1_000_000,)) -> list[dict]:
     return rows
 
 
+def line_items(rows: int, seed: int = 11):
+    """A frame of ``rows`` invoice lines built from the simulated orders of ``generate.py``:
+    each order becomes 1-4 lines whose quantity x unit price sum to the order value; about 2 %
+    of lines are cancelled by a "C" invoice line a day later; a quarter of the lines have no
+    customer id (as in the retailer's published log)."""
+    import numpy as np
+    import pandas as pd
+
+    sys.path.insert(0, str(HERE))
+    from generate import transactions
+
+    rng = np.random.default_rng(seed)
+    orders = transactions(max(1, rows // 2))
+    n_lines = rng.integers(1, 5, len(orders))
+    idx = np.repeat(np.arange(len(orders)), n_lines)[:rows]
+    qty = rng.integers(1, 13, len(idx))
+    price = np.round(orders["Amount"].to_numpy()[idx] / n_lines[idx] / qty + 0.005, 2)
+    invoice = (536365 + idx).astype(str).astype(object)
+    cust = orders["Customer ID"].str.slice(1).astype(np.int64).to_numpy()[idx] + 12000
+    date = orders["Order Date"].to_numpy()[idx] + np.timedelta64(9, "h")
+    cancel = rng.random(len(idx)) < 0.02
+    invoice[cancel] = np.char.add("C", invoice[cancel].astype(str))
+    qty = np.where(cancel, -qty, qty)
+    date = np.where(cancel, date + np.timedelta64(1, "D"), date)
+    ids = cust.astype(np.float64)
+    ids[rng.random(len(idx)) < 0.25] = np.nan
+    return pd.DataFrame({
+        "InvoiceNo": invoice, "StockCode": rng.integers(10000, 99999, len(idx)).astype(str),
+        "Description": "ITEM", "Quantity": qty, "InvoiceDate": date, "UnitPrice": price,
+        "CustomerID": ids, "Country": "United Kingdom",
+    })
+
+
+def cached_line_items(rows: int, suffix: str) -> Path:
+    """The line-item file of ``rows`` lines (.xlsx or .csv), generated once into bench/out."""
+    path = OUT / f"line_items_{rows}{suffix}"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    df = line_items(rows)
+    tmp = path.with_name(path.stem + ".tmp" + suffix)
+    if suffix == ".csv":  # the retailer's CSV: US dates with a time, float ids
+        out = df.assign(InvoiceDate=df["InvoiceDate"].dt.strftime("%-m/%-d/%Y %-H:%M"))
+        out.to_csv(tmp, index=False)
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("Online Retail")
+        ws.append(list(df.columns))
+        for row in df.itertuples(index=False, name=None):
+            ws.append([None if isinstance(v, float) and v != v else v for v in row])
+        wb.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def run_line_items(size: int) -> list[dict]:
+    """Benchmark rows for read + clean of ``size`` line items as .xlsx and as CSV."""
+    rows: list[dict] = []
+    for suffix, base_kind, base_name in ((".xlsx", "openpyxl", "openpyxl read_only iteration"),
+                                         (".csv", "pandas_csv", "pandas.read_csv, no cleaning")):
+        path = cached_line_items(size, suffix)
+        ours = measure("ours_read", path)
+        base = measure(base_kind, path)
+        MEASUREMENTS.extend({"size": size, "measurement": k, "file": path.name, **m}
+                            for k, m in (("ours_read", ours), (base_kind, base)))
+        rows.append({
+            "benchmark": f"line items {suffix}: read+clean (amount = quantity x price)",
+            "size": size,
+            "ours_s": round(ours["seconds"], 3),
+            "baseline": base_name,
+            "baseline_s": round(base["seconds"], 3),
+            "speedup": round(base["seconds"] / ours["seconds"], 1),
+            "peak_mb": round(ours["peak_mb"], 1),
+        })
+    return rows
+
+
 def main(argv: list[str]) -> None:
     if len(argv) == 3 and argv[0] == "--measure":
         print(json.dumps(_work(argv[1], argv[2])))
+        return
+    if argv and argv[0] == "--line-items":
+        for row in run_line_items(int(argv[1]) if len(argv) > 1 else 500_000):
+            print(json.dumps(row))
+        for m in MEASUREMENTS:
+            print(json.dumps(m), file=sys.stderr)
         return
     sizes = tuple(int(a) for a in argv) or (1_000_000,)
     for row in run(sizes):

@@ -75,8 +75,16 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                      help="order date column (header, letter or number)")
     src.add_argument("--amount-col", metavar="COL",
                      help="amount column (header, letter or number)")
-    src.add_argument("--dayfirst", action="store_true",
-                     help="read text dates like 03/04/2024 as day/month/year")
+    for opt, what in (("--quantity-col", "quantity"), ("--price-col", "unit price"),
+                      ("--order-col", "order/invoice id")):
+        src.add_argument(opt, metavar="COL", help=f"{what} column (header, letter or number); "
+                         "line items: amount = quantity x unit price")
+    order = src.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_const", const=True, default=None,
+                       help="read text dates like 03/04/2024 as day/month/year "
+                       "(default: inferred from the column)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                       help="read text dates like 03/04/2024 as month/day/year")
     src.add_argument("--as-of", metavar="DATE", help="end of the observation window "
                      "(YYYY-MM-DD; default: the last order date); later rows are rejected")
     a = p.add_argument_group("assumptions (written to the Assumptions sheet; defaults and "
@@ -203,6 +211,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             customer_col=args.customer_col, date_col=args.date_col, amount_col=args.amount_col,
             dayfirst=args.dayfirst, json_path=args.json,
             include_transactions=not args.no_transactions, progress=progress,
+            **{k: v for k in ("quantity_col", "price_col", "order_col")
+               if (v := getattr(args, k)) is not None},
             assumptions=assumptions_from_args(args),
         )
     finally:

@@ -4,7 +4,10 @@ Conventions are those of Fader, Hardie & Lee (2005), "Counting your customers th
 *Marketing Science* 24(2), and of the ``lifetimes`` package's
 ``summary_data_from_transaction_data``:
 
-* purchases on the same calendar day are one purchase;
+* purchases on the same calendar day are one purchase; refund and cancellation rows (the
+  ``refund`` column of :class:`~cltv_xl.transactions.Transactions`, or a negative amount) are
+  never purchases: they count in ``revenue`` (net) but not in the purchase days, ``orders`` or
+  ``monetary_value``, so a day with only a cancellation is not a repeat purchase;
 * ``frequency`` = number of distinct purchase days - 1 (repeat purchases);
 * ``recency`` = time from the first to the last purchase day;
 * ``T`` = time from the first purchase day to the end of the observation window;
@@ -60,8 +63,11 @@ def rfm_summary(
     Returns
     -------
     DataFrame indexed by ``customer_id`` with columns ``frequency`` (int), ``recency``, ``T``,
-    ``monetary_value``, ``first_purchase``, ``last_purchase``, ``orders`` (input rows), and
-    ``revenue`` (net total). ``df.attrs`` records ``time_unit`` and ``as_of``.
+    ``monetary_value``, ``first_purchase``, ``last_purchase``, ``orders`` (distinct order ids
+    when the data have an ``order_id`` column, else purchase rows; refunds excluded), and
+    ``revenue`` (net of refunds). Customers whose only rows are refunds have no purchase and
+    are left out; ``df.attrs["refund_only"]`` gives their number and net amount.
+    ``df.attrs`` also records ``time_unit`` and ``as_of``.
     """
     unit = check_unit(time_unit)
     data = transaction_frame(tx, "rfm_summary")
@@ -74,22 +80,47 @@ def rfm_summary(
             raise InputError("rfm_summary: there are no transactions to summarise")
         end = pd.Timestamp(dates.max()).normalize()
     keep = dates <= end.to_datetime64()
-    days = dates[keep].astype("datetime64[D]").astype(np.int64)
-    ids = data["customer_id"].to_numpy()[keep]
-    amounts = data["amount"].to_numpy(dtype=np.float64)[keep]
-    if len(days) == 0:
+    amounts_all = data["amount"].to_numpy(dtype=np.float64)
+    refund_all = (
+        data["refund"].to_numpy(dtype=bool) if "refund" in data.columns else amounts_all < 0
+    ) | (amounts_all < 0)
+    if not keep.any():
         raise InputError(f"rfm_summary: no transactions on or before {end.date()}")
+    # Customers with at least one purchase row in the window; refund-only customers are left
+    # out (they have no first purchase) and reported in attrs.
+    ids_all = data["customer_id"].to_numpy()
+    buyers = pd.unique(ids_all[keep & ~refund_all])
+    in_buyers = pd.Index(buyers).get_indexer(ids_all) >= 0
+    refund_only = keep & ~in_buyers
+    keep &= in_buyers
+    days = dates[keep].astype("datetime64[D]").astype(np.int64)
+    ids = ids_all[keep]
+    amounts = amounts_all[keep]
+    purchase = ~refund_all[keep]
+    if len(days) == 0:
+        raise InputError(f"rfm_summary: no purchases on or before {end.date()} (only refunds)")
 
-    # Customer codes, then one record per (customer, day).
+    # Customer codes, then one record per (customer, purchase day).
     codes, uniques = pd.factorize(ids, sort=True)
     n_cust = len(uniques)
-    orders = np.bincount(codes, minlength=n_cust)
     revenue = np.bincount(codes, weights=amounts, minlength=n_cust)
-    key = codes.astype(np.int64) * (1 << 32) + (days - days.min())
+    if "order_id" in data.columns:
+        # Distinct orders per customer; a purchase row without an order id is its own order.
+        oid = data["order_id"].to_numpy(dtype=object)[keep][purchase].astype(str)
+        pc = codes[purchase]
+        blank = oid == ""
+        pairs = pd.DataFrame({"c": pc[~blank], "o": oid[~blank]}).drop_duplicates()
+        orders = np.bincount(pairs["c"].to_numpy(), minlength=n_cust) + np.bincount(
+            pc[blank], minlength=n_cust
+        )
+    else:
+        orders = np.bincount(codes[purchase], minlength=n_cust)
+    p_codes, p_days, p_amounts = codes[purchase], days[purchase], amounts[purchase]
+    key = p_codes.astype(np.int64) * (1 << 32) + (p_days - p_days.min())
     day_key, day_idx = np.unique(key, return_inverse=True)
-    day_total = np.bincount(day_idx.ravel(), weights=amounts, minlength=len(day_key))
+    day_total = np.bincount(day_idx.ravel(), weights=p_amounts, minlength=len(day_key))
     day_cust = (day_key >> 32).astype(np.int64)
-    day_num = (day_key & ((1 << 32) - 1)) + days.min()
+    day_num = (day_key & ((1 << 32) - 1)) + p_days.min()
     # day_key is sorted by customer then day, so each customer's first record is its first day.
     n_days = np.bincount(day_cust, minlength=n_cust)
     starts = np.concatenate(([0], np.cumsum(n_days)[:-1]))
@@ -119,4 +150,8 @@ def rfm_summary(
     )
     out.attrs["time_unit"] = unit
     out.attrs["as_of"] = end
+    out.attrs["refund_only"] = {
+        "customers": len(pd.unique(ids_all[refund_only])),
+        "amount": float(amounts_all[refund_only].sum()),
+    }
     return out

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-#: Columns of :attr:`Transactions.data`.
-DATA_COLUMNS = ("customer_id", "date", "amount", "row")
-#: Columns of :attr:`Transactions.issues`.
-ISSUE_COLUMNS = ("row", "column", "value", "reason", "severity")
+#: Columns of :attr:`Transactions.data` (``order_id`` too when the source has one).
+DATA_COLUMNS = ("customer_id", "date", "amount", "row", "refund")
+#: Columns of :attr:`Transactions.issues`; ``amount`` is the row's amount as read (NaN when
+#: unreadable), for the revenue an issue affects.
+ISSUE_COLUMNS = ("row", "column", "value", "reason", "severity", "amount")
+#: Columns of :meth:`Transactions.issue_summary`.
+ISSUE_SUMMARY_COLUMNS = (
+    "reason", "severity", "rows", "share_of_rows", "amount", "share_of_amount", "example_rows",
+)
 #: ``severity`` values: a rejected row is not used; a doubtful row is used but worth a look.
 REJECTED = "rejected"
 DOUBTFUL = "doubtful"
@@ -24,6 +30,7 @@ def empty_issues() -> pd.DataFrame:
             "value": pd.Series(dtype="object"),
             "reason": pd.Series(dtype="object"),
             "severity": pd.Series(dtype="object"),
+            "amount": pd.Series(dtype="float64"),
         }
     )
 
@@ -37,15 +44,32 @@ class Transactions:
     data:
         One row per used input row: ``customer_id`` (str), ``date`` (datetime64, midnight),
         ``amount`` (float; refunds are negative and netted), ``row`` (1-based row number in the
-        source sheet, header included, so a user can find it in Excel).
+        source sheet, header included, so a user can find it in Excel), ``refund`` (True for a
+        refund/cancellation row: netted into revenue, never a purchase day) and, when the source
+        has an order or invoice id column, ``order_id`` (text, "" when blank).
     issues:
-        One row per rejected or doubtful input row: ``row``, ``column``, ``value``, ``reason``,
-        ``severity`` (``"rejected"`` or ``"doubtful"``).
+        One row per issue line: ``row``, ``column``, ``value``, ``reason``, ``severity``
+        (``"rejected"`` or ``"doubtful"``) and ``amount`` (the row's amount as read, NaN when
+        unreadable). :meth:`issue_summary` counts them by reason.
     counts:
-        ``read`` (non-blank rows under the header), ``used``, ``rejected``, ``blank``, ``doubtful``;
-        ``read == used + rejected`` always holds.
+        ``read`` (non-blank rows under the header), ``used``, ``rejected``, ``blank``,
+        ``doubtful``; ``read == used + rejected`` always holds.
     source:
         A label for where the data came from (file name and sheet), for reports.
+    column_map:
+        Which source column became what: ``customer_id``, ``date``, ``amount`` (for line items
+        "Quantity x UnitPrice", with ``amount_rule`` "amount = Quantity x UnitPrice"), and
+        ``quantity``, ``price``, ``order_id``, ``status`` when used.
+    date_order:
+        How the day/month order of the date column was decided: ``column``, ``order``
+        ("day/month/year", "month/day/year" or None), ``how`` ("inferred", "ambiguous",
+        "dayfirst=True", "dayfirst=False"), ``ambiguous`` (bool), ``evidence``, ``conflicting``.
+    warnings:
+        Loud one-line notes that every front end shows (an ambiguous date order, a column that
+        mixes day/month orders).
+    reading:
+        How the file was read: ``container`` and, for text files, ``encoding`` and
+        ``delimiter``.
     """
 
     data: pd.DataFrame
@@ -53,11 +77,51 @@ class Transactions:
     counts: dict[str, int] = field(default_factory=dict)
     source: str = ""
     column_map: dict[str, str] = field(default_factory=dict)
+    date_order: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    reading: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.counts:
             n = len(self.data)
             self.counts = {"read": n, "used": n, "rejected": 0, "blank": 0, "doubtful": 0}
+
+    def issue_summary(self, examples: int = 5) -> pd.DataFrame:
+        """Issue lines counted by reason: the data-quality summary the report, the JSON and the
+        terminal show before (or instead of) every row.
+
+        One row per (``reason``, ``severity``), most rows first: ``rows`` (distinct input rows
+        with that reason), ``share_of_rows`` (of ``counts["read"]``), ``amount`` (sum of those
+        rows' amounts as read; refunds are negative), ``share_of_amount`` (of the sum of
+        absolute amounts of all rows read and readable), ``example_rows`` (the first
+        ``examples`` row numbers, a list).
+        """
+        issues = self.issues
+        if issues is None or len(issues) == 0:
+            return pd.DataFrame({c: pd.Series(dtype="float64" if "share" in c or c == "amount"
+                                              else "int64" if c == "rows" else object)
+                                 for c in ISSUE_SUMMARY_COLUMNS})
+        amount = issues["amount"] if "amount" in issues else pd.Series(np.nan, issues.index)
+        frame = pd.DataFrame({"reason": issues["reason"], "severity": issues["severity"],
+                              "row": issues["row"], "amount": amount})
+        frame = frame.drop_duplicates(["reason", "severity", "row"])
+        grouped = frame.groupby(["reason", "severity"], sort=False)
+        out = grouped.agg(rows=("row", "size"), amount=("amount", "sum"))
+        out["example_rows"] = grouped["row"].apply(lambda r: sorted(r)[:examples])
+        out = out.reset_index()
+        read = max(int(self.counts.get("read", 0)), 1)
+        # Denominator of the amount share: every row read with a readable amount, once.
+        used_abs = float(np.abs(self.data["amount"].to_numpy(dtype=np.float64)).sum())
+        rej = issues[issues["severity"] == REJECTED].drop_duplicates("row")
+        rej_abs = float(np.nansum(np.abs(rej["amount"].to_numpy(dtype=np.float64)))) if (
+            "amount" in rej) else 0.0
+        total_abs = used_abs + rej_abs
+        out["share_of_rows"] = out["rows"] / read
+        out["share_of_amount"] = (
+            np.abs(out["amount"]) / total_abs if total_abs > 0 else np.nan
+        )
+        out = out.sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
+        return out.reset_index(drop=True)[list(ISSUE_SUMMARY_COLUMNS)]
 
     @classmethod
     def from_frame(cls, data: pd.DataFrame, source: str = "DataFrame") -> Transactions:
@@ -78,6 +142,12 @@ class Transactions:
             if "row" in data
             else pd.RangeIndex(2, len(df) + 2).to_numpy(dtype="int64")
         )
+        df["refund"] = (
+            data["refund"].to_numpy(dtype=bool) if "refund" in data
+            else df["amount"].to_numpy() < 0
+        )
+        if "order_id" in data:
+            df["order_id"] = data["order_id"].astype(str).to_numpy(dtype=object)
         return cls(data=df, source=source)
 
     @property

@@ -65,14 +65,18 @@ def test_empty_file(tmp_path: Path, name: str) -> None:
 
 
 def test_unsupported_extension_and_missing_file(tmp_path: Path) -> None:
-    p = tmp_path / "old.xls"
+    p = tmp_path / "old.numbers"
     p.write_bytes(b"x")
     with pytest.raises(InputError) as exc:
         read_transactions(p)
     assert _one_line(exc) == (
-        "old.xls: unsupported file type '.xls'; use .xlsx, .xlsm or .csv "
-        "(save .xls/.ods files as .xlsx first)"
+        "old.numbers: unsupported file type '.numbers'; use .xlsx, .xlsm, .xlsb, .xls, .ods, "
+        ".csv, .tsv, .txt or .parquet"
     )
+    html = tmp_path / "export.xls"
+    html.write_bytes(b"<html><table><tr><td>x</td></tr></table></html>")
+    with pytest.raises(InputError, match=r"export.xls: an HTML/XML page named .xls"):
+        read_transactions(html)
     with pytest.raises(InputError, match="file not found"):
         read_transactions(tmp_path / "nope.csv")
 
@@ -108,9 +112,9 @@ def test_missing_column_lists_headers_and_option(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         read_transactions(p)
     assert _one_line(exc) == (
-        "No customer id or amount column found in sheet 'Data' of m.xlsx. "
-        "Columns seen: 'Foo', 'Order Date', 'Bar'. "
-        "Pass customer_col=..., amount_col=... (CLI: --customer-col, --amount-col)."
+        "No customer id or amount (or quantity and unit price) column found in sheet 'Data' of "
+        "m.xlsx. Columns seen: 'Foo', 'Order Date', 'Bar'. Pass customer_col=..., amount_col=... "
+        "(or quantity_col=... and price_col=...) (CLI: --customer-col, --amount-col)."
     )
     frame = pd.DataFrame({"Foo": ["a"], "Date": ["2024-01-01"], "Amount": [1]})
     with pytest.raises(InputError) as exc:
@@ -125,7 +129,7 @@ def test_override_that_matches_nothing(tmp_path: Path) -> None:
     frame = pd.DataFrame({"Customer": ["a"], "Date": ["2024-01-01"], "Amount": [1]})
     with pytest.raises(InputError, match=r"amount_col='Price' matches no column"):
         read_transactions(frame, amount_col="Price")
-    with pytest.raises(InputError, match="must be different columns"):
+    with pytest.raises(InputError, match="each role needs its own column"):
         read_transactions(frame, customer_col="A", date_col="A", amount_col="C")
 
 

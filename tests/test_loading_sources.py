@@ -32,7 +32,7 @@ def test_csv_with_title_rows_semicolons_and_decimal_commas(tmp_path: Path) -> No
     assert list(tx.data["date"]) == [pd.Timestamp(f"1997-01-{d}") for d in (12, 13, 14)]
     assert list(tx.data["amount"]) == [1234.56, 12.5, -3.0]
     assert list(tx.data["row"]) == [4, 5, 7]
-    assert [tuple(r) for r in tx.issues.itertuples(index=False)] == [
+    assert [tuple(r) for r in tx.issues.iloc[:, :5].itertuples(index=False)] == [
         (7, "Betrag", "-3", REASON_REFUND, "doubtful"),
         (8, "Kunde", "Summe", REASON_TOTAL, "rejected"),
     ]
@@ -52,7 +52,7 @@ def test_csv_keeps_text_exactly(tmp_path: Path) -> None:
     tx = read_transactions(p)
     assert list(tx.data["customer_id"]) == ["00001", "NA"]
     assert list(tx.data["amount"]) == [1200.0, 5.0]
-    assert [tuple(r) for r in tx.issues.itertuples(index=False)] == [
+    assert [tuple(r) for r in tx.issues.iloc[:, :5].itertuples(index=False)] == [
         (3, "Amount", "NA", "unreadable amount", "rejected"),
     ]
 
@@ -93,7 +93,7 @@ def test_dataframe_of_raw_cell_values() -> None:
     ]
     assert list(tx.data["amount"]) == [1234.56, -3.0, 7.0]
     assert list(tx.data["row"]) == [2, 3, 4]
-    assert [tuple(r) for r in tx.issues.itertuples(index=False)] == [
+    assert [tuple(r) for r in tx.issues.iloc[:, :5].itertuples(index=False)] == [
         (3, "Order Total ($)", "(3)", REASON_REFUND, "doubtful"),
         (6, "Client #", "Grand Total", REASON_TOTAL, "rejected"),
         (7, "Client #", "", REASON_TOTAL, "rejected"),  # empty id, amount = sum of the rest
@@ -155,7 +155,7 @@ def test_future_and_implausible_dates() -> None:
         }
     )
     tx = read_transactions(frame)
-    assert [tuple(r) for r in tx.issues.itertuples(index=False)] == [
+    assert [tuple(r) for r in tx.issues.iloc[:, :5].itertuples(index=False)] == [
         (2, "Date", "2098-06-01", "date after today: kept", "doubtful"),
         (3, "Date", "2150-01-01", "date outside 1900-01-01..2099-12-31", "rejected"),
         (4, "Date", "1850-01-01", "date outside 1900-01-01..2099-12-31", "rejected"),

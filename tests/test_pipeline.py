@@ -40,12 +40,16 @@ def _call(func_name: str, *args):
 
 @pytest.fixture(scope="module")
 def orders_with_a_refunder() -> pd.DataFrame:
-    """CDNOW, plus customer R1: a repeat buyer whose refund exceeds the purchase it follows
-    (mean repeat spend -80 < 0, so Gamma-Gamma cannot use it)."""
+    """CDNOW, plus customer R1: a repeat buyer whose repeat orders were free (mean repeat
+    spend 0, so Gamma-Gamma cannot use it; refunds never count as purchase days, so a zero
+    spend is how such a buyer arises now), and whose later refund exceeds its purchase."""
     cd = load_cdnow()[["customer_id", "date", "amount"]]
     extra = pd.DataFrame({"customer_id": ["R1", "R1", "R1"],
                           "date": pd.to_datetime(["1997-02-01", "1997-05-01", "1997-11-01"]),
-                          "amount": [50.0, 40.0, -120.0]})
+                          "amount": [50.0, 0.0, 0.0]})
+    extra = pd.concat([extra, pd.DataFrame({"customer_id": ["R1"],
+                                            "date": pd.to_datetime(["1997-12-01"]),
+                                            "amount": [-120.0]})], ignore_index=True)
     return pd.concat([cd, extra], ignore_index=True)
 
 
@@ -56,7 +60,7 @@ def test_clv_predict_and_the_report_agree_customer_by_customer(orders_with_a_ref
         report = compute_report(read_transactions(df), margin=0.3, horizon=12,
                                 horizon_unit="M", discount_rate=0.01)
     r1 = report.customers.set_index("Customer ID").loc["R1"]
-    assert r1["Frequency"] == 2 and r1["Average spend"] == pytest.approx(-40.0)
+    assert r1["Frequency"] == 2 and r1["Average spend"] == pytest.approx(0.0)
 
     days = (df["date"].to_numpy(dtype="datetime64[ns]") - SERIAL_ZERO) / np.timedelta64(1, "D")
     out = _call("clv_predict", [[v] for v in df["customer_id"]], [[d] for d in days.tolist()],

@@ -84,7 +84,25 @@ def test_same_day_purchases_are_one_purchase():
     assert s.loc["a", "recency"] == 30.0
     assert s.loc["a", "T"] == 60.0
     assert s.loc["b", "monetary_value"] == 0.0
-    assert s.loc["c", "monetary_value"] == -1.0  # a refund day nets as a negative repeat day
+    # A day with only a refund is not a repeat purchase: c bought once, then refunded 1.
+    assert s.loc["c", "frequency"] == 0 and s.loc["c", "monetary_value"] == 0.0
+    assert s.loc["c", "revenue"] == 2.0 and s.loc["c", "orders"] == 1
+    assert s.loc["c", "last_purchase"] == pd.Timestamp("2024-01-05")
+
+
+def test_orders_count_distinct_order_ids_and_refund_only_customers_are_reported():
+    data = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "a", "b", "z"],
+        "date": pd.to_datetime(["2024-01-01"] * 3 + ["2024-01-09", "2024-01-02", "2024-01-03"]),
+        "amount": [2.0, 3.0, 4.0, -3.0, 5.0, -8.0],
+        "order_id": ["1", "1", "2", "C3", "", "C9"],
+        "refund": [False, False, False, True, False, True],
+    })
+    s = rfm_summary(data, as_of="2024-01-10", time_unit="D")
+    assert list(s.index) == ["a", "b"]
+    assert s.loc["a", "orders"] == 2 and s.loc["b", "orders"] == 1  # a line of no order: one
+    assert s.loc["a", "frequency"] == 0 and s.loc["a", "revenue"] == 6.0
+    assert s.attrs["refund_only"] == {"customers": 1, "amount": -8.0}
 
 
 @pytest.mark.parametrize(("unit", "days"), [("D", 1.0), ("W", 7.0), ("M", 365.25 / 12)])
@@ -130,14 +148,23 @@ def test_accepts_transactions_object_and_bad_arguments():
 def test_summary_properties(rows):
     df = pd.DataFrame(rows, columns=["customer_id", "day", "amount"])
     df["date"] = pd.Timestamp("2020-01-01") + pd.to_timedelta(df["day"], unit="D")
+    if (df["amount"] >= 0).sum() == 0:
+        with pytest.raises(InputError, match="only refunds"):
+            rfm_summary(df, time_unit="D")
+        return
     s = rfm_summary(df, time_unit="D")
-    # Totals are preserved and the time quantities are ordered.
-    assert s["orders"].sum() == len(df)
-    assert s["revenue"].sum() == pytest.approx(df["amount"].sum(), abs=1e-6)
+    # Negative amounts are refunds: netted into revenue, never purchases.
+    buys = df[df["amount"] >= 0]
+    assert s["orders"].sum() == len(buys)
+    assert s["revenue"].sum() + s.attrs["refund_only"]["amount"] == pytest.approx(
+        df["amount"].sum(), abs=1e-6
+    )
     assert (s["recency"] <= s["T"]).all() and (s["recency"] >= 0).all()
-    distinct_days = df.groupby("customer_id")["day"].nunique()
+    distinct_days = buys.groupby("customer_id")["day"].nunique()
+    assert sorted(s.index) == sorted(distinct_days.index)
     assert (s["frequency"] == distinct_days.loc[s.index] - 1).all()
-    # monetary_value * frequency + first-day total == revenue
-    first_day = df[df["day"] == df.groupby("customer_id")["day"].transform("min")]
+    # monetary_value * frequency + first-day total == purchase revenue
+    first_day = buys[buys["day"] == buys.groupby("customer_id")["day"].transform("min")]
     first_total = first_day.groupby("customer_id")["amount"].sum().loc[s.index]
-    assert np.allclose(s["monetary_value"] * s["frequency"] + first_total, s["revenue"], atol=1e-6)
+    bought = buys.groupby("customer_id")["amount"].sum().loc[s.index]
+    assert np.allclose(s["monetary_value"] * s["frequency"] + first_total, bought, atol=1e-6)

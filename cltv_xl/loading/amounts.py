@@ -9,8 +9,12 @@ Decimal separators. A text with both "," and "." is read by its last separator
 other than exactly three digits) are decimal commas; ``1,234,567`` and ``1.234.567`` are
 thousands groups. A single separator followed by exactly three digits (``1,234`` or ``1.234``) is
 ambiguous: it is read the way the rest of the column writes decimals; when the column gives no
-evidence it is read the English way (comma = thousands, dot = decimal point) and marked doubtful;
-when the column mixes both styles it is rejected.
+evidence it is read the English way (comma = thousands, dot = decimal point) and marked doubtful.
+
+One style per column, never mixed: the style of a column is the one most of its distinct
+unambiguous values use (``12.50``, ``1,234.56`` against ``12,50``, ``1.234,56``); values written
+the other way are rejected with their reason (a tie rejects both). Unicode digits (Arabic-Indic,
+full-width) are read as digits.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .parsed import (
     MISSING,
     OK,
     Parsed,
+    ascii_digits,
     factorize,
     is_datetime,
     is_number,
@@ -36,11 +41,13 @@ BAD_TEXT = 2
 BAD_AMBIGUOUS = 3
 BAD_NONFINITE = 4
 BAD_TYPE = 5
+BAD_MIXED = 6
 REASONS = {
     BAD_TEXT: "unreadable amount",
     BAD_AMBIGUOUS: "ambiguous decimal separator (the column mixes 1,234.56 and 1.234,56 styles)",
     BAD_NONFINITE: "amount is not a finite number",
     BAD_TYPE: "not an amount (a date or TRUE/FALSE cell)",
+    BAD_MIXED: "decimal separator differs from the rest of the column (one style per column)",
 }
 DOUBT_COMMA = 1
 DOUBT_DOT = 2
@@ -68,6 +75,14 @@ _EU_DEC = re.compile(r"\d*,\d+|\d+,")
 _EN_THOUS = re.compile(r"\d{1,3}(,\d{3}){2,}")
 _EU_THOUS = re.compile(r"\d{1,3}(\.\d{3}){2,}")
 _SCI = re.compile(r"\d+(\.\d+)?[eE][+-]?\d+")
+
+
+def _float(v: object) -> float:
+    """float(v), or inf for a number too large for a float (a 400-digit text or integer)."""
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except OverflowError:
+        return float("inf")
 
 
 def _split(text: str) -> tuple[float, str] | None:
@@ -120,13 +135,16 @@ def _parse_texts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     doubt = np.zeros(n, dtype=np.int8)
     if n == 0:
         return values, status, doubt
-    s = pd.Series(texts, dtype=object).astype(str).str.strip()
+    s = ascii_digits(pd.Series(texts, dtype=object).astype(str).str.strip())
     plain = (s.str.fullmatch(_PLAIN) & ~s.str.fullmatch(_AMBIG_DOT)).to_numpy(dtype=bool)
-    values[plain] = pd.to_numeric(s[plain]).to_numpy(dtype=np.float64)
+    try:
+        values[plain] = pd.to_numeric(s[plain]).to_numpy(dtype=np.float64)
+    except OverflowError:  # a number too long for a float: that one is not finite
+        values[plain] = [_float(t) for t in s[plain]]
     status[plain] = OK
+    # A plain "12.50" is evidence of the English style.
+    plain_dot = plain & s.str.contains(".", regex=False).to_numpy(dtype=bool)
     rest = np.flatnonzero(~plain)
-    if not len(rest):
-        return values, status, doubt
     styles: list[str] = []
     signs: list[float] = []
     bodies: list[str] = []
@@ -140,22 +158,33 @@ def _parse_texts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
             signs.append(split[0])
             bodies.append(split[1])
             styles.append(_classify(split[1]))
-    has_en = "en" in styles or bool(s.str.fullmatch(r"-?\d*\.\d{1,2}|-?\d*\.\d{4,}").any())
-    has_eu = "eu" in styles
+    n_en = int(plain_dot.sum()) + sum(
+        1 for st, b in zip(styles, bodies, strict=True) if st == "en" and not _SCI.fullmatch(b)
+    )
+    n_eu = styles.count("eu")
+    column = "en" if n_en > n_eu else "eu" if n_eu > n_en else ("tie" if n_en else "none")
+    if column in ("eu", "tie"):
+        status[plain_dot] = BAD_MIXED if column == "eu" else BAD_AMBIGUOUS
+        values[plain_dot] = np.nan
     for k, (style, sign, body) in enumerate(zip(styles, signs, bodies, strict=True)):
         i = rest[k]
         if style == "bad":
             continue
         if style in ("amb_comma", "amb_dot"):
-            if has_en and has_eu:
+            if column == "tie":
                 status[i] = BAD_AMBIGUOUS
                 continue
-            if has_eu:
-                style = "eu"
-            else:
-                if not has_en:
-                    doubt[i] = DOUBT_COMMA if style == "amb_comma" else DOUBT_DOT
+            if column == "none":
+                doubt[i] = DOUBT_COMMA if style == "amb_comma" else DOUBT_DOT
                 style = "en"
+            else:
+                style = column
+        elif (
+            style in ("en", "eu") and column in ("en", "eu", "tie") and style != column
+            and not (style == "en" and _SCI.fullmatch(body))
+        ):
+            status[i] = BAD_MIXED if column != "tie" else BAD_AMBIGUOUS
+            continue
         try:
             values[i] = sign * _to_float(body, style)
             status[i] = OK
@@ -182,7 +211,7 @@ def parse_amounts(s: pd.Series) -> Parsed:
         else:
             num = np.fromiter((is_number(v) for v in uniq), dtype=bool, count=len(uniq))
             if num.any():
-                u_vals[num] = uniq[num].astype(np.float64)
+                u_vals[num] = [_float(v) for v in uniq[num]]
                 u_stat[num] = np.where(np.isfinite(u_vals[num]), OK, BAD_NONFINITE)
             is_text = np.fromiter((isinstance(v, str) for v in uniq), dtype=bool, count=len(uniq))
             dates = np.fromiter((is_datetime(v) for v in uniq), dtype=bool, count=len(uniq))

@@ -1,21 +1,28 @@
-"""The one cleaning step: three raw columns in, a :class:`~cltv_xl.transactions.Transactions` out.
+"""The one cleaning step: raw columns in, a :class:`~cltv_xl.transactions.Transactions` out.
 
-Every reader (xlsx, csv, DataFrame) and the worksheet functions end here, so the rules below are
-the same everywhere:
+Every reader (workbooks, text files, Parquet, DataFrames) and the worksheet functions end here,
+so the rules below are the same everywhere:
 
-* a row whose id, date and amount cells are all empty is *blank*: counted in ``blank``, not in
-  ``read``;
+* a row whose id, date and amount (or quantity and price) cells are all empty is *blank*:
+  counted in ``blank``, not in ``read``;
+* line items: without an amount column, amount = quantity x unit price;
 * a row is *rejected* (one issue line per problem cell) when its id is missing, its date is
-  missing/unreadable/outside 1900-2099 or after ``as_of``, or its amount is missing/unreadable;
+  missing/unreadable/outside 1900-2099 or after ``as_of``, or its amount (quantity, price) is
+  missing/unreadable;
 * a *summary row* (id "Total", "Grand total", "Sum", ...; or an empty id with an amount equal to
   the sum of the other rows) is rejected with the single reason "summary/total row";
-* a used row may be *doubtful*: negative amounts (refunds/returns, kept and netted), zero
-  amounts (kept), dates after today when no ``as_of`` is given (kept), and amounts whose
-  separator was ambiguous (kept as read). Each gets one issue line with severity "doubtful".
+* a *refund* (negative amount or quantity, a cancellation invoice "C123" among plain invoice
+  numbers, or a status such as "Cancelled", "Refunded", "Storniert") is used, netted into
+  revenue and flagged ``refund`` so that it never counts as a purchase day; doubtful;
+* other used rows may be *doubtful*: zero amounts (kept), dates after today when no ``as_of`` is
+  given (kept), amounts whose separator was ambiguous (kept as read), partly refunded orders.
+  Each gets one issue line with severity "doubtful".
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,17 +33,62 @@ from ..safety import XML_ILLEGAL
 from ..timeunits import as_date
 from ..transactions import DOUBTFUL, ISSUE_COLUMNS, REJECTED, Transactions, empty_issues
 from .amounts import parse_amounts
-from .dates import parse_dates
+from .dates import DateOrder, parse_dates
 from .ids import REASON_CONTROL, parse_ids
-from .parsed import MISSING, OK, Parsed, as_series, display
+from .parsed import MISSING, OK, Parsed, as_series, display, factorize
 
 REASON_TOTAL = "summary/total row"
-REASON_REFUND = "negative amount (refund/return): netted"
+REASON_REFUND = "negative amount (refund/return): netted, not a purchase"
+REASON_NEG_QTY = "negative quantity (return): netted, not a purchase"
+REASON_C_INVOICE = "cancellation invoice (a 'C' number): netted, not a purchase"
+REASON_STATUS = "cancelled/refunded (status column): netted, not a purchase"
+REASON_STATUS_ORDER = "cancelled/refunded order (status column): nets to 0, not a purchase"
+REASON_PARTIAL = "partly refunded (status column): amount used as given"
+REASON_NO_QTY = "missing quantity"
+REASON_NO_PRICE = "missing unit price"
 REASON_ZERO = "zero amount: kept"
 REASON_FUTURE = "date after today: kept"
 REASON_NO_ID = "missing customer id"
 REASON_NO_DATE = "missing date"
 REASON_NO_AMOUNT = "missing amount"
+
+
+#: Status words (accents dropped, lower case, letters only) that mark a cancellation or refund,
+#: in English, German, French, Spanish and Dutch; matched as parts of the status text.
+CANCEL_WORDS = (
+    "cancel", "refund", "return", "void", "reversed", "reversal", "chargeback", "creditnote",
+    "storn", "gutschrift", "retour", "erstatt", "annul", "rembours", "anulad", "cancelad",
+    "reembols", "devuel", "devoluc", "geannuleerd", "terugbetaal", "creditnota",
+)
+#: Words that make a cancellation word partial ("Partially refunded").
+PARTIAL_WORDS = ("partial", "teilweise", "teilerstatt", "partiel", "parcial", "gedeeltelijk")
+_CANCEL = re.compile("|".join(CANCEL_WORDS))
+_PARTIAL = re.compile("|".join(PARTIAL_WORDS))
+_C_INVOICE = re.compile(r"^[Cc]\d")
+_PLAIN_INVOICE = re.compile(r"^\d")
+
+
+def _status_kind(statuses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: (cancelled or refunded in full, partly refunded) from a status column."""
+    codes, uniq = pd.factorize(statuses.astype(object).where(statuses.notna(), ""))
+    norm = [
+        re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", str(v).casefold())) for v in uniq
+    ]
+    cancel = np.array([bool(_CANCEL.search(t)) for t in norm], dtype=bool)
+    partial = np.array([bool(_PARTIAL.search(t)) for t in norm], dtype=bool)
+    full = cancel & ~partial
+    return full[codes], (cancel & partial)[codes]
+
+
+def _c_invoices(order_ids: np.ndarray) -> np.ndarray:
+    """Order ids that are cancellation invoices: "C" + digits, in a column whose other ids are
+    plain numbers (so a "C" is a marker, not part of every id)."""
+    codes, uniq = pd.factorize(np.asarray(order_ids, dtype=object))  # text ids, "" when blank
+    texts = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
+    c = texts.str.match(_C_INVOICE).to_numpy(dtype=bool)
+    if not c.any() or not texts.str.match(_PLAIN_INVOICE).any():
+        return np.zeros(len(codes), dtype=bool)
+    return c[codes]
 
 
 def _visible(text: str) -> str:
@@ -60,15 +112,21 @@ def _summary_by_sum(ids: Parsed, amounts: Parsed, nonblank: np.ndarray) -> np.nd
 def clean_columns(
     customer_ids: Sequence[object] | pd.Series | np.ndarray,
     dates: Sequence[object] | pd.Series | np.ndarray,
-    amounts: Sequence[object] | pd.Series | np.ndarray,
+    amounts: Sequence[object] | pd.Series | np.ndarray | None = None,
     *,
+    quantities: Sequence[object] | pd.Series | np.ndarray | None = None,
+    prices: Sequence[object] | pd.Series | np.ndarray | None = None,
+    orders: Sequence[object] | pd.Series | np.ndarray | None = None,
+    statuses: Sequence[object] | pd.Series | np.ndarray | None = None,
     rows: Sequence[int] | np.ndarray | None = None,
-    dayfirst: bool = False,
+    dayfirst: bool | None = None,
     as_of: object = None,
     names: dict[str, str] | None = None,
     source: str = "cells",
+    text_cells: bool = False,
+    reading: dict[str, str] | None = None,
 ) -> Transactions:
-    """Clean three raw columns of cell values into :class:`Transactions`.
+    """Clean raw columns of cell values into :class:`Transactions`.
 
     This is what :func:`read_transactions` runs after reading a file or frame, and what the
     worksheet functions call with the three ranges a user selected.
@@ -77,25 +135,45 @@ def clean_columns(
     ----------
     customer_ids, dates, amounts:
         Equal-length columns of raw cell values (str, int, float, datetime/date, Excel serial
-        numbers, None, NaN, ""), as lists, arrays, Series or Arrow arrays.
+        numbers, None, NaN, ""), as lists, arrays, Series or Arrow arrays. ``amounts`` may be
+        None when ``quantities`` and ``prices`` are given (line items).
+    quantities, prices:
+        Line items: without ``amounts``, amount = quantity x unit price. A quantity given with
+        an amount only marks returns (a negative quantity).
+    orders:
+        Order or invoice ids: kept as ``order_id`` (so orders are counted, not lines); a
+        "C"-prefixed invoice number among plain numbers is a cancellation.
+    statuses:
+        An order status; "cancelled", "refunded", "storniert", ... mark a refund.
     rows:
         Source row number of each value, for issue lines (default 2, 3, ...: a header on row 1).
     dayfirst:
-        Read "12/01/1997" as 12 January (True) rather than December 1 (False).
+        Day/month order of text dates such as "12/01/1997": True (12 January), False
+        (December 1) or None (inferred from the column; see :mod:`cltv_xl.loading.dates`).
     as_of:
         Rows dated after it are rejected.
     names:
-        Source header per role (``customer``, ``date``, ``amount``), used in issue lines and as
-        :attr:`Transactions.column_map`.
+        Source header per role (``customer``, ``date``, ``amount``, ``quantity``, ``price``,
+        ``order``, ``status``), used in issue lines and in :attr:`Transactions.column_map`.
     source:
         Label stored in :attr:`Transactions.source`.
+    text_cells:
+        The cells come from a text file: number-like ids such as "17850.0" become "17850".
+    reading:
+        How the source was read (container, encoding, delimiter), kept in
+        :attr:`Transactions.reading`.
     """
-    cols = [as_series(c) for c in (customer_ids, dates, amounts)]
-    n = len(cols[0])
-    if any(len(c) != n for c in cols):
+    raw = {"customer": customer_ids, "date": dates, "amount": amounts, "quantity": quantities,
+           "price": prices, "order": orders, "status": statuses}
+    cols = {k: as_series(v) for k, v in raw.items() if v is not None}
+    derived = "amount" not in cols
+    if derived and not ("quantity" in cols and "price" in cols):
+        raise InputError("amounts are needed, or quantities and prices (line items)")
+    n = len(cols["customer"])
+    if any(len(c) != n for c in cols.values()):
         raise InputError(
-            "customer ids, dates and amounts must have the same length; got "
-            + ", ".join(str(len(c)) for c in cols)
+            "all columns must have the same length; got "
+            + ", ".join(f"{k} {len(c)}" for k, c in cols.items())
         )
     row_no = (
         np.arange(2, n + 2, dtype=np.int64)
@@ -104,13 +182,33 @@ def clean_columns(
     )
     if len(row_no) != n:
         raise InputError(f"rows must give one row number per value ({n}); got {len(row_no)}")
-    names = {"customer": "customer_id", "date": "date", "amount": "amount", **(names or {})}
+    if dayfirst is not None and not isinstance(dayfirst, bool | np.bool_):
+        raise InputError(f"dayfirst must be True, False or None (infer); got {dayfirst!r}")
+    defaults = {"customer": "customer_id", "date": "date", "amount": "amount",
+                "quantity": "quantity", "price": "price", "order": "order_id",
+                "status": "status"}
+    names = {**defaults, **(names or {})}
     cutoff = as_date(as_of, "as_of")
 
-    ids = parse_ids(cols[0])
-    dts = parse_dates(cols[1], dayfirst=dayfirst)
-    amt = parse_amounts(cols[2])
-    blank = ids.missing & dts.missing & amt.missing
+    ids = parse_ids(cols["customer"], text_cells=text_cells)
+    dts = parse_dates(cols["date"], dayfirst=None if dayfirst is None else bool(dayfirst))
+    qty = parse_amounts(cols["quantity"]) if "quantity" in cols else None
+    if derived:
+        assert qty is not None
+        prc = parse_amounts(cols["price"])
+        with np.errstate(invalid="ignore", over="ignore"):
+            product = qty.values * prc.values
+        overflow = qty.ok & prc.ok & ~np.isfinite(product)
+        ok = qty.ok & prc.ok & ~overflow
+        product = np.where(ok, product, np.nan)
+        amt_missing = qty.missing & prc.missing
+        amt = Parsed(values=product, status=np.where(ok, OK, np.where(amt_missing, MISSING, 2)),
+                     doubt=np.maximum(qty.doubt, prc.doubt),  # type: ignore[arg-type]
+                     doubt_reasons=qty.doubt_reasons)
+    else:
+        amt = parse_amounts(cols["amount"])
+        amt_missing = amt.missing
+    blank = ids.missing & dts.missing & amt_missing
     nonblank = ~blank
 
     total = nonblank & (ids.flag | _summary_by_sum(ids, amt, nonblank))
@@ -124,33 +222,58 @@ def clean_columns(
     rejected = total | rej_id | rej_date | rej_amt | (active & after)
     used = nonblank & ~rejected
 
+    # Refunds and cancellations.
+    values = amt.values.copy()
+    neg_amt = used & (values < 0)
+    neg_qty = used & (qty.ok & (qty.values < 0)) if qty is not None else np.zeros(n, bool)
+    order_ids = parse_ids(cols["order"], text_cells=text_cells) if "order" in cols else None
+    c_inv = (used & _c_invoices(order_ids.values)) if order_ids is not None else np.zeros(n, bool)
+    if "status" in cols:
+        st_full, st_partial = _status_kind(cols["status"])
+        st_full, st_partial = used & st_full, used & st_partial
+    else:
+        st_full = st_partial = np.zeros(n, dtype=bool)
+    credit = neg_amt | neg_qty | c_inv | (st_full & (values < 0))
+    cancelled_order = st_full & ~credit & (values > 0)
+    values = np.where(credit, -np.abs(values), values)
+    original = amt.values.copy()
+    values = np.where(cancelled_order, 0.0, values)
+    refund = credit | (st_full & used)
+
     today = pd.Timestamp.today().normalize().to_datetime64()
-    neg = used & (amt.values < 0)
-    zero = used & (amt.values == 0)
+    zero = used & (values == 0) & ~refund
     future = used & (dts.values > today) if cutoff is None else np.zeros(n, dtype=bool)
     ambiguous = used & (amt.doubt > 0) if amt.doubt is not None else np.zeros(n, dtype=bool)
     id_doubt = used & (ids.doubt > 0) if ids.doubt is not None else np.zeros(n, dtype=bool)
-    doubtful_rows = neg | zero | future | ambiguous | id_doubt
+    partial = st_partial & ~refund
+    doubtful_rows = refund | zero | future | ambiguous | id_doubt | partial
 
     parts: list[pd.DataFrame] = []
+    role_order = {r: i for i, r in enumerate(defaults)}
 
-    def add(mask: np.ndarray, role: int, reason: str | np.ndarray, severity: str) -> None:
+    def add(mask: np.ndarray, role: str, reason: str | np.ndarray, severity: str) -> None:
         idx = np.flatnonzero(mask)
         if not len(idx):
             return
-        src = cols[role]
-        vals = [_visible(display(v)) for v in src.iloc[idx].tolist()]
+        sub = cols[role].iloc[idx].reset_index(drop=True)
+        # Display each distinct value once, exactly as in the cell (object columns through
+        # factorize, which keeps TRUE apart from 1).
+        codes, uniq = factorize(sub) if sub.dtype == object else pd.factorize(sub)
+        uniq = np.asarray(uniq, dtype=object)
+        shown = np.array([_visible(display(v)) for v in uniq] + [""], dtype=object)
+        vals = shown[codes]  # code -1 (an empty cell) picks the trailing ""
         if isinstance(reason, np.ndarray):
             reason = reason[idx]
         parts.append(
             pd.DataFrame(
                 {
                     "row": row_no[idx],
-                    "column": names[("customer", "date", "amount")[role]],
+                    "column": names[role],
                     "value": vals,
                     "reason": reason,
                     "severity": severity,
-                    "_order": role,
+                    "amount": original[idx],
+                    "_order": role_order[role],
                 }
             )
         )
@@ -160,28 +283,46 @@ def clean_columns(
         lookup = np.array([table.get(k, "") for k in range(max(table) + 1)], dtype=object)
         return lookup[parsed.status]
 
-    add(total, 0, REASON_TOTAL, REJECTED)
-    add(rej_id, 0, REASON_NO_ID, REJECTED)
-    add(rej_date, 1, reasons(dts, REASON_NO_DATE), REJECTED)
+    add(total, "customer", REASON_TOTAL, REJECTED)
+    add(rej_id, "customer", REASON_NO_ID, REJECTED)
+    add(rej_date, "date", reasons(dts, REASON_NO_DATE), REJECTED)
     if cutoff is not None:
-        add(active & after, 1, f"date after as_of ({cutoff.date()})", REJECTED)
-    add(rej_amt, 2, reasons(amt, REASON_NO_AMOUNT), REJECTED)
+        add(active & after, "date", f"date after as_of ({cutoff.date()})", REJECTED)
+    if derived:
+        assert qty is not None
+        add(rej_amt & (qty.status != OK), "quantity", reasons(qty, REASON_NO_QTY), REJECTED)
+        add(rej_amt & (prc.status != OK), "price", reasons(prc, REASON_NO_PRICE), REJECTED)
+        add(rej_amt & overflow, "quantity", "quantity x price is not a finite number", REJECTED)
+    else:
+        add(rej_amt, "amount", reasons(amt, REASON_NO_AMOUNT), REJECTED)
     if id_doubt.any():
-        add(id_doubt, 0, REASON_CONTROL, DOUBTFUL)
-    add(future, 1, REASON_FUTURE, DOUBTFUL)
+        add(id_doubt, "customer", REASON_CONTROL, DOUBTFUL)
+    add(future, "date", REASON_FUTURE, DOUBTFUL)
     if amt.doubt is not None and ambiguous.any():
         table = np.array(
             [amt.doubt_reasons.get(k, "") for k in range(max(amt.doubt_reasons) + 1)], dtype=object
         )
-        add(ambiguous, 2, table[amt.doubt], DOUBTFUL)
-    add(neg, 2, REASON_REFUND, DOUBTFUL)
-    add(zero, 2, REASON_ZERO, DOUBTFUL)
+        if derived:
+            from_price = prc.doubt > 0  # type: ignore[operator]
+            add(ambiguous & ~from_price, "quantity", table[amt.doubt], DOUBTFUL)
+            add(ambiguous & from_price, "price", table[amt.doubt], DOUBTFUL)
+        else:
+            add(ambiguous, "amount", table[amt.doubt], DOUBTFUL)
+    value_role = "quantity" if derived else "amount"
+    add(c_inv, "order", REASON_C_INVOICE, DOUBTFUL)
+    add(st_full & ~c_inv & ~cancelled_order, "status", REASON_STATUS, DOUBTFUL)
+    add(cancelled_order, "status", REASON_STATUS_ORDER, DOUBTFUL)
+    add(neg_qty & ~c_inv & ~st_full, "quantity", REASON_NEG_QTY, DOUBTFUL)
+    add(neg_amt & ~neg_qty & ~c_inv & ~st_full, value_role, REASON_REFUND, DOUBTFUL)
+    add(partial, "status", REASON_PARTIAL, DOUBTFUL)
+    add(zero, value_role, REASON_ZERO, DOUBTFUL)
 
     if parts:
         issues = pd.concat(parts, ignore_index=True)
         issues = issues.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
         issues = issues.reset_index(drop=True)[list(ISSUE_COLUMNS)]
         issues["row"] = issues["row"].astype("int64")
+        issues["amount"] = issues["amount"].astype("float64")
         for c in ("column", "value", "reason", "severity"):
             issues[c] = issues[c].astype(object)
     else:
@@ -192,10 +333,13 @@ def clean_columns(
         {
             "customer_id": ids.values[keep].astype(object),
             "date": dts.values[keep].astype("datetime64[ns]"),
-            "amount": amt.values[keep].astype(np.float64),
+            "amount": values[keep].astype(np.float64),
             "row": row_no[keep],
+            "refund": refund[keep],
         }
     )
+    if order_ids is not None:
+        data["order_id"] = order_ids.values[keep].astype(object)
     counts = {
         "read": int(nonblank.sum()),
         "used": int(used.sum()),
@@ -203,8 +347,40 @@ def clean_columns(
         "blank": int(blank.sum()),
         "doubtful": int(doubtful_rows.sum()),
     }
-    column_map = {"customer_id": names["customer"], "date": names["date"],
-                  "amount": names["amount"]}
+    column_map = _column_map(names, cols, derived)
+    order: DateOrder = dts.note  # type: ignore[assignment]
+    warnings = _warnings(order, names["date"])
     return Transactions(
-        data=data, issues=issues, counts=counts, source=source, column_map=column_map
+        data=data, issues=issues, counts=counts, source=source, column_map=column_map,
+        date_order={"column": names["date"], **order.as_dict()}, warnings=warnings,
+        reading=dict(reading or {}),
     )
+
+
+def _column_map(names: dict[str, str], cols: dict[str, pd.Series], derived: bool) -> dict:
+    """Which source column became what; how the amount was made."""
+    out = {"customer_id": names["customer"], "date": names["date"]}
+    if derived:
+        out["amount"] = f"{names['quantity']} x {names['price']}"
+        out["amount_rule"] = f"amount = {names['quantity']} x {names['price']}"
+    else:
+        out["amount"] = names["amount"]
+    for role, key in (("quantity", "quantity"), ("price", "price"), ("order", "order_id"),
+                      ("status", "status")):
+        if role in cols:
+            out[key] = names[role]
+    return out
+
+
+def _warnings(order: DateOrder, column: str) -> list[str]:
+    """Loud notes for the terminal, the Dashboard and the JSON."""
+    out: list[str] = []
+    if order.ambiguous:
+        out.append(f"Date order of column '{column}' is ambiguous: {order.evidence}.")
+    if order.conflicting:
+        out.append(
+            f"Column '{column}' mixes day/month orders: read as {order.order} "
+            f"({order.evidence}); {order.conflicting} distinct value(s) written the other way "
+            "were rejected."
+        )
+    return out

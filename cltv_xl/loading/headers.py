@@ -1,13 +1,17 @@
-"""Find the header row of a transaction sheet and map its columns to the three roles.
+"""Find the header row of a transaction sheet and map its columns to roles.
 
-A role is one of ``customer``, ``date``, ``amount``. Header names are compared after
-:func:`normalise` (lower case, letters and digits only), first against exact synonyms, then by
-keyword, so "Customer ID", "CustomerID", "cust_id" and "Client #" all name the customer column.
+The required roles are ``customer``, ``date`` and ``amount``; ``amount`` may instead be derived
+from a ``quantity`` and a unit ``price`` column (line items). The optional roles ``order``
+(order or invoice id) and ``status`` (a cancellation/refund status) are mapped when present.
+Header names are compared after :func:`normalise` (accents dropped, lower case, letters and
+digits only), first against exact synonyms, then by keyword, so "Customer ID", "CustomerID",
+"cust_id" and "Client #" all name the customer column.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,12 +20,15 @@ from .amounts import parse_amounts
 from .dates import parse_dates
 
 ROLES = ("customer", "date", "amount")
+#: Optional roles: line items (quantity x unit price), order/invoice id, cancellation status.
+OPTIONAL_ROLES = ("quantity", "price", "order", "status")
+ALL_ROLES = (*ROLES, *OPTIONAL_ROLES)
 #: How many rows from the top are searched for the header row.
 HEADER_SEARCH_ROWS = 30
 
 _LABEL = {"customer": "customer id", "date": "date", "amount": "amount"}
-_ARG = {"customer": "customer_col", "date": "date_col", "amount": "amount_col"}
-_CLI = {"customer": "--customer-col", "date": "--date-col", "amount": "--amount-col"}
+_ARG = {r: f"{r}_col" for r in ALL_ROLES} | {"customer": "customer_col"}
+_CLI = {r: f"--{r}-col" for r in ALL_ROLES}
 
 #: Exact synonyms, compared after :func:`normalise`.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -31,27 +38,67 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "clientno", "clientnumber", "clientcode", "account", "accountid", "accountno",
         "accountnumber", "accountcode", "acct", "acctno", "buyer", "buyerid", "userid", "user",
         "memberid", "member", "shopperid", "contactid", "customeremail", "email", "kunde",
-        "kundennummer", "masterid",
+        "kundennummer", "kundenid", "kundennr", "klant", "klantnummer", "klantid", "klantnr",
+        "numeroclient", "idclient", "codeclient", "cliente", "idcliente",
+        "numerocliente", "codigocliente", "masterid",
     ),
     "date": (
         "date", "orderdate", "invoicedate", "transactiondate", "txdate", "transdate",
         "purchasedate", "saledate", "salesdate", "paymentdate", "documentdate", "postingdate",
         "bookingdate", "orderday", "day", "datetime", "timestamp", "orderdatetime", "createdat",
-        "created", "orderedat", "purchasedat", "orderplaced", "datum",
+        "created", "orderedat", "purchasedat", "orderplaced", "datum", "rechnungsdatum",
+        "bestelldatum", "belegdatum", "buchungsdatum", "kaufdatum", "auftragsdatum",
+        "verkaufsdatum", "lieferdatum", "factuurdatum", "besteldatum", "orderdatum", "datumorder",
+        "datefacture", "datedecommande", "datecommande", "fecha", "fechafactura", "fechapedido",
+        "fechacompra", "fechadeventa", "fechaventa", "datafattura",
     ),
     "amount": (
         "amount", "ordertotal", "total", "revenue", "sales", "value", "netamount", "grossamount",
         "totalamount", "ordervalue", "orderamount", "saleamount", "salesamount", "invoiceamount",
         "invoicetotal", "transactionamount", "amountpaid", "paid", "payment", "spend", "turnover",
         "totalsales", "totalrevenue", "linetotal", "totalprice", "price", "net", "gross",
-        "dollarvalue", "dollars", "subtotal", "betrag", "umsatz",
+        "dollarvalue", "dollars", "subtotal", "betrag", "umsatz", "gesamtbetrag", "nettobetrag",
+        "bruttobetrag", "rechnungsbetrag", "summe", "gesamt", "gesamtpreis", "umsatzeur",
+        "bedrag", "totaalbedrag", "omzet", "totaal", "montant", "montantttc", "montantht",
+        "chiffredaffaires", "importe", "importetotal", "ventas", "monto", "importo",
+    ),
+    "quantity": (
+        "quantity", "qty", "quantityordered", "qtyordered", "units", "unitssold",
+        "pieces", "pcs", "menge", "anzahl", "stuck", "stuckzahl", "stk", "aantal", "hoeveelheid",
+        "quantite", "qte", "cantidad", "cant", "quantita", "quantidade",
+    ),
+    "price": (
+        "unitprice", "price", "priceeach", "priceperunit", "itemprice", "unitcost",
+        "salesprice", "saleprice", "listprice", "einzelpreis", "stuckpreis", "preis",
+        "preisjeeinheit", "stuckprijs", "prijs", "eenheidsprijs", "prixunitaire", "prix",
+        "preciounitario", "precio", "prezzounitario", "prezzo", "precounitario", "preco",
+    ),
+    "order": (
+        "invoiceno", "invoice", "invoiceid", "invoicenumber", "invoicenr", "orderid", "orderno",
+        "ordernumber", "ordernr", "order", "ordercode", "orderref", "orderreference",
+        "transactionid", "transactionno", "receiptno", "receiptnumber", "receiptid", "billno",
+        "documentno", "documentnumber", "salesorder", "salesorderid", "rechnungsnummer",
+        "rechnungsnr", "rechnung", "bestellnummer", "bestellnr", "bestellung", "auftragsnummer",
+        "auftragsnr", "belegnummer", "belegnr", "factuurnummer", "factuurnr", "bestelnummer",
+        "ordernummer", "numerofacture", "nfacture", "facture", "numerocommande", "ncommande",
+        "commande", "numerofactura", "factura", "numeropedido", "pedido", "idpedido",
+    ),
+    "status": (
+        "status", "orderstatus", "state", "orderstate", "financialstatus", "paymentstatus",
+        "transactionstatus", "invoicestatus", "transactiontype", "type", "ordertype",
+        "bestellstatus", "auftragsstatus", "zahlungsstatus", "statut", "etat", "estado",
+        "estadopedido", "stato",
     ),
 }
 #: Keywords: a header containing one of these maps to the role when no exact synonym matched.
 KEYWORDS: dict[str, tuple[str, ...]] = {
-    "customer": ("customer", "client", "account", "cust", "buyer", "member", "shopper"),
-    "date": ("date", "day"),
-    "amount": ("amount", "total", "revenue", "sales", "value", "price", "spend", "paid"),
+    "customer": ("customer", "client", "account", "cust", "buyer", "member", "shopper",
+                 "kunde", "klant"),
+    "date": ("date", "day", "datum", "fecha"),
+    "amount": ("amount", "total", "revenue", "sales", "value", "price", "spend", "paid",
+               "betrag", "umsatz", "montant", "importe", "bedrag"),
+    # Optional roles are matched by exact synonym only (a keyword would catch "Invoice Date").
+    "quantity": (), "price": (), "order": (), "status": (),
 }
 
 #: Last-resort exact names, tried only when nothing better matched.
@@ -59,16 +106,19 @@ WEAK: dict[str, tuple[str, ...]] = {
     "customer": ("id", "name", "customername", "clientname", "accountname"),
     "date": ("when", "period"),
     "amount": ("usd", "eur", "gbp", "dollar", "euro"),
+    "quantity": (), "price": (), "order": (), "status": (),
 }
 
 _LETTERS = re.compile(r"^[A-Za-z]{1,3}$")
 
 
 def normalise(name: object) -> str:
-    """Header text reduced to lower-case letters and digits ("Order Total ($)" -> "ordertotal")."""
+    """Header text reduced to lower-case ASCII letters and digits, accents dropped
+    ("Order Total ($)" -> "ordertotal", "Quantité" -> "quantite", "Stückpreis" -> "stuckpreis")."""
     if name is None:
         return ""
-    return re.sub(r"[^0-9a-z]", "", str(name).casefold())
+    text = unicodedata.normalize("NFKD", str(name).casefold())
+    return re.sub(r"[^0-9a-z]", "", text)
 
 
 def column_position(spec: int | str) -> int | None:
@@ -146,6 +196,21 @@ def _best(norm: list[str], taken: set[int], role: str, stage: str) -> int | None
     return min(ranked)[1] if ranked else None
 
 
+#: Order in which roles are matched at each stage: ``price`` only once a quantity column is
+#: found (a lone "Price" column is the amount), ``amount`` last so that a unit-price column
+#: already taken as ``price`` is not read as the amount.
+_MATCH_ORDER = ("customer", "date", "quantity", "order", "status", "price", "amount")
+
+
+def is_complete(found: dict[str, int] | set[str]) -> bool:
+    """Customer, date and either an amount or both quantity and unit price."""
+    return (
+        "customer" in found
+        and "date" in found
+        and ("amount" in found or ("quantity" in found and "price" in found))
+    )
+
+
 def _map_row(
     cells: Sequence[object], overrides: dict[str, tuple[str, object]]
 ) -> tuple[dict[str, int], int]:
@@ -156,7 +221,7 @@ def _map_row(
     by_name = 0
     taken: set[int] = set()
     # Overrides first: they win over synonyms.
-    for role in ROLES:
+    for role in ALL_ROLES:
         if role not in overrides:
             continue
         kind, key = overrides[role]
@@ -170,9 +235,13 @@ def _map_row(
             found[role] = int(key)  # type: ignore[call-overload]
             taken.add(int(key))  # type: ignore[call-overload]
     for stage in ("exact", "keyword", "weak"):
-        for role in ROLES:
+        for role in _MATCH_ORDER:
             if role in found or role in overrides:
                 continue
+            if role == "price" and "quantity" not in found:
+                continue
+            if role == "amount" and "quantity" in overrides and "price" in overrides:
+                continue  # line items asked for: quantity x price is the amount
             pick = _best(norm, taken, role, stage)
             if pick is not None:
                 found[role] = pick
@@ -207,11 +276,12 @@ def find_header(
     width = max((len(r) for r in rows), default=0)
     resolved = _resolve(overrides, width)
     positional = {role: key for role, (kind, key) in resolved.items() if kind == "pos"}
-    if len(positional) == len(ROLES):
+    if is_complete(set(positional)) and len(positional) == len(resolved):
         cols = {role: int(pos) for role, pos in positional.items()}
+        value_col = cols.get("amount", cols.get("price"))
         for i, cells in enumerate(rows):
             date_cell = cells[cols["date"]] if cols["date"] < len(cells) else None
-            amount_cell = cells[cols["amount"]] if cols["amount"] < len(cells) else None
+            amount_cell = cells[value_col] if value_col < len(cells) else None
             if _is_label(date_cell, parse_dates) and _is_label(amount_cell, parse_amounts):
                 names = {
                     r: str(cells[p]).strip() if p < len(cells) and cells[p] is not None
@@ -226,14 +296,15 @@ def find_header(
         if not any(normalise(c) for c in cells):
             continue
         found, by_name = _map_row(cells, resolved)
-        if len(found) == len(ROLES) and by_name > 0:
+        if is_complete(found) and by_name > 0:
             names = {
                 r: (str(cells[p]).strip() if cells[p] is not None else "") or excel_letter(p)
                 for r, p in found.items()
             }
             return HeaderMatch(i, found, names)
-        if best is None or len(found) > best[1]:
-            best = (i, len(found), found)
+        score = len(set(found) & set(ROLES))
+        if best is None or score > best[1]:
+            best = (i, score, found)
     raise InputError(_missing_message(rows, best, overrides, where))
 
 
@@ -255,6 +326,9 @@ def _missing_message(
     )
     args = ", ".join(f"{_ARG[r]}=..." for r in missing)
     cli = ", ".join(_CLI[r] for r in missing)
+    if "amount" in missing:  # line items: quantity x unit price stands in for an amount
+        what = what.replace("amount", "amount (or quantity and unit price)")
+        args += " (or quantity_col=... and price_col=...)"
     return (
         f"No {what} column found in {where}.{extra} Columns seen: {seen}. "
         f"Pass {args} (CLI: {cli})."

@@ -3,7 +3,10 @@
 Rules: text is kept as written (leading zeros, and text that looks like a formula such as
 ``=A1`` or ``+44...``, stay exactly as given) apart from surrounding whitespace; a number cell
 becomes the digits a person sees (``1.0`` -> ``"1"``, ``12345678901`` -> ``"12345678901"``),
-never ``"1.0"``. Labels such as "Total" or "Grand total" are flagged as summary rows.
+never ``"1.0"``. Ids from text files (CSV), where every cell is text, get the same treatment:
+a number written with a zero fraction ("17850.0", as pandas writes float ids) becomes
+"17850", so a CSV and a workbook of the same data give the same ids; other text (leading zeros
+"00017", "17850.5") is kept. Labels such as "Total" or "Grand total" are flagged as summary rows.
 Control characters that an Excel file cannot hold (XML 1.0 forbids them) are removed, and the
 row is marked doubtful, so the id in the report is exactly the id the analysis used.
 """
@@ -52,12 +55,24 @@ def _id_text(v: object) -> str:
     return display(v).strip()
 
 
-def parse_ids(s: pd.Series) -> Parsed:
-    """Parse a customer id column (any dtype) into text ids; flag total/summary labels."""
+#: A whole number written with a zero fraction, as a float id is written to text ("17850.0").
+_ZERO_FRACTION = re.compile(r"^(-?(?:[1-9]\d*|0))\.0+$")
+
+
+def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
+    """Parse a customer id column (any dtype) into text ids; flag total/summary labels.
+
+    ``text_cells``: the column comes from a text file, so "17850.0" is the number 17850.
+    """
     codes, uniq = factorize(s)
     if not is_text_dtype(s):  # mixed cells, numbers, dates: convert each distinct value
         uniq = np.array([_id_text(v) for v in uniq], dtype=object)
     labels = pd.Series(uniq, dtype=object)
+    if text_cells and len(uniq):
+        dotted = np.fromiter((isinstance(v, str) and "." in v for v in uniq), bool, len(uniq))
+        if dotted.any():
+            labels[dotted] = labels[dotted].str.replace(_ZERO_FRACTION, r"\1", regex=True)
+            uniq = labels.to_numpy(dtype=object)
     uniq_doubt = np.zeros(len(uniq), dtype=np.int8)
     if len(uniq):
         dirty = labels.str.contains(XML_ILLEGAL).fillna(False).to_numpy(dtype=bool)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +38,8 @@ class Parsed:
     doubt_reasons: dict[int, str] = field(default_factory=dict)
     #: Per-row flag a parser may set (the id parser marks "Total"-like labels).
     flag: np.ndarray | None = None
+    #: A column-level note (the date parser's day/month order decision).
+    note: object = None
 
     @property
     def missing(self) -> np.ndarray:
@@ -55,6 +59,30 @@ def as_series(values: object) -> pd.Series:
     if isinstance(values, np.ndarray):
         return pd.Series(values.ravel() if values.ndim > 1 else values)
     return pd.Series(list(values), dtype=object)
+
+
+_UNICODE_DIGIT = re.compile(r"\d")
+_ARABIC_SEPARATORS = str.maketrans({"\u066b": ".", "\u066c": ",", "\u2212": "-"})
+
+
+def _ascii_text(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).translate(_ARABIC_SEPARATORS)
+    return _UNICODE_DIGIT.sub(lambda m: str(unicodedata.digit(m.group(), m.group())), text)
+
+
+def ascii_digits(s: pd.Series) -> pd.Series:
+    """Text with Unicode digits as ASCII digits: Arabic-Indic "١٢٣" and full-width "１２３" ->
+    "123" (NFKC normalisation, then each decimal digit by its Unicode value). Only non-ASCII
+    texts are touched; the Arabic decimal and thousands separators become "." and ","."""
+    if len(s) == 0:
+        return s
+    text = s.astype(str)
+    wide = ~text.map(str.isascii).to_numpy(dtype=bool)
+    if not wide.any():
+        return s
+    out = text.to_numpy(dtype=object).copy()
+    out[wide] = [_ascii_text(t) for t in out[wide]]
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def is_text_dtype(s: pd.Series) -> bool:
@@ -77,11 +105,29 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return codes, uniq
     codes, uniques = pd.factorize(s)
     uniq = np.asarray(uniques, dtype=object)
+    if s.dtype == object and _may_hold_bools(uniq) and s.map(
+        lambda v: isinstance(v, bool | np.bool_)
+    ).any():
+        # True == 1 and False == 0 hash alike: factorize TRUE/FALSE cells under their own keys.
+        obj = s.to_numpy(dtype=object)
+        key = np.array([f"\x00{v}" if isinstance(v, bool | np.bool_) else v for v in obj],
+                       dtype=object)
+        codes, _ = pd.factorize(key)
+        first = np.unique(codes[codes >= 0], return_index=True)[1]
+        uniq = obj[np.flatnonzero(codes >= 0)[first]] if len(first) else obj[:0]
     blank = np.fromiter((is_blank(v) for v in uniq), dtype=bool, count=len(uniq))
     if blank.any():
         remap = np.where(blank, -1, np.arange(len(uniq)))
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
     return codes, uniq
+
+
+def _may_hold_bools(uniq: np.ndarray) -> bool:
+    """Whether a factorized object column may have merged TRUE/FALSE with 1/0: some distinct
+    value is a bool, or a number equal to 0 or 1."""
+    return any(
+        isinstance(v, bool | np.bool_) or (is_number(v) and v in (0, 1)) for v in uniq
+    )
 
 
 def is_blank(v: object) -> bool:
@@ -111,6 +157,8 @@ def is_datetime(v: object) -> bool:
 
 def format_number(v: float) -> str:
     """A number as a person reads it in a cell: 1.0 -> "1", 12345678901 -> "12345678901"."""
+    if isinstance(v, int | np.integer):
+        return str(int(v))  # exact, however long (float() overflows past 1e308)
     f = float(v)
     if math.isfinite(f) and f.is_integer() and abs(f) < 2**63:
         return str(int(f))

@@ -43,7 +43,11 @@ def build_report(
     customer_col: str | int | None = None,
     date_col: str | int | None = None,
     amount_col: str | int | None = None,
-    dayfirst: bool = False,
+    quantity_col: str | int | None = None,
+    price_col: str | int | None = None,
+    order_col: str | int | None = None,
+    status_col: str | int | None = None,
+    dayfirst: bool | None = None,
     as_of: Any = None,
     json_path: str | os.PathLike | None = None,
     include_transactions: bool = True,
@@ -53,8 +57,10 @@ def build_report(
 ) -> Report:
     """Read transactions, compute the report and write the workbook (and optional JSON).
 
-    ``source`` is a path (.xlsx/.xlsm/.csv), a DataFrame of raw cells, or
-    :class:`~cltv_xl.transactions.Transactions`. The report's inputs are an
+    ``source`` is a path (.xlsx/.xlsm/.xlsb/.xls/.ods/.csv/.tsv/.txt/.parquet), a DataFrame of
+    raw cells, or :class:`~cltv_xl.transactions.Transactions`. The column and ``dayfirst``
+    arguments are those of :func:`cltv_xl.read_transactions` (``dayfirst=None``: the day/month
+    order is inferred per column). The report's inputs are an
     :class:`~cltv_xl.assumptions.Assumptions` (``assumptions=``) or its fields as keyword
     arguments (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in model time
     units, ``time_unit``, ``kpi_period``, ``inactivity``, ``holdout_start``); they are
@@ -78,7 +84,9 @@ def build_report(
     else:
         say("reading transactions")
         tx = read_transactions(source, sheet=sheet, customer_col=customer_col,
-                               date_col=date_col, amount_col=amount_col, dayfirst=dayfirst,
+                               date_col=date_col, amount_col=amount_col,
+                               quantity_col=quantity_col, price_col=price_col,
+                               order_col=order_col, status_col=status_col, dayfirst=dayfirst,
                                as_of=a.as_of)
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
                             progress=say)

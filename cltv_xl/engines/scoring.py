@@ -28,6 +28,8 @@ def fit_purchase_model(stats: pd.DataFrame, time_unit: str, model=None):
     t_days) rows; times are converted to ``time_unit``."""
     per = unit_days(time_unit)
     model = BGNBD() if model is None else model
+    # Engines return groups in no particular order; sorted rows make the fit reproducible.
+    stats = stats.sort_values(["frequency", "recency_days", "t_days"], kind="stable")
     return model.fit(
         stats["frequency"].to_numpy(dtype=np.float64),
         stats["recency_days"].to_numpy(dtype=np.float64) / per,
@@ -41,6 +43,7 @@ def fit_spend_model(stats: pd.DataFrame, model=None) -> GammaGamma:
     """Fit ``model`` (default a new :class:`GammaGamma`) on weighted (frequency,
     monetary_value) rows of the repeat buyers with positive mean spend."""
     model = GammaGamma() if model is None else model
+    stats = stats.sort_values(["frequency", "monetary_value"], kind="stable")
     return model.fit(
         stats["frequency"].to_numpy(dtype=np.float64),
         stats["monetary_value"].to_numpy(dtype=np.float64),

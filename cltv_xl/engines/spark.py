@@ -10,6 +10,7 @@ pyspark is the optional extra ``cltv-xl[spark]``.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def session(master: str | None = None):
     except ImportError:
         raise InputError("engine 'spark' needs pyspark: pip install 'cltv-xl[spark]'") from None
     url = master or os.environ.get(MASTER_ENV) or os.environ.get("SPARK_REMOTE") or "local[*]"
+    if url.startswith("local"):
+        # Local workers run this interpreter (with cltv_xl and pandas), not the first python3.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("cltv-xl")
     if url.startswith("sc://"):
         return builder.remote(url).getOrCreate()

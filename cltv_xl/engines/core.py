@@ -203,7 +203,7 @@ def _define(backend, name: str, unit: str, as_of, calibration_end, overrides) ->
     outside = 0
     if cal is not None and last > end:
         outside = int(backend.frame(
-            f"SELECT COUNT(*) AS n FROM cltv_checked WHERE reason IS NULL AND "
+            f"SELECT COUNT(*) AS n FROM cltv_rows WHERE reason IS NULL AND "
             f"{d.day('date')} > {end_day}")["n"].iloc[0])
         if outside == used:
             raise InputError(f"no transactions on or before {end.date()}")

@@ -12,10 +12,11 @@ one row per customer where it lives. The conventions are rfm_summary's (Fader, H
   one-time buyers; ``orders`` = input rows, ``revenue`` = their net sum.
 
 The queries run over a view ``cltv_raw`` that the backend registers (a CSV or Parquet scan, or
-a DataFrame) and build three more views: ``cltv_checked`` (typed rows with a rejection reason),
-``cltv_days`` and ``cltv_customers`` (one row per customer, times in whole days). The only
-dialect differences are identifier quoting and the day number of a date; :class:`Dialect`
-holds them.
+a DataFrame) and build on it: ``cltv_checked`` (typed rows with a rejection reason and the raw
+text), ``cltv_rows`` (the typed rows), ``cltv_days`` (one row per customer and purchase day)
+and ``cltv_customers`` (one row per customer, times in whole days). What differs between the
+engines (identifier quoting, day numbers of dates, row numbers, what is stored and what stays
+a view) is held by :class:`Dialect`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ class Dialect:
     date_of_day: str
     #: A 1-based row number in scan order, or NULL where the engine has none.
     row_number: str
+    #: How the typed rows (``cltv_rows``) and the per-customer table are kept once computed:
+    #: DuckDB stores them as temporary tables, so the log is scanned once; Spark defines
+    #: views (a billion-row log is scanned again rather than cached) and caches the customers.
+    keep: str
+    cache_customers: str
 
     def quote(self, identifier: str) -> str:
         q = self.quote_char
@@ -54,10 +60,12 @@ class Dialect:
 
 
 DUCKDB = Dialect("duckdb", '"', "date_diff('day', DATE '1970-01-01', {0})",
-                 "DATE '1970-01-01' + CAST({0} AS INTEGER)", "row_number() OVER ()")
+                 "DATE '1970-01-01' + CAST({0} AS INTEGER)", "row_number() OVER ()",
+                 "CREATE OR REPLACE TEMP TABLE", "")
 #: Spark's row_number() needs an ordered window, and a CSV scan has no order to give it.
 SPARK = Dialect("spark", "`", "unix_date({0})", "date_add(DATE '1970-01-01', {0})",
-                "CAST(NULL AS BIGINT)")
+                "CAST(NULL AS BIGINT)", "CREATE OR REPLACE TEMP VIEW",
+                "CACHE TABLE cltv_customers")
 
 
 def double(value: float) -> str:
@@ -98,24 +106,26 @@ SELECT customer_id, date, amount, raw_id, raw_date, raw_amount,
             WHEN date IS NULL THEN {_literal(BAD_DATE)}
             WHEN amount IS NULL OR NOT (ABS(amount) <= 1e300) THEN {_literal(BAD_AMOUNT)}
             {after}ELSE NULL END AS reason
-FROM cltv_typed
+FROM cltv_typed;
+{d.keep} cltv_rows AS SELECT customer_id, date, amount, reason FROM cltv_checked
 """
 
 
-#: Counts of used rows and of each rejection reason, and the last used date's day number.
-COUNTS = "SELECT reason, COUNT(*) AS n, MAX(date) AS last_date FROM cltv_checked GROUP BY reason"
+#: Counts of used rows and of each rejection reason, and the last used date.
+COUNTS = "SELECT reason, COUNT(*) AS n, MAX(date) AS last_date FROM cltv_rows GROUP BY reason"
 
 
 def summary_views(d: Dialect, end_day: int) -> str:
-    """``cltv_days`` and ``cltv_customers`` for the window ending on day ``end_day``."""
+    """``cltv_days`` and ``cltv_customers`` for the window ending on day ``end_day``; the
+    second is computed once and kept (:attr:`Dialect.keep`)."""
     day = d.day("date")
     return f"""
 CREATE OR REPLACE TEMP VIEW cltv_days AS
 SELECT customer_id, {day} AS day, SUM(amount) AS day_total, COUNT(*) AS n_orders
-FROM cltv_checked
+FROM cltv_rows
 WHERE reason IS NULL AND {day} <= {int(end_day)}
 GROUP BY customer_id, {day};
-CREATE OR REPLACE TEMP VIEW cltv_customers AS
+{d.keep} cltv_customers AS
 SELECT customer_id,
        CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
        MIN(day) AS first_day,
@@ -124,7 +134,8 @@ SELECT customer_id,
        CAST(SUM(n_orders) AS BIGINT) AS orders,
        SUM(day_total) AS revenue
 FROM cltv_days
-GROUP BY customer_id
+GROUP BY customer_id;
+{d.cache_customers}
 """
 
 

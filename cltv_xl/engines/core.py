@@ -65,10 +65,6 @@ def _day(ts: pd.Timestamp) -> int:
     return int((ts.to_datetime64().astype("datetime64[D]") - _EPOCH).astype(np.int64))
 
 
-def _dates(values: pd.Series) -> np.ndarray:
-    return pd.to_datetime(values).to_numpy(dtype="datetime64[ns]")
-
-
 @dataclass
 class EngineSummary:
     """The summary stage of one source inside an engine (DuckDB or Spark).
@@ -97,20 +93,29 @@ class EngineSummary:
     def to_pandas(self) -> pd.DataFrame:
         """The whole per-customer table as :func:`cltv_xl.summary.rfm_summary` returns it.
         Meant for logs whose customers fit in memory; see :meth:`score_to_parquet`."""
-        raw = self.backend.frame(self.query())
-        raw = raw.sort_values("customer_id", kind="stable")
+        import pyarrow.compute as pc
+
+        table = self.backend.arrow(self.query())
+        # Arrow sorts strings by their UTF-8 bytes, i.e. by code point: Python's order, which
+        # rfm_summary's sorted factorize uses.
+        table = table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
+
+        def col(name: str, dtype) -> np.ndarray:
+            return table.column(name).to_numpy().astype(dtype, copy=False)
+
         out = pd.DataFrame(
             {
-                "frequency": raw["frequency"].to_numpy(dtype=np.int64),
-                "recency": raw["recency"].to_numpy(dtype=np.float64),
-                "T": raw["T"].to_numpy(dtype=np.float64),
-                "monetary_value": raw["monetary_value"].to_numpy(dtype=np.float64),
-                "first_purchase": _dates(raw["first_purchase"]),
-                "last_purchase": _dates(raw["last_purchase"]),
-                "orders": raw["orders"].to_numpy(dtype=np.int64),
-                "revenue": raw["revenue"].to_numpy(dtype=np.float64),
+                "frequency": col("frequency", np.int64),
+                "recency": col("recency", np.float64),
+                "T": col("T", np.float64),
+                "monetary_value": col("monetary_value", np.float64),
+                "first_purchase": col("first_purchase", "datetime64[ns]"),
+                "last_purchase": col("last_purchase", "datetime64[ns]"),
+                "orders": col("orders", np.int64),
+                "revenue": col("revenue", np.float64),
             },
-            index=pd.Index(raw["customer_id"].to_numpy(dtype=object), name="customer_id"),
+            index=pd.Index(table.column("customer_id").to_numpy().astype(object, copy=False),
+                           name="customer_id"),
         )[list(SUMMARY_COLUMNS)]
         out.attrs["time_unit"] = self.time_unit
         out.attrs["as_of"] = self.as_of

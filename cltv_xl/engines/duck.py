@@ -66,6 +66,9 @@ class DuckDBBackend:
     def frame(self, query: str) -> pd.DataFrame:
         return self.con.execute(query).df()
 
+    def arrow(self, query: str):
+        return self.con.sql(query).to_arrow_table()
+
     def batches(self, query: str) -> Iterator[pd.DataFrame]:
         reader = self.con.sql(query).to_arrow_reader(BATCH_ROWS)
         for batch in reader:

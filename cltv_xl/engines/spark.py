@@ -75,6 +75,9 @@ class SparkBackend:
     def frame(self, query: str) -> pd.DataFrame:
         return self.spark.sql(query).toPandas()
 
+    def arrow(self, query: str):
+        return self.spark.sql(query).toArrow()
+
     def batches(self, query: str) -> Iterator[pd.DataFrame]:
         yield self.frame(query)
 

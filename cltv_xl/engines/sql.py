@@ -89,8 +89,9 @@ def checked_view(d: Dialect, id_col: str, date_col: str, amount_col: str,
     raw_id, raw_date, raw_amount = (f"CAST({d.quote(c)} AS STRING)"
                                     for c in (id_col, date_col, amount_col))
     cid = f"NULLIF(TRIM({raw_id}), '')"
-    # Through TIMESTAMP, so that "2024-01-31 10:30:00" text and timestamp columns give a date.
-    date = f"CAST(TRY_CAST({raw_date} AS TIMESTAMP) AS DATE)"
+    # Else through TIMESTAMP, so that "2024-01-31 10:30:00" text and timestamp columns give a date.
+    date = (f"COALESCE(TRY_CAST({raw_date} AS DATE), "
+            f"CAST(TRY_CAST({raw_date} AS TIMESTAMP) AS DATE))")
     amount = f"TRY_CAST(TRIM({raw_amount}) AS DOUBLE)"
     after = ""
     if end_day is not None and reject_after_end:

@@ -172,3 +172,21 @@ def test_score_to_parquet_equals_predict_clv(tmp_path):
                                atol=TOL)
     with pytest.raises(InputError, match="must not be the input"):
         score_to_parquet(src, src)
+
+
+def test_auto_engine_on_a_small_csv_is_the_pandas_loader(tmp_path):
+    log = messy_log(n_customers=50, seed=2)
+    path = tmp_path / "small.csv"
+    log.to_csv(path, index=False, date_format="%Y-%m-%d")
+    ours = summarise(path, time_unit="D")
+    assert ours.attrs["engine"] == "pandas"
+    ref = rfm_summary(log, time_unit="D")
+    assert_same_summary(ours, ref)
+    assert_same_summary(summarise(path, engine="duckdb", time_unit="D"), ref)
+
+
+def test_unreadable_sources_are_one_line_errors(tmp_path):
+    with pytest.raises(InputError, match="cannot read it"):
+        summarise(tmp_path / "missing.csv", engine="duckdb")
+    with pytest.raises(InputError, match=r"reads \.csv and \.parquet"):
+        summarise(tmp_path / "orders.xlsx", engine="duckdb")

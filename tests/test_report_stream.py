@@ -60,7 +60,8 @@ def test_isal_deflate_is_used_and_smaller_than_zlib_level_1(report, tmp_path, mo
     with zipfile.ZipFile(fast) as a, zipfile.ZipFile(plain) as b:
         assert a.testzip() is None and b.testzip() is None
         for info in a.infolist():
-            assert a.read(info.filename) == b.read(info.filename)
+            if info.filename != "docProps/core.xml":  # holds the time of writing
+                assert a.read(info.filename) == b.read(info.filename)
         sizes_a = {i.filename: i.compress_size for i in a.infolist()}
         sizes_b = {i.filename: i.compress_size for i in b.infolist()}
     # The Transactions sheet is the largest part; ISA-L level 1 compresses it differently

@@ -107,3 +107,11 @@ def test_sufficient_statistics_and_map_in_pandas_scoring(spark, tmp_path):
         np.testing.assert_allclose(a[c].to_numpy(float), b[c].to_numpy(float), rtol=1e-9,
                                    atol=1e-12, err_msg=c)
     assert (pd.to_datetime(a["first_purchase"]) == pd.to_datetime(b["first_purchase"])).all()
+
+
+def test_two_summaries_in_one_application_do_not_clash(spark):
+    a_log, b_log = messy_log(n_customers=30, seed=1), messy_log(n_customers=40, seed=2)
+    with open_summary(a_log, engine="spark", spark=spark, time_unit="D") as a, \
+            open_summary(spark.createDataFrame(b_log), engine="spark", time_unit="D") as b:
+        assert_same_summary(b.to_pandas(), rfm_summary(b_log, time_unit="D"))
+        assert_same_summary(a.to_pandas(), rfm_summary(a_log, time_unit="D"))

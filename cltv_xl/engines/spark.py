@@ -49,7 +49,14 @@ class SparkBackend:
     dialect = SPARK
 
     def __init__(self, source, *, spark=None, master: str | None = None):
-        self.spark = spark if spark is not None else session(master)
+        if hasattr(source, "sparkSession"):  # a Spark DataFrame: its views live in its session
+            self.spark = source.sparkSession
+        else:
+            base = spark if spark is not None else session(master)
+            try:  # own temporary views, so two summaries in one application do not clash
+                self.spark = base.newSession()
+            except Exception:  # Spark Connect sessions cannot fork
+                self.spark = base
         self.first_row = 2
         if isinstance(source, pd.DataFrame):
             frame = self.spark.createDataFrame(source)
@@ -101,5 +108,7 @@ class SparkBackend:
         return int(self.spark.read.parquet(str(output)).count())
 
     def close(self) -> None:
-        """Leave the session running: the caller may own it, and a restart costs seconds."""
+        """Drop the cached customers; leave the application running (the caller may own it,
+        and a restart costs seconds)."""
+        self.spark.sql("UNCACHE TABLE IF EXISTS cltv_customers")
 

@@ -7,9 +7,10 @@ Usage::
     python bench/bench.py --only read,models
 
 Each area lives in its own script (``bench_read.py``, ``bench_models.py``, ``bench_report.py``,
-``bench_udfs.py``) with a ``run(sizes) -> list[dict]`` function; each row has ``benchmark``,
-``size``, ``ours_s``, ``baseline``, ``baseline_s``, ``speedup`` and ``peak_mb``. Our code and the
-baseline are always timed in the same run, on the same generated data.
+``bench_udfs.py``, ``bench_engine.py``, ``bench_deflate.py``) with a
+``run(sizes) -> list[dict]`` function; each row has ``benchmark``, ``size``, ``ours_s``,
+``baseline``, ``baseline_s``, ``speedup`` and ``peak_mb``. Our code and the baseline are always
+timed in the same run, on the same generated data.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ AREAS = {
     "models": ("bench_models", (100_000, 1_000_000), (20_000,)),
     "udfs": ("bench_udfs", (100_000,), (5_000,)),
     "report": ("bench_report", (200_000, 1_000_000), (20_000,)),
+    "engine": ("bench_engine", (5_000_000,), (20_000,)),
+    "deflate": ("bench_deflate", (1_000_000,), (20_000,)),
 }
 
 

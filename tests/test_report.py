@@ -228,7 +228,7 @@ def test_no_transactions_sheet(cdnow_tx, tmp_path):
 
 
 def test_too_many_rows_for_a_sheet_is_a_clear_error(report, tmp_path, monkeypatch):
-    monkeypatch.setattr("cltv_xl.report.xlsx_writer.EXCEL_MAX_ROWS", 3000)
+    monkeypatch.setattr("cltv_xl.report.limits.EXCEL_MAX_ROWS", 3000)
     with pytest.raises(InputError, match="no-transactions"):
         write_report(report, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import zipfile
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
 from dataclasses import dataclass
@@ -42,9 +43,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries, range_to_tuple
 from openpyxl.worksheet.table import TableColumn
 
-from ..errors import InputError, TemplateError
+from ..errors import TemplateError
 from ..safety import atomic_write, set_text, xml_escape
-from . import fastxml
+from . import fastxml, limits
 from .model import (
     DATA_TEXT_COLUMNS,
     FORMULA_NAMES,
@@ -55,9 +56,13 @@ from .model import (
 )
 from .template import TableRef, find_tables, load_template, name_cell
 
-CHUNK = 1 << 24
-#: Rows of an Excel worksheet.
-EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_ROWS = limits.EXCEL_MAX_ROWS  # the one definition is report.limits
+#: Rows of a large table turned into XML at a time (about 20 MB of XML for Transactions).
+CHUNK_ROWS = 65_536
+#: Bytes handed to the compressor per write.
+WRITE_BYTES = 1 << 24
+#: python-isal's level for the large sheets (its levels are 0-3; 1 is its fast default).
+ISAL_LEVEL = 1
 #: zlib level of the large sheets.
 COMPRESS_LEVEL = 1
 
@@ -251,12 +256,8 @@ def _large_table(ref: TableRef, tname: str, frame: pd.DataFrame) -> _Pending:
     """Leave the table as header + one styled prototype row; remember the rows to stream."""
     ws = ref.ws
     c0, r0, c1, r1 = ref.bounds
-    if r0 + len(frame) > EXCEL_MAX_ROWS:
-        hint = " (use --no-transactions)" if tname == "Transactions" else ""
-        raise InputError(
-            f"the {tname} table has {len(frame):,} rows, more than an Excel sheet holds below "
-            f"its header (row {r0} of {EXCEL_MAX_ROWS:,}){hint}"
-        )
+    hint = " (use --no-transactions)" if tname == "Transactions" else ""
+    limits.check_table_rows(len(frame), tname, r0, hint)
     order = _ordered_columns(ref, tname, frame)
     _clear_rows(ws, r0 + 1, r1, c0, c1)
     for r in range(r0 + 2, r1 + 1):
@@ -372,13 +373,14 @@ def _cache_formula_values(sheet_xml: str, values: dict[str, Any]) -> str:
 def _assemble(src: bytes, dest: Path, pending: list[_Pending],
               cached: dict[str, dict[str, Any]]) -> None:
     """Copy the openpyxl package to ``dest``, streaming the large tables' rows into their
-    sheets. Row XML of the next table is built in a worker thread while the current one is
-    compressed (pyarrow and zlib both release the GIL)."""
+    sheets in chunks of :data:`CHUNK_ROWS` rows: a worker thread builds the next chunk's XML
+    while the current one is compressed (pyarrow and the deflate both release the GIL), so at
+    most two chunks of XML exist at a time."""
     with zipfile.ZipFile(io.BytesIO(src)) as zin, ThreadPoolExecutor(max_workers=1) as pool:
         sheets = _sheet_paths(zin)
         tables = _table_parts(zin)
         table_xml: dict[str, bytes] = {}
-        jobs: dict[str, tuple[str, str, Future]] = {}
+        jobs: dict[str, _Pending] = {}
         for p in pending:
             part = tables[p.table]
             n = len(p.frame_columns[0]) if p.frame_columns else 0
@@ -386,15 +388,15 @@ def _assemble(src: bytes, dest: Path, pending: list[_Pending],
             new = (f"{get_column_letter(p.first_col)}{p.header_row}:"
                    f"{get_column_letter(p.first_col + p.n_cols - 1)}{last_row}")
             table_xml[part] = _resize_table_part(zin.read(part), new)
-            jobs[sheets[p.sheet]] = _sheet_job(zin.read(sheets[p.sheet]).decode(), p, pool)
+            jobs[sheets[p.sheet]] = p
         cached_parts = {sheets[s]: v for s, v in cached.items() if v}
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED,
                              compresslevel=COMPRESS_LEVEL) as zout:
             for info in zin.infolist():
                 name = info.filename
                 if name in jobs:
-                    head, tail, body = jobs.pop(name)
-                    _stream(zout, info, head, body.result(), tail)
+                    head, tail, body = _sheet_job(zin.read(name).decode(), jobs.pop(name), pool)
+                    _stream(zout, info, head, body, tail)
                 elif name in table_xml:
                     zout.writestr(info, table_xml[name])
                 elif name in cached_parts:
@@ -404,25 +406,52 @@ def _assemble(src: bytes, dest: Path, pending: list[_Pending],
                     zout.writestr(info, zin.read(name))
 
 
-def _sheet_job(xml: str, p: _Pending, pool: ThreadPoolExecutor) -> tuple[str, str, Future]:
-    """Head and tail of a large table's sheet, and the future of its rows' XML."""
+def _sheet_job(xml: str, p: _Pending,
+               pool: ThreadPoolExecutor) -> tuple[str, str, Iterator[Any]]:
+    """Head and tail of a large table's sheet, and its rows' XML chunk by chunk."""
     n = len(p.frame_columns[0]) if p.frame_columns else 0
     styles = _prototype_styles(xml, p.header_row + 1, p.first_col, p.n_cols)
     head, tail = _split_sheet(xml, p.header_row)
     last_col = p.first_col + p.n_cols - 1
     if n == 0:
         proto = re.search(rf'<row r="{p.header_row + 1}".*?</row>', xml, re.S)
-        body: Future = Future()
-        body.set_result(proto.group(0).encode() if proto else b"")
+        body: Iterator[Any] = iter([proto.group(0).encode() if proto else b""])
         last_row = p.header_row + 1
     else:
-        body = pool.submit(fastxml.rows_xml, p.frame_columns, p.first_col, p.header_row + 1,
-                           styles)
+        body = _chunks(p, styles, pool)
         last_row = p.header_row + n
     return _set_dimension(head, p.first_col, last_col, last_row), tail, body
 
 
-def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Any,
+def _chunks(p: _Pending, styles: list[int | None], pool: ThreadPoolExecutor) -> Iterator[Any]:
+    """The table's row XML in chunks; chunk i+1 is built in ``pool`` while i is consumed."""
+    n = len(p.frame_columns[0])
+    starts = list(range(0, n, CHUNK_ROWS))
+
+    def build(start: int) -> Any:
+        part = [c.iloc[start:start + CHUNK_ROWS] for c in p.frame_columns]
+        return fastxml.rows_xml(part, p.first_col, p.header_row + 1 + start, styles)
+
+    ahead: Future = pool.submit(build, starts[0])
+    for k in range(len(starts)):
+        current = ahead
+        if k + 1 < len(starts):
+            ahead = pool.submit(build, starts[k + 1])
+        yield current.result()
+
+
+def _fast_compressor() -> Any:
+    """A raw-deflate compressor at :data:`COMPRESS_LEVEL`: python-isal's (ISA-L, about 3.5x
+    zlib's speed at level 1 for a slightly smaller output; see ``bench/bench_deflate.py``)
+    when installed, else None (zipfile's own zlib)."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return None
+    return isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
+
+
+def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Iterator[Any],
             tail: str) -> None:
     out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     out_info.compress_type = zipfile.ZIP_DEFLATED
@@ -432,10 +461,16 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Any,
     if hasattr(out_info, "compress_level"):
         out_info.compress_level = COMPRESS_LEVEL
     with zout.open(out_info, "w", force_zip64=True) as fh:
+        fast = _fast_compressor()
+        if fast is not None and hasattr(fh, "_compressor"):
+            # zipfile writes whatever its compressor returns as the member's deflate stream
+            # (and computes the CRC of the raw bytes itself), so ISA-L's raw deflate drops in.
+            fh._compressor = fast
         fh.write(head.encode())
-        view = memoryview(body)
-        for i in range(0, len(view), CHUNK):
-            fh.write(view[i:i + CHUNK])
+        for chunk in body:
+            view = memoryview(chunk)
+            for i in range(0, len(view), WRITE_BYTES):
+                fh.write(view[i:i + WRITE_BYTES])
         fh.write(tail.encode())
 
 

@@ -178,16 +178,18 @@ class FittedModel(ABC):
         def grad_natural(p: np.ndarray) -> np.ndarray:
             return -self._safe_total(p, data)[1]
 
+        hess = natural_hessian(grad_natural, params)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            se = standard_errors(natural_hessian(grad_natural, params), names)
+            se = standard_errors(hess, names)
         if any(issubclass(w.category, ConvergenceWarning) for w in caught):
             converged = False
             if not at_bound:
                 messages.append(
-                    f"{self.model_name}: standard errors are not available: the Hessian of the "
-                    "negative log-likelihood is not positive definite at the estimate, so the "
-                    "data do not identify every parameter; treat the estimates with suspicion"
+                    f"{self.model_name} fit did not converge: the likelihood is flat along "
+                    f"{self._flat_direction(hess, params)}, so the data do not pin these "
+                    "parameters down and there are no standard errors. "
+                    f"{self._advice()}"
                 )
         poor = tuple(n for n in names if not (se[n] <= _param_dict(params, names)[n]))
         self.params_ = _param_dict(params, names)
@@ -212,6 +214,30 @@ class FittedModel(ABC):
             )
         self._post_fit(params)
         return self
+
+    def _flat_direction(self, hess: np.ndarray, params: np.ndarray) -> str:
+        """Name the parameters of the least-determined direction of the likelihood (the
+        eigenvector of the smallest eigenvalue of the Hessian in log-parameters), each with the
+        side it ran off to and what that means."""
+        names = self.param_names
+        scaled = hess * np.outer(params, params)
+        try:
+            _, vecs = np.linalg.eigh(np.where(np.isfinite(scaled), scaled, 0.0))
+            v = np.abs(vecs[:, 0])
+        except np.linalg.LinAlgError:
+            v = np.ones(len(names))
+        parts = []
+        for i in np.flatnonzero(v >= 0.3 * v.max()):
+            if 1e-3 <= params[i] <= 1e3:
+                parts.append(f"{names[i]} (= {params[i]:.3g})")
+                continue
+            side = "high" if params[i] > 1.0 else "low"
+            meaning = self.boundary_meanings.get((names[i], side))
+            parts.append(
+                f"{names[i]} (= {params[i]:.3g}, ran off {side}"
+                + (f": {meaning}" if meaning else "") + ")"
+            )
+        return ", ".join(parts)
 
     def _warn(self, message: str, category: type[Warning] = ModelWarning) -> None:
         """Record a fit warning in ``fit_warnings_`` and emit it."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betainc, betaln, digamma, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, gammaln
 
 from ..errors import InputError
 from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import log_hyp2f1
+from ._special import beta_geometric_expectation
 
 
 class BGNBD(PurchaseModel):
@@ -168,24 +168,21 @@ class BGNBD(PurchaseModel):
 
     def _alive_expectation(self, t, x, T) -> np.ndarray:
         """FHL 2005 eq. 10 without its P(alive) denominator:
-        (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))].
-        """
+        (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))],
+        i.e. the expectation for a customer with posterior lambda ~ Gamma(r+x, alpha+T) and
+        p ~ Beta(a, b+x); evaluated exactly for every a, b (also a+b+x-1 <= 0 and t >> alpha) by
+        ``_special.beta_geometric_expectation``."""
         r, alpha, a, b = (self.params_[n] for n in self.param_names)
-        t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
-        z = t / (alpha + T + t)
-        c = a + b + x - 1
-        log_f = _log_2f1(r + x, b + x, c, z)
-        inner = -np.expm1((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)) + log_f)
-        return c / (a - 1) * inner
+        return beta_geometric_expectation(t, r + x, alpha + T, a, b + x)
 
-    def expected_purchases_new(self, t) -> np.ndarray:
+    def expected_purchases_new(self, t):
         """Unconditional E[X(t)] for a customer just acquired (FHL 2005 eq. 9):
         (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]."""
-        r, alpha, a, b = self._check_fitted()
-        t = np.asarray(t, dtype=np.float64)
-        z = t / (alpha + t)
-        log_f = _log_2f1(r, b, a + b - 1, z)
-        return (a + b - 1) / (a - 1) * -np.expm1(r * (np.log(alpha) - np.log(alpha + t)) + log_f)
+        r, alpha, a, b = self.check_fitted()
+        tt = np.asarray(t, dtype=np.float64)
+        if np.any(~np.isfinite(tt)) or np.any(tt < 0):
+            raise InputError("t must be finite and >= 0")
+        return like_input(beta_geometric_expectation(tt, r, alpha, a, b), t)
 
     def prob_purchases(self, n, t):
         """P(X(t) = n) for a customer just acquired (FHL 2005 eq. 8)."""
@@ -238,16 +235,3 @@ def bgnbd_pmf(n, t, r, alpha, a, b) -> np.ndarray:
         tail = betainc(ns, r, t / (alpha + t))
         second = np.where(pos, np.exp(betaln(a + 1, b + ns - 1) - bl0) * tail, 0.0)
     return first + second
-
-
-def _log_2f1(a, b, c, z) -> np.ndarray:
-    """log 2F1 by the log-space series; scipy's hyp2f1 only where c <= 0 (series undefined)."""
-    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
-    out = np.empty(a.shape)
-    ok = c > 0
-    if ok.any():
-        out[ok] = log_hyp2f1(a[ok], b[ok], c[ok], z[ok]).value
-    if (~ok).any():
-        with np.errstate(all="ignore"):
-            out[~ok] = np.log(hyp2f1(a[~ok], b[~ok], c[~ok], z[~ok]))
-    return out

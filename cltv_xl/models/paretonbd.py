@@ -33,7 +33,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import log_hyp2f1
+from ._special import SERIES_Z, log_hyp2f1, log_pareto_integral
 from .bgnbd import _count_args
 
 
@@ -59,7 +59,35 @@ class ParetoNBD(PurchaseModel):
     # ------------------------------------------------------------------------ likelihood
     @staticmethod
     def _log_I(r, alpha, s, beta, x, t, *, grad: bool):
-        """log I(t) and its gradient (rows x 4) w.r.t. (r, alpha, s, beta)."""
+        """log I(t) and its gradient (rows x 4) w.r.t. (r, alpha, s, beta).
+
+        The Gauss series of the 2F1 form where its argument is at most ``SERIES_Z``; beyond
+        (z -> 1, e.g. beta -> 0 or alpha -> 0) and wherever the series fails, the quadrature of
+        the integral itself (``_special.log_pareto_integral``)."""
+        x, t = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(t, np.float64))
+        at, bt = alpha + t, beta + t
+        zz = (alpha - beta) / at if alpha >= beta else (beta - alpha) / bt
+        val = np.full(x.shape, np.nan)
+        g = np.full((len(x), 4), np.nan) if grad else None
+        ser = zz <= SERIES_Z
+        if ser.any():
+            v, gs = ParetoNBD._log_I_series(r, alpha, s, beta, x[ser], t[ser], grad=grad)
+            val[ser] = v
+            if grad:
+                g[ser] = gs
+        bad = ~np.isfinite(val)
+        if grad:
+            bad |= ~np.all(np.isfinite(g), axis=1)
+        if bad.any():
+            v, gq = log_pareto_integral(r + x[bad], at[bad], s + 1.0, bt[bad], grad=grad)
+            val[bad] = v
+            if grad:
+                g[bad] = gq
+        return val, g
+
+    @staticmethod
+    def _log_I_series(r, alpha, s, beta, x, t, *, grad: bool):
+        """log I(t) from the 2F1 forms of the module docstring (both series positive)."""
         p = r + x
         m = r + s + x
         at, bt = alpha + t, beta + t

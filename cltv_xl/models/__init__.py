@@ -1,7 +1,9 @@
 """Probabilistic customer-base models and model-based CLV.
 
 * :class:`BGNBD` - Fader, Hardie & Lee (2005), *Marketing Science* 24(2)
+* :class:`MBGNBD` - Batislam, Denizel & Filiztekin (2007): BG/NBD where one-time buyers can lapse
 * :class:`ParetoNBD` - Schmittlein, Morrison & Colombo (1987); Fader & Hardie (2005) note 009
+* :class:`BGBB` - Fader, Hardie & Shang (2010): discrete-time (per-period) purchase opportunities
 * :class:`GammaGamma` - Fader & Hardie (2013), note 025 (spend per transaction)
 * :func:`predict_clv` - discounted CLV per customer
 * :func:`calibration_holdout`, :func:`tracking` - validation on a holdout period
@@ -11,19 +13,26 @@ Warnings: :class:`ConvergenceWarning` (fit did not converge; ``converged_`` is F
 data cannot identify the model) and ``InputError`` (bad arguments).
 """
 
+from ._base import FittedModel, PurchaseModel
 from ._fitting import ConvergenceWarning, ModelWarning
+from .bgbb import BGBB
 from .bgnbd import BGNBD
 from .clv import predict_clv
 from .gammagamma import GammaGamma
 from .holdout import TrackingResult, calibration_holdout, tracking
+from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD
 
 __all__ = [
+    "BGBB",
     "BGNBD",
+    "MBGNBD",
     "ConvergenceWarning",
+    "FittedModel",
     "GammaGamma",
     "ModelWarning",
     "ParetoNBD",
+    "PurchaseModel",
     "TrackingResult",
     "calibration_holdout",
     "predict_clv",

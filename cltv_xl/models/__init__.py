@@ -7,6 +7,7 @@
 * :class:`GammaGamma` - Fader & Hardie (2013), note 025 (spend per transaction)
 * :func:`predict_clv` - discounted CLV per customer
 * :func:`calibration_holdout`, :func:`tracking` - validation on a holdout period
+* :func:`compare_models` - fit BG/NBD, MBG/NBD and Pareto/NBD and choose by holdout error or BIC
 
 Warnings: :class:`ConvergenceWarning` (fit did not converge; ``converged_`` is False) and
 :class:`ModelWarning` (fitted, but read the message). Errors: ``cltv_xl.errors.FitError`` (the
@@ -22,19 +23,23 @@ from .gammagamma import GammaGamma
 from .holdout import TrackingResult, calibration_holdout, tracking
 from .mbgnbd import MBGNBD
 from .paretonbd import ParetoNBD
+from .selection import MODELS, ModelComparison, compare_models
 
 __all__ = [
     "BGBB",
     "BGNBD",
     "MBGNBD",
+    "MODELS",
     "ConvergenceWarning",
     "FittedModel",
     "GammaGamma",
+    "ModelComparison",
     "ModelWarning",
     "ParetoNBD",
     "PurchaseModel",
     "TrackingResult",
     "calibration_holdout",
+    "compare_models",
     "predict_clv",
     "tracking",
 ]

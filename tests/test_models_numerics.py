@@ -184,3 +184,40 @@ def test_poorly_identified_fit_is_flagged():
     for name in gg.poorly_identified_:
         assert gg.standard_errors_[name] > gg.params_[name]
     assert any("poorly identified" in t for t in gg.fit_warnings_)
+
+
+@pytest.mark.parametrize("cls", [BGNBD, ParetoNBD])
+@pytest.mark.parametrize("case", ["all_alive_same", "huge_frequency", "tiny_T", "no_dropout"])
+def test_fits_on_odd_data_end_well(cls, case):
+    """A fit on odd data returns (possibly with converged_ False and a warning) or raises
+    FitError/InputError; never an internal exception, never NaN estimates."""
+    from cltv_xl.errors import FitError, InputError
+
+    rng = np.random.default_rng(7)
+    n = 300
+    if case == "all_alive_same":  # everyone bought again on the last day
+        x, tx, T = np.full(n, 2.0), np.full(n, 10.0), np.full(n, 10.0)
+    elif case == "huge_frequency":
+        x = rng.integers(0, 3000, n).astype(float)
+        T = np.full(n, 52.0)
+        tx = np.where(x > 0, T * rng.uniform(0.9, 1.0, n), 0.0)
+    elif case == "tiny_T":
+        T = rng.uniform(1e-6, 1e-3, n)
+        x = rng.integers(0, 2, n).astype(float)
+        tx = np.where(x > 0, T / 2, 0.0)
+    else:  # heavy buyers whose last purchase is at T: drop-out rates run to 0
+        T = rng.uniform(20, 52, n)
+        x = rng.integers(1, 20, n).astype(float)
+        tx = T.copy()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = cls().fit(x, tx, T)
+    except (FitError, InputError):
+        return
+    assert all(np.isfinite(v) for v in m.params_.values())
+    pa = m.p_alive(x, tx, T)
+    ep = m.expected_purchases(10.0, x, tx, T)
+    assert np.all(np.isfinite(pa)) and np.all(np.isfinite(ep))
+    if not m.converged_:
+        assert m.fit_warnings_

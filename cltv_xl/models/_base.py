@@ -182,7 +182,10 @@ class FittedModel(ABC):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             se = standard_errors(hess, names)
-        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
+        no_se = not all(np.isfinite(v) for v in se.values())
+        if no_se:
+            se = {n: float("nan") for n in names}
+        if no_se or any(issubclass(w.category, ConvergenceWarning) for w in caught):
             converged = False
             if not at_bound:
                 messages.append(

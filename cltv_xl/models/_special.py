@@ -327,6 +327,25 @@ _PANEL = 2.0
 
 
 def log_pareto_integral(P, c1, S, c2, *, grad: bool = False):
+    """log I and, with ``grad``, d log I / d(P, c1, S, c2); see ``_log_pareto_integral``. Rows
+    are processed in chunks so that memory stays bounded (a few tens of MB)."""
+    P, c1, S, c2 = (
+        np.asarray(v, dtype=np.float64).ravel() for v in np.broadcast_arrays(P, c1, S, c2)
+    )
+    n = len(P)
+    value = np.empty(n)
+    g = np.empty((n, 4)) if grad else None
+    step = 64
+    for lo in range(0, n, step):
+        sl = slice(lo, min(lo + step, n))
+        v, gg = _log_pareto_integral(P[sl], c1[sl], S[sl], c2[sl], grad=grad)
+        value[sl] = v
+        if grad:
+            g[sl] = gg
+    return value, g
+
+
+def _log_pareto_integral(P, c1, S, c2, *, grad: bool = False):
     """log I and, with ``grad``, d log I / d(P, c1, S, c2), where
 
         I = int_0^inf (c1 + v)^-P (c2 + v)^-S dv,   P, S > 0, P + S > 1, c1, c2 > 0.
@@ -361,7 +380,7 @@ def log_pareto_integral(P, c1, S, c2, *, grad: bool = False):
     s2 = np.exp(ymax) / (c2 + np.exp(ymax))
     curv = P * s1 * (1.0 - s1) + S * s2 * (1.0 - s2)  # -(log-integrand)'' at the peak
     panel = np.minimum(_PANEL, 1.0 / np.sqrt(np.maximum(curv, 1e-300)))
-    n_panels = int(min(np.ceil(np.max((hi - lo) / panel)), 4000))
+    n_panels = int(min(np.ceil(np.max((hi - lo) / panel)), 2000))
     width = (hi - lo) / n_panels
     k = np.arange(n_panels)[:, None] + 0.5 * (1.0 + _GL_NODES[None, :])  # panel + node offset
     y = lo[:, None] + width[:, None] * k.ravel()[None, :]  # rows x nodes

@@ -23,7 +23,20 @@ of seconds). If lifetimes would need more than ``BASELINE_BUDGET_S`` seconds at 
 customers), it is timed at ``BASELINE_FALLBACK`` customers instead and the row says so.
 ``peak_mb`` is the peak memory traced (tracemalloc) during one extra run of ours.
 
+Two more measurements:
+
+* ``fits [SIZE]``: the time of each model's fit alone on ``SIZE`` simulated customers (default
+  1,000,000), best of ``REPEATS``, for every model class the checked-out tree has (run it with
+  another tree first on PYTHONPATH to compare with today's code); the Pareto/NBD only up to
+  200,000 customers (a fit takes about a minute per 100,000 distinct rows);
+* ``paths``: the BG/NBD family's conditional expectation (``_special.beta_geometric_expectation``)
+  on 10,000 random parameter sets of the regimes where the fast path (scipy's hyp2f1 or the
+  Gauss series) applies, timed with ``path="auto"`` and with ``path="careful"`` (the quadrature
+  that is the fallback elsewhere), with the largest relative difference between the two.
+
 Usage: python bench/bench_models.py [SIZE ...]      (default: 100000 1000000)
+       python bench/bench_models.py fits [SIZE]
+       python bench/bench_models.py paths
 """
 
 from __future__ import annotations
@@ -186,7 +199,55 @@ def run(sizes=(100_000, 1_000_000)) -> list[dict]:
     return rows
 
 
+def fit_times(size: int = 1_000_000) -> list[dict]:
+    """Seconds per fit of each model class on ``size`` simulated customers (best of REPEATS)."""
+    import cltv_xl.models as models
+
+    summary = simulate(size)
+    rows = []
+    for name in ("BGNBD", "MBGNBD", "ParetoNBD", "GammaGamma"):
+        cls = getattr(models, name, None)
+        if cls is None or (name == "ParetoNBD" and size > 200_000):  # minutes per fit there
+            continue
+        _quiet(lambda s, c=cls: c().fit_summary(s), _head(summary, 1000))  # warm-up
+
+        def fit(s, c=cls):
+            return c().fit_summary(s)
+
+        rows.append({"benchmark": f"{name} fit", "size": size,
+                     "seconds": round(_best_time(fit, summary, REPEATS), 3)})
+    return rows
+
+
+def special_paths(n: int = 10_000) -> dict:
+    """Fast path against careful path of the BG/NBD expectation, where both apply."""
+    from cltv_xl.models._special import beta_geometric_expectation
+
+    rng = np.random.default_rng(3)
+    A = 10 ** rng.uniform(-2, 1.4, n)
+    a = 10 ** rng.uniform(-1, 1.4, n)
+    B = 10 ** rng.uniform(-1, 1.4, n)
+    a = np.where(np.abs(a - 1) < 1e-3, a + 0.01, a)
+    B = np.where(a + B - 1.0 > 0.05, B, 1.05 - a + B)  # c = a + B - 1 > 0: the fast regime
+    scale = 10 ** rng.uniform(0, 2, n)
+    t = scale * rng.uniform(0.0, 8.0, n)  # z = t / (scale + t) up to 0.89
+    out = {}
+    for path in ("auto", "careful"):
+        t0 = time.perf_counter()
+        out[path] = beta_geometric_expectation(t, A, scale, a, B, path=path)
+        out[f"{path}_s"] = round(time.perf_counter() - t0, 4)
+    diff = np.abs(out["auto"] - out["careful"]) / np.maximum(np.abs(out["careful"]), 1e-300)
+    return {"values": n, "fast_s": out["auto_s"], "careful_s": out["careful_s"],
+            "max_rel_diff": float(diff.max())}
+
+
 if __name__ == "__main__":
-    print("max relative difference, ours vs lifetimes:", agreement(), flush=True)
-    for row in run(tuple(int(s) for s in sys.argv[1:]) or (100_000, 1_000_000)):
-        print(row)
+    if sys.argv[1:2] == ["fits"]:
+        for row in fit_times(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000):
+            print(row)
+    elif sys.argv[1:2] == ["paths"]:
+        print(special_paths())
+    else:
+        print("max relative difference, ours vs lifetimes:", agreement(), flush=True)
+        for row in run(tuple(int(s) for s in sys.argv[1:]) or (100_000, 1_000_000)):
+            print(row)

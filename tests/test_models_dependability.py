@@ -256,10 +256,11 @@ def test_tracking_cdnow(summary, fitted):
     assert cum["actual_cumulative"].iloc[-1] == (
         summary["frequency"].sum() + tr.customers["frequency_holdout"].sum()
     )
-    # Predicted: sum over customers of E[X(time since first purchase)] (FHL 2005 eq. 9).
+    # Predicted: sum over customers of E[X(time since first purchase)] (FHL 2005 eq. 9), the
+    # time running from the start of the first purchase day to the end of the last day (BTYD).
     first = summary["first_purchase"].to_numpy().astype("datetime64[D]").astype(np.int64)
     end = np.datetime64(CDNOW_END).astype("datetime64[D]").astype(np.int64)
-    direct = bg.expected_purchases_new((end - first) / 7.0).sum()
+    direct = bg.expected_purchases_new((end + 1 - first) / 7.0).sum()
     assert cum["predicted_cumulative"].iloc[-1] == pytest.approx(direct, rel=1e-10)
     by = tr.by_frequency
     assert by["customers"].sum() == 2357 and list(by.index)[-1] == "7+"

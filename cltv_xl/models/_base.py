@@ -1,17 +1,62 @@
-"""Base class of the purchase-count models (BG/NBD and Pareto/NBD).
+"""The fitted-model base shared by every model, and the purchase-model layer on top of it.
 
-Both models see a customer through (x, t_x, T) = (frequency, recency, T) in the summary's time
-unit, and both factor the conditional expectation as
+``FittedModel`` contract (every model class in ``cltv_xl.models`` follows it)
+=============================================================================
 
-    E[X(T, T + t) | x, t_x, T] = alive_expectation(t, x, T) * P(alive | x, t_x, T),
+A subclass declares:
 
-where ``alive_expectation`` is the expected number of purchases in the next t units for a
-customer known to be alive at T. ``predict_clv`` uses this factorisation to evaluate the
-expensive part once per distinct (x, T) pair.
+* ``param_names`` (ClassVar tuple of str): the natural parameters, all > 0, in the order of the
+  arrays passed to ``_loglik_total``;
+* ``model_name`` (ClassVar str): the name used in messages ("BG/NBD");
+* ``_loglik_total(params, data) -> (float, ndarray)``: the *weighted total* log-likelihood and its
+  gradient w.r.t. the natural parameters (length k). It may return non-finite values or raise
+  ``FloatingPointError``/``OverflowError``/``ZeroDivisionError``/``ValueError`` where the
+  likelihood cannot be evaluated; the fit loop treats that point as infinitely bad;
+* ``_starts(data) -> list[ndarray]``: starting points in *log*-parameters;
+* optionally ``boundary_meanings`` (ClassVar dict ``{(name, "low"|"high"): text}``) that say what
+  a parameter running to the edge of its range means for the customers, and ``_advice()``;
+* optionally ``_post_fit(params)``: extra checks after the optimiser (may set ``converged_`` False
+  and add to ``fit_warnings_``).
+
+and a public ``fit(..., weights=None)`` that validates its arguments (``InputError``), builds a
+data object with the attribute ``total_w`` (sum of weights), raises ``FitError`` when the data
+cannot identify the model, and ends with ``return self._fit_data(data, weighted=...)``.
+
+The base then supplies, for every model:
+
+* the fit loop (``_fit_data``): L-BFGS-B over log-parameters from each start, the L2 penalty
+  ``penalizer * sum(log(param) ** 2)`` on the mean negative log-likelihood per customer;
+* the fitted state (scikit-learn style, names end in ``_``): ``params_`` (dict),
+  ``log_likelihood_``,
+  ``standard_errors_`` (from the Hessian of the log-likelihood), ``converged_``,
+  ``poorly_identified_`` (names of parameters whose standard error exceeds the estimate),
+  ``fit_warnings_`` (the text of every warning the fit raised, for the report and JSON),
+  ``n_customers_``, ``time_unit_``;
+* warnings: :class:`ConvergenceWarning` naming the parameter that ran off and what it means, and a
+  :class:`ModelWarning` for poorly identified fits;
+* ``check_fitted()`` (public; raises ``InputError`` before ``fit``), ``params_array()``,
+  ``get_params``/``set_params`` (so ``sklearn.base.clone`` works), ``summary_frame()``.
+
+``fit`` returns ``self``. A model is never half-fitted: the fitted attributes are set together at
+the end of ``_fit_data``.
+
+Purchase models
+===============
+
+BG/NBD, MBG/NBD, Pareto/NBD (and BG/BB) see a customer through (x, t_x, T) = (frequency, recency,
+T) and factor the conditional expectation as
+
+    E[X(T, T + t) | x, t_x, T] = expected_purchases_if_alive(t, x, T) * P(alive | x, t_x, T),
+
+which :func:`~cltv_xl.models.predict_clv` uses to evaluate the expensive part once per distinct
+(x, T) pair. Prediction methods accept scalars, arrays or pandas Series: a Series in gives a
+Series out with the same index.
 """
 
 from __future__ import annotations
 
+import inspect
+import warnings
 from abc import ABC, abstractmethod
 from functools import cached_property
 from typing import Any, ClassVar
@@ -22,16 +67,227 @@ import pandas as pd
 from ..errors import FitError, InputError
 from ..timeunits import check_unit
 from ._fitting import (
+    ConvergenceWarning,
+    ModelWarning,
     check_rfm,
     check_weights,
     compress,
     maximise,
     natural_hessian,
     standard_errors,
-    warn_not_converged,
     weighted_colsum,
     weighted_sum,
 )
+
+_NUMERIC_TROUBLE = (FloatingPointError, OverflowError, ZeroDivisionError, ValueError)
+
+
+class FittedModel(ABC):
+    """Base of every fitted model; see the module docstring for the contract."""
+
+    param_names: ClassVar[tuple[str, ...]]
+    model_name: ClassVar[str]
+    #: What a parameter at the low/high edge of its range means (for the ConvergenceWarning).
+    boundary_meanings: ClassVar[dict[tuple[str, str], str]] = {}
+
+    def __init__(self, penalizer: float = 0.0):
+        _check_penalizer(penalizer)
+        self.penalizer = penalizer
+
+    # ------------------------------------------------------------------ scikit-learn protocol
+    @classmethod
+    def _param_keys(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            p.name for p in sig.parameters.values()
+            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor arguments (scikit-learn convention; ``sklearn.base.clone`` uses this)."""
+        return {k: getattr(self, k) for k in self._param_keys()}
+
+    def set_params(self, **params: Any):
+        """Set constructor arguments; returns self. Unknown names raise ``InputError``."""
+        keys = self._param_keys()
+        for k, v in params.items():
+            if k not in keys:
+                raise InputError(f"{type(self).__name__} has no parameter {k!r}; valid: {keys}")
+            if k == "penalizer":
+                _check_penalizer(v)
+            setattr(self, k, v)
+        return self
+
+    # ------------------------------------------------------------------------ subclass hooks
+    @abstractmethod
+    def _loglik_total(self, params: np.ndarray, data: Any) -> tuple[float, np.ndarray]:
+        """Weighted total log-likelihood and its gradient w.r.t. the natural parameters."""
+
+    @abstractmethod
+    def _starts(self, data: Any) -> list[np.ndarray]:
+        """Starting log-parameters for the optimiser."""
+
+    def _advice(self) -> str:
+        return (
+            "Try a longer calibration period, more customers, or a small penalizer "
+            f"(e.g. {type(self).__name__}(penalizer=0.001))"
+        )
+
+    def _post_fit(self, params: np.ndarray) -> None:
+        """Model-specific checks after fitting (default: none)."""
+        return None
+
+    # ------------------------------------------------------------------------------ fit loop
+    def _safe_total(self, params: np.ndarray, data: Any) -> tuple[float, np.ndarray]:
+        try:
+            with np.errstate(all="ignore"):
+                ll, g = self._loglik_total(params, data)
+        except _NUMERIC_TROUBLE:
+            return -np.inf, np.full(len(params), np.nan)
+        return float(ll), np.asarray(g, dtype=np.float64)
+
+    def _fit_data(self, data: Any, *, weighted: bool, time_unit: str | None = None):
+        """Maximise the penalised likelihood on ``data`` and set the fitted state; returns self."""
+        names = self.param_names
+        total = float(data.total_w)
+        pen = float(self.penalizer)
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            params = np.exp(theta)
+            ll, g = self._safe_total(params, data)
+            f = -ll / total + pen * float(theta @ theta)
+            grad = -g / total * params + 2 * pen * theta
+            if not np.isfinite(f) or not np.all(np.isfinite(grad)):
+                return np.inf, np.zeros_like(theta)
+            return f, grad
+
+        theta, converged, message, at_bound = maximise(objective, self._starts(data), names)
+        params = np.exp(theta)
+        messages: list[str] = []
+        if at_bound:
+            converged = False
+            message = "; ".join(
+                f"{names[i]} ran to {params[i]:.3g}, the {side} edge of its range"
+                + (f" ({self.boundary_meanings[(names[i], side)]})"
+                   if (names[i], side) in self.boundary_meanings else "")
+                for i, side in at_bound
+            )
+        if not converged:
+            messages.append(f"{self.model_name} fit did not converge: {message}. {self._advice()}")
+
+        def grad_natural(p: np.ndarray) -> np.ndarray:
+            return -self._safe_total(p, data)[1]
+
+        hess = natural_hessian(grad_natural, params)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            se = standard_errors(hess, names)
+        no_se = not all(np.isfinite(v) for v in se.values())
+        if no_se:
+            se = {n: float("nan") for n in names}
+        if no_se or any(issubclass(w.category, ConvergenceWarning) for w in caught):
+            converged = False
+            if not at_bound:
+                messages.append(
+                    f"{self.model_name} fit did not converge: the likelihood is flat along "
+                    f"{self._flat_direction(hess, params)}, so the data do not pin these "
+                    "parameters down and there are no standard errors. "
+                    f"{self._advice()}"
+                )
+        poor = tuple(n for n in names if not (se[n] <= _param_dict(params, names)[n]))
+        self.params_ = _param_dict(params, names)
+        self.log_likelihood_ = self._safe_total(params, data)[0]
+        self.standard_errors_ = se
+        self.converged_ = bool(converged)
+        self.poorly_identified_ = poor
+        self.n_customers_ = float(total) if weighted else round(total)
+        self.time_unit_ = None if time_unit is None else check_unit(time_unit)
+        self.fit_warnings_ = []
+        for msg in messages:
+            self._warn(msg, ConvergenceWarning)
+        if poor and converged:
+            detail = ", ".join(
+                f"{n} = {self.params_[n]:.3g} (standard error {se[n]:.3g})" for n in poor
+            )
+            self._warn(
+                f"{self.model_name} is poorly identified: {detail}; the standard error exceeds "
+                "the estimate, so the data barely pin this parameter down and predictions that "
+                "depend on it are uncertain. More customers or a longer calibration period help.",
+                ModelWarning,
+            )
+        self._post_fit(params)
+        return self
+
+    def _flat_direction(self, hess: np.ndarray, params: np.ndarray) -> str:
+        """Name the parameters of the least-determined direction of the likelihood (the
+        eigenvector of the smallest eigenvalue of the Hessian in log-parameters), each with the
+        side it ran off to and what that means."""
+        names = self.param_names
+        scaled = hess * np.outer(params, params)
+        try:
+            _, vecs = np.linalg.eigh(np.where(np.isfinite(scaled), scaled, 0.0))
+            v = np.abs(vecs[:, 0])
+        except np.linalg.LinAlgError:
+            v = np.ones(len(names))
+        parts = []
+        for i in np.flatnonzero(v >= 0.3 * v.max()):
+            if 1e-3 <= params[i] <= 1e3:
+                parts.append(f"{names[i]} (= {params[i]:.3g})")
+                continue
+            side = "high" if params[i] > 1.0 else "low"
+            meaning = self.boundary_meanings.get((names[i], side))
+            parts.append(
+                f"{names[i]} (= {params[i]:.3g}, ran off {side}"
+                + (f": {meaning}" if meaning else "") + ")"
+            )
+        return ", ".join(parts)
+
+    def _warn(self, message: str, category: type[Warning] = ModelWarning) -> None:
+        """Record a fit warning in ``fit_warnings_`` and emit it."""
+        self.fit_warnings_.append(message)
+        warnings.warn(message, category, stacklevel=4)
+
+    # ----------------------------------------------------------------------------- fitted
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "params_")
+
+    def check_fitted(self) -> np.ndarray:
+        """The fitted parameters as an array in ``param_names`` order; ``InputError`` before
+        ``fit``."""
+        if not hasattr(self, "params_"):
+            raise InputError(
+                f"this {type(self).__name__} is not fitted yet; call fit() or fit_summary() first"
+            )
+        return np.array([self.params_[n] for n in self.param_names])
+
+    _check_fitted = check_fitted  # old private name, kept for callers outside the package
+
+    def summary_frame(self) -> pd.DataFrame:
+        """Parameters with standard errors, one row per parameter."""
+        self.check_fitted()
+        return pd.DataFrame(
+            {"estimate": self.params_, "standard_error": self.standard_errors_}
+        ).rename_axis("parameter")
+
+    def __repr__(self) -> str:
+        if hasattr(self, "params_"):
+            inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+            return f"{type(self).__name__}({inner})"
+        return f"{type(self).__name__}(penalizer={self.penalizer})"
+
+
+def _param_dict(params: np.ndarray, names: tuple[str, ...]) -> dict[str, float]:
+    return {n: float(v) for n, v in zip(names, params, strict=True)}
+
+
+def _check_penalizer(penalizer: Any) -> None:
+    try:
+        ok = np.isfinite(penalizer) and penalizer >= 0
+    except TypeError:
+        ok = False
+    if not ok:
+        raise InputError(f"penalizer must be a number >= 0; got {penalizer!r}")
 
 
 class RFMData:
@@ -92,35 +348,31 @@ def summary_unit(summary: pd.DataFrame) -> str | None:
     return None if unit is None else check_unit(unit, 'summary.attrs["time_unit"]')
 
 
-class PurchaseModel(ABC):
-    """Shared fitting and prediction plumbing; subclasses supply the likelihood."""
+def like_input(result: np.ndarray, *inputs: Any, name: str | None = None):
+    """``result`` as a Series with the index of the first Series among ``inputs`` (when its
+    length matches), else as an array: a Series in gives a Series out."""
+    for v in inputs:
+        if isinstance(v, pd.Series):
+            arr = np.asarray(result)
+            if arr.ndim == 1 and len(arr) == len(v):
+                return pd.Series(arr, index=v.index, name=name)
+            break
+    return result
 
-    param_names: ClassVar[tuple[str, ...]]
-    model_name: ClassVar[str]
 
-    def __init__(self, penalizer: float = 0.0):
-        if not np.isfinite(penalizer) or penalizer < 0:
-            raise InputError(f"penalizer must be a number >= 0; got {penalizer!r}")
-        self.penalizer = float(penalizer)
+class PurchaseModel(FittedModel):
+    """Purchase-count models on (x, t_x, T); subclasses supply the likelihood and
+    ``_log_p_alive`` / ``_alive_expectation`` (see the module docstring)."""
 
-    # ----------------------------------------------------------------- likelihood (subclass)
-    @abstractmethod
     def _loglik(self, params: np.ndarray, d: RFMData) -> tuple[np.ndarray, np.ndarray]:
-        """Per-row log-likelihood and its gradient w.r.t. the natural parameters (rows x k)."""
+        """Per-row log-likelihood and its gradient (rows x k); used by the default total."""
+        raise NotImplementedError
 
     def _loglik_total(self, params: np.ndarray, d: RFMData) -> tuple[float, np.ndarray]:
-        """Weighted total log-likelihood and its gradient w.r.t. the natural parameters.
-
-        This default sums ``_loglik``'s rows; a subclass may override it with a faster form.
-        """
+        """Weighted total of ``_loglik`` (a subclass may override it with a faster form)."""
         ll, g = self._loglik(params, d)
         return weighted_sum(d.w, ll), weighted_colsum(d.w, g)
 
-    @abstractmethod
-    def _starts(self, d: RFMData) -> list[np.ndarray]:
-        """Starting log-parameters for the optimiser."""
-
-    # ----------------------------------------------------------------------------- fitting
     def fit(self, frequency, recency, T, weights=None, *, time_unit: str | None = None):
         """Fit by maximum likelihood; returns ``self``.
 
@@ -130,38 +382,13 @@ class PurchaseModel(ABC):
         """
         x, tx, tt = check_rfm(frequency, recency, T)
         w = check_weights(weights, len(x))
-        self.time_unit_ = None if time_unit is None else check_unit(time_unit)
+        if time_unit is not None:
+            check_unit(time_unit)
         (ux, utx, uT), _, uw = compress(x, tx, tt, weights=None if weights is None else w)
         keep = uw > 0
         d = RFMData(ux[keep], utx[keep], uT[keep], uw[keep])
         self._check_identifiable(d)
-        names = self.param_names
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            params = np.exp(theta)
-            ll, g = self._loglik_total(params, d)
-            f = -ll / d.total_w + self.penalizer * float(theta @ theta)
-            grad = -g / d.total_w * params + 2 * self.penalizer * theta
-            if not np.isfinite(f) or not np.all(np.isfinite(grad)):
-                return np.inf, np.zeros_like(theta)
-            return f, grad
-
-        theta, converged, message = maximise(objective, self._starts(d), names)
-        params = np.exp(theta)
-        self.params_ = {n: float(v) for n, v in zip(names, params, strict=True)}
-        self.log_likelihood_ = self._loglik_total(params, d)[0]
-        self.n_customers_ = round(d.total_w) if weights is None else float(d.total_w)
-        self.converged_ = converged
-        if not converged:
-            warn_not_converged(self.model_name, message, self._advice())
-
-        def grad_natural(p: np.ndarray) -> np.ndarray:
-            return -self._loglik_total(p, d)[1]
-
-        self.standard_errors_ = standard_errors(natural_hessian(grad_natural, params), names)
-        if np.isnan(list(self.standard_errors_.values())).any():
-            self.converged_ = False
-        return self
+        return self._fit_data(d, weighted=weights is not None, time_unit=time_unit)
 
     def fit_summary(self, summary: pd.DataFrame, weights=None):
         """Fit on an ``rfm_summary`` frame (columns ``frequency``, ``recency``, ``T``; the unit
@@ -169,18 +396,12 @@ class PurchaseModel(ABC):
         x, tx, tt = summary_columns(summary, ("frequency", "recency", "T"))
         return self.fit(x, tx, tt, weights, time_unit=summary_unit(summary))
 
-    def _advice(self) -> str:
-        return (
-            "Try a longer calibration period, more customers, or a small penalizer "
-            f"(e.g. {type(self).__name__}(penalizer=0.001))"
-        )
-
     def _check_identifiable(self, d: RFMData) -> None:
         n = d.total_w
         if len(d.x) == 1 and n <= 1:
             raise FitError(
                 f"{self.model_name} needs many customers: a single customer cannot identify the "
-                "four population parameters. Fit on the whole customer base."
+                "population parameters. Fit on the whole customer base."
             )
         if np.all(d.T == 0):
             raise FitError(
@@ -197,53 +418,70 @@ class PurchaseModel(ABC):
             )
 
     # ------------------------------------------------------------------------- prediction
-    def _check_fitted(self) -> np.ndarray:
-        if not hasattr(self, "params_"):
-            raise InputError(
-                f"this {type(self).__name__} is not fitted yet; call fit() or fit_summary() first"
-            )
-        return np.array([self.params_[n] for n in self.param_names])
-
     @abstractmethod
     def _log_p_alive(self, x, tx, T) -> np.ndarray:
-        """log P(alive at T | x, t_x, T)."""
+        """log P(alive at T | x, t_x, T) on float arrays (already checked)."""
 
     @abstractmethod
     def _alive_expectation(self, t, x, T) -> np.ndarray:
-        """E[purchases in (T, T + t] | alive at T, x, T]."""
+        """E[purchases in (T, T + t] | alive at T, x, T] on float arrays (already checked)."""
 
-    def p_alive(self, frequency, recency, T) -> np.ndarray:
+    def log_p_alive(self, frequency, recency, T):
+        """log P(alive at T | x, t_x, T), per customer."""
+        self.check_fitted()
+        x, tx, tt = _rfm_broadcast(frequency, recency, T)
+        return like_input(self._log_p_alive(x, tx, tt), frequency, recency, T)
+
+    def p_alive(self, frequency, recency, T):
         """Probability that each customer is still active at the end of its observation T."""
-        self._check_fitted()
+        self.check_fitted()
         x, tx, tt = _rfm_broadcast(frequency, recency, T)
-        return np.exp(self._log_p_alive(x, tx, tt))
+        return like_input(np.exp(self._log_p_alive(x, tx, tt)), frequency, recency, T)
 
-    def expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
-        """Expected number of purchases in the next ``t`` units, given (x, t_x, T)."""
-        self._check_fitted()
+    def expected_purchases_if_alive(self, t, frequency, T):
+        """E[purchases in the next ``t`` units | alive at T, x, T]: the first factor of the
+        conditional expectation (arguments broadcast; ``predict_clv`` evaluates it on a grid)."""
+        self.check_fitted()
         t = _nonneg(t, "t")
+        x = _nonneg(frequency, "frequency")
+        tt = _nonneg(T, "T")
+        return like_input(self._alive_expectation(t, x, tt), t, frequency, T)
+
+    def expected_purchases(self, t, frequency, recency, T):
+        """Expected number of purchases in the next ``t`` units, given (x, t_x, T)."""
+        self.check_fitted()
+        tt_ = _nonneg(t, "t")
         x, tx, tt = _rfm_broadcast(frequency, recency, T)
-        return self._alive_expectation(t, x, tt) * np.exp(self._log_p_alive(x, tx, tt))
+        out = self._alive_expectation(tt_, x, tt) * np.exp(self._log_p_alive(x, tx, tt))
+        return like_input(out, t, frequency, recency, T)
 
-    def summary_frame(self) -> pd.DataFrame:
-        """Parameters with standard errors, one row per parameter."""
-        self._check_fitted()
-        return pd.DataFrame(
-            {
-                "estimate": self.params_,
-                "standard_error": self.standard_errors_,
-            }
-        ).rename_axis("parameter")
+    def prob_purchases_conditional(self, n, t, frequency, recency, T):
+        """P(X(T, T + t) = n | x, t_x, T): the chance of exactly ``n`` purchases in the next
+        ``t`` units. A customer who is dead at T makes none; one alive at T follows the model's
+        count distribution with the posterior of its rates (see ``_pmf_if_alive``)."""
+        self.check_fitted()
+        n = _nonneg(n, "n")
+        if np.any(n != np.round(n)):
+            raise InputError("n must be whole numbers >= 0")
+        tt_ = _nonneg(t, "t")
+        x, tx, tt = _rfm_broadcast(frequency, recency, T)
+        n, tt_, x, tx, tt = np.broadcast_arrays(n, tt_, x, tx, tt)
+        pa = np.exp(self._log_p_alive(x, tx, tt))
+        alive = self._pmf_if_alive(n, tt_, x, tt)
+        out = pa * alive + (1.0 - pa) * (n == 0)
+        return like_input(out, n, t, frequency, recency, T)
 
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            return f"{type(self).__name__}({inner})"
-        return f"{type(self).__name__}(penalizer={self.penalizer})"
+    def _pmf_if_alive(self, n, t, x, T) -> np.ndarray:
+        raise NotImplementedError(
+            f"{type(self).__name__} has no conditional count distribution"
+        )
 
 
 def _nonneg(values: Any, name: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be numbers") from None
     if np.any(~np.isfinite(arr)) or np.any(arr < 0):
         raise InputError(f"{name} must be finite and >= 0")
     return arr
@@ -253,4 +491,10 @@ def _rfm_broadcast(frequency, recency, T):
     x = _nonneg(frequency, "frequency")
     tx = _nonneg(recency, "recency")
     tt = _nonneg(T, "T")
-    return np.broadcast_arrays(x, tx, tt)
+    try:
+        return np.broadcast_arrays(x, tx, tt)
+    except ValueError:
+        raise InputError(
+            f"frequency, recency and T must have matching shapes; got {x.shape}, {tx.shape}, "
+            f"{tt.shape}"
+        ) from None

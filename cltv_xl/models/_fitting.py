@@ -211,10 +211,12 @@ def maximise(
     objective: Callable[[np.ndarray], tuple[float, np.ndarray]],
     starts: Sequence[np.ndarray],
     names: Sequence[str],
-) -> tuple[np.ndarray, bool, str]:
+) -> tuple[np.ndarray, bool, str, list[tuple[int, str]]]:
     """Minimise ``objective`` (mean negative log-likelihood and its gradient in log-parameters).
 
-    Tries each start in turn and keeps the best; returns (log_params, converged, message).
+    Tries each start in turn and keeps the best; returns (log_params, converged, message,
+    at_bound) where ``at_bound`` lists (index, "low" | "high") of parameters at the edge of the
+    allowed range [exp(-LOG_BOUND), exp(LOG_BOUND)].
     """
     best = None
     bounds = [(-LOG_BOUND, LOG_BOUND)] * len(names)
@@ -242,30 +244,15 @@ def maximise(
             "the likelihood could not be evaluated at any starting point; the data are "
             "degenerate (check that frequency, recency and T are in the same time unit)"
         )
-    converged = bool(best.success)
-    message = str(best.message)
-    at = _at_bound(best.x)
-    if at:
-        converged = False
-        which = ", ".join(f"{names[i]}={np.exp(best.x[i]):.3g}" for i in at)
-        message = (
-            f"parameter(s) {which} ran to the edge of the allowed range, so the data do not "
-            "pin them down"
-        )
-    return best.x, converged, message
+    return best.x, bool(best.success), str(best.message), _at_bound(best.x)
 
 
-def _at_bound(log_params: np.ndarray) -> list[int]:
-    return [i for i, v in enumerate(log_params) if abs(v) > LOG_BOUND - 1e-3]
-
-
-def warn_not_converged(model: str, message: str, advice: str) -> None:
-    """Emit a ConvergenceWarning that names the model, the optimiser's reason and a remedy."""
-    warnings.warn(
-        f"{model} fit did not converge: {message}. {advice}",
-        ConvergenceWarning,
-        stacklevel=3,
-    )
+def _at_bound(log_params: np.ndarray) -> list[tuple[int, str]]:
+    return [
+        (i, "low" if v < 0 else "high")
+        for i, v in enumerate(log_params)
+        if abs(v) > LOG_BOUND - 1e-3
+    ]
 
 
 def natural_hessian(

@@ -10,11 +10,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import betaln, digamma, gammaln, hyp2f1
+from scipy.special import betainc, betaln, digamma, gammaln
 
-from ._base import PurchaseModel, RFMData
+from ..errors import InputError
+from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import log_hyp2f1
+from ._special import beta_geometric_expectation
 
 
 class BGNBD(PurchaseModel):
@@ -30,6 +31,14 @@ class BGNBD(PurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     model_name: ClassVar[str] = "BG/NBD"
+    boundary_meanings: ClassVar[dict[tuple[str, str], str]] = {
+        ("a", "low"): "customers almost never drop out after a purchase",
+        ("b", "high"): "customers almost never drop out after a purchase",
+        ("a", "high"): "the drop-out probability is the same for every customer",
+        ("r", "high"): "the purchase rate is the same for every customer",
+        ("alpha", "high"): "the purchase rate is the same for every customer",
+        ("r", "low"): "almost all purchasing comes from a few very active customers",
+    }
 
     @staticmethod
     def _x_terms(params: np.ndarray, ux: np.ndarray) -> dict[str, np.ndarray]:
@@ -159,63 +168,70 @@ class BGNBD(PurchaseModel):
 
     def _alive_expectation(self, t, x, T) -> np.ndarray:
         """FHL 2005 eq. 10 without its P(alive) denominator:
-        (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))].
-        """
+        (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; t/(alpha+T+t))],
+        i.e. the expectation for a customer with posterior lambda ~ Gamma(r+x, alpha+T) and
+        p ~ Beta(a, b+x); evaluated exactly for every a, b (also a+b+x-1 <= 0 and t >> alpha) by
+        ``_special.beta_geometric_expectation``."""
         r, alpha, a, b = (self.params_[n] for n in self.param_names)
-        t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
-        z = t / (alpha + T + t)
-        c = a + b + x - 1
-        log_f = _log_2f1(r + x, b + x, c, z)
-        inner = -np.expm1((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)) + log_f)
-        return c / (a - 1) * inner
+        return beta_geometric_expectation(t, r + x, alpha + T, a, b + x)
 
-    def expected_purchases_new(self, t) -> np.ndarray:
+    def expected_purchases_new(self, t):
         """Unconditional E[X(t)] for a customer just acquired (FHL 2005 eq. 9):
         (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b; a+b-1; t/(alpha+t))]."""
-        r, alpha, a, b = self._check_fitted()
-        t = np.asarray(t, dtype=np.float64)
-        z = t / (alpha + t)
-        log_f = _log_2f1(r, b, a + b - 1, z)
-        return (a + b - 1) / (a - 1) * -np.expm1(r * (np.log(alpha) - np.log(alpha + t)) + log_f)
+        r, alpha, a, b = self.check_fitted()
+        tt = np.asarray(t, dtype=np.float64)
+        if np.any(~np.isfinite(tt)) or np.any(tt < 0):
+            raise InputError("t must be finite and >= 0")
+        return like_input(beta_geometric_expectation(tt, r, alpha, a, b), t)
 
-    def prob_purchases(self, n, t) -> np.ndarray:
+    def prob_purchases(self, n, t):
         """P(X(t) = n) for a customer just acquired (FHL 2005 eq. 8)."""
-        r, alpha, a, b = self._check_fitted()
-        n, t = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, np.float64))
-        if np.any(n < 0) or np.any(n != np.round(n)):
-            raise ValueError("n must be whole numbers >= 0")
-        log_q = np.log(alpha) - np.log(alpha + t)  # log(alpha/(alpha+t))
-        log_p = np.log(np.where(t > 0, t, 1.0)) - np.log(alpha + t)  # log(t/(alpha+t))
+        r, alpha, a, b = self.check_fitted()
+        n, t = _count_args(n, t)
+        return like_input(bgnbd_pmf(n, t, r, alpha, a, b), n, t)
+
+    def _pmf_if_alive(self, n, t, x, T) -> np.ndarray:
+        """Alive at T, the customer's future is that of a new customer whose rates follow the
+        posterior: lambda ~ Gamma(r + x, alpha + T), p ~ Beta(a, b + x) (FHL 2005 section 5),
+        so eq. 8 applies with those parameters."""
+        r, alpha, a, b = self.check_fitted()
+        return bgnbd_pmf(n, t, r + x, alpha + T, a, b + x)
+
+
+def _count_args(n, t) -> tuple[np.ndarray, np.ndarray]:
+    n = np.asarray(n, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    if np.any(~np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
+        raise InputError("n must be whole numbers >= 0")
+    if np.any(~np.isfinite(t)) or np.any(t < 0):
+        raise InputError("t must be finite and >= 0")
+    return n, t
+
+
+def bgnbd_pmf(n, t, r, alpha, a, b) -> np.ndarray:
+    """FHL 2005 eq. 8, vectorised:
+
+    P(X(t) = n) = B(a, b+n)/B(a, b) NB(n; r, alpha/(alpha+t))
+                  + [n > 0] B(a+1, b+n-1)/B(a, b) P(NB(r, alpha/(alpha+t)) >= n),
+
+    with NB the negative binomial count of a Gamma(r, alpha)-mixed Poisson over t; its survival
+    function is the regularised incomplete beta I_{t/(alpha+t)}(n, r).
+    """
+    n, t, r, alpha, a, b = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (n, t, r, alpha, a, b))
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = np.log(alpha) - np.log(alpha + t)
+        log_p = np.log(t) - np.log(alpha + t)
         bl0 = betaln(a, b)
-        first = np.exp(
-            betaln(a, b + n) - bl0 + gammaln(r + n) - gammaln(r) - gammaln(n + 1)
-            + r * log_q + np.where(n > 0, n * log_p, 0.0)
+        nb = np.exp(
+            gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * log_q
+            + np.where(n > 0, n * log_p, 0.0)
         )
-        first = np.where((t == 0), (n == 0).astype(float), first)
-        out = np.empty(n.shape)
-        flat_n, flat_t = n.ravel(), t.ravel()
-        second = np.zeros(flat_n.shape)
-        for i, (ni, ti) in enumerate(zip(flat_n, flat_t, strict=True)):
-            if ni == 0 or ti == 0:
-                continue
-            j = np.arange(int(ni))
-            lq = np.log(alpha) - np.log(alpha + ti)
-            lp = np.log(ti) - np.log(alpha + ti)
-            terms = gammaln(r + j) - gammaln(r) - gammaln(j + 1) + j * lp + r * lq
-            tail = -np.expm1(np.logaddexp.reduce(terms))
-            second[i] = np.exp(betaln(a + 1, b + ni - 1) - bl0) * tail
-        out[...] = first + second.reshape(n.shape)
-        return out
-
-
-def _log_2f1(a, b, c, z) -> np.ndarray:
-    """log 2F1 by the log-space series; scipy's hyp2f1 only where c <= 0 (series undefined)."""
-    a, b, c, z = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c, z)))
-    out = np.empty(a.shape)
-    ok = c > 0
-    if ok.any():
-        out[ok] = log_hyp2f1(a[ok], b[ok], c[ok], z[ok]).value
-    if (~ok).any():
-        with np.errstate(all="ignore"):
-            out[~ok] = np.log(hyp2f1(a[~ok], b[~ok], c[~ok], z[~ok]))
-    return out
+        nb = np.where(t > 0, nb, (n == 0).astype(np.float64))
+        first = np.exp(betaln(a, b + n) - bl0) * nb
+        pos = n > 0
+        ns = np.where(pos, n, 1.0)
+        tail = betainc(ns, r, t / (alpha + t))
+        second = np.where(pos, np.exp(betaln(a + 1, b + ns - 1) - bl0) * tail, 0.0)
+    return first + second

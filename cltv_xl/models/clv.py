@@ -98,8 +98,8 @@ def predict_clv(
             raise InputError(f"{name} must be a number {rule}; got {value!r}") from None
         if not math.isfinite(v) or not ok(v):
             raise InputError(f"{name} must be a number {rule}; got {value!r}")
-    purchase_model._check_fitted()
-    spend_model._check_fitted()
+    purchase_model.check_fitted()
+    spend_model.check_fitted()
     model_unit = _model_unit(purchase_model, summary)
     x, tx, tt, m = summary_columns(summary, ("frequency", "recency", "T", "monetary_value"))
 
@@ -112,14 +112,16 @@ def predict_clv(
     # second once per distinct (x, t_x, T); both are broadcast back to the customers.
     (vx, vtx, vT), inv_rfm, _ = compress(x, tx, tt)
     (ux, uT), inv_xt, _ = compress(vx, vT)
-    cum = purchase_model._alive_expectation(t_model[None, :], ux[:, None], uT[:, None])
+    cum = purchase_model.expected_purchases_if_alive(
+        t_model[None, :], ux[:, None], uT[:, None]
+    )
     inc = np.diff(cum, axis=1, prepend=0.0)
     disc_alive = np.add.reduce(inc * discount, axis=1)  # not `inc @ discount`: no BLAS threads
-    p_alive_rows = np.exp(purchase_model._log_p_alive(vx, vtx, vT))
+    p_alive_rows = purchase_model.p_alive(vx, vtx, vT)
     purchases_rows = cum[:, -1][inv_xt] * p_alive_rows
     value_rows = float(margin) * p_alive_rows * disc_alive[inv_xt]
 
-    spend = spend_model.expected_spend(x, m)
+    spend = np.asarray(spend_model.expected_spend(x, m))
     out = pd.DataFrame(
         {
             "expected_purchases": purchases_rows[inv_rfm],

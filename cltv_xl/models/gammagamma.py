@@ -12,24 +12,20 @@ The model assumes spend per transaction is independent of purchase frequency; ch
 
 from __future__ import annotations
 
-import warnings
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
 from ..errors import FitError, InputError
-from ._base import summary_columns
+from ._base import FittedModel, like_input, summary_columns
 from ._fitting import (
     ModelWarning,
     as_vector,
     check_weights,
     compress,
-    maximise,
-    natural_hessian,
     same_length,
-    standard_errors,
-    warn_not_converged,
     weighted_sum,
 )
 
@@ -37,7 +33,7 @@ from ._fitting import (
 Q_HOMOGENEOUS = 1e6
 
 
-class GammaGamma:
+class GammaGamma(FittedModel):
     """Gamma-Gamma spend model; ``params_`` = {p, q, v} (v is FH 2013's gamma).
 
     **Repeat buyers only.** ``fit`` raises :class:`~cltv_xl.errors.InputError` when given
@@ -45,16 +41,16 @@ class GammaGamma:
     repeat buyers (``frequency > 0``) of an ``rfm_summary`` frame itself.
 
     ``penalizer`` adds ``penalizer * sum(log(param) ** 2)`` to the average negative
-    log-likelihood per customer (an L2 penalty on log-parameters).
+    log-likelihood per customer (an L2 penalty on log-parameters). Fitting, standard errors and
+    warnings come from :class:`~cltv_xl.models._base.FittedModel`.
     """
 
-    param_names = ("p", "q", "v")
-    model_name = "Gamma-Gamma"
-
-    def __init__(self, penalizer: float = 0.0):
-        if not np.isfinite(penalizer) or penalizer < 0:
-            raise InputError(f"penalizer must be a number >= 0; got {penalizer!r}")
-        self.penalizer = float(penalizer)
+    param_names: ClassVar[tuple[str, ...]] = ("p", "q", "v")
+    model_name: ClassVar[str] = "Gamma-Gamma"
+    boundary_meanings: ClassVar[dict[tuple[str, str], str]] = {
+        ("q", "high"): "mean spend barely varies between customers",
+        ("p", "high"): "spend per purchase barely varies within a customer",
+    }
 
     @staticmethod
     def _x_terms(params: np.ndarray, ux: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -82,6 +78,30 @@ class GammaGamma:
         g[:, 1] = dq_x[xi] + np.log(v) - log_vmx
         g[:, 2] = q / v - (pxr + q) / (v + m * x)
         return ll, g
+
+    def _loglik_total(self, params: np.ndarray, data: _SpendData) -> tuple[float, np.ndarray]:
+        return data.loglik_total(params)
+
+    def _starts(self, data: _SpendData) -> list[np.ndarray]:
+        # Start near the moments: mean spend p/nu ~ mean with q = 2, v = mean.
+        mean_all = data.mean_m
+        return [np.log([1.0, 2.0, mean_all]), np.log([5.0, 3.0, mean_all * 2 / 5]), np.zeros(3)]
+
+    def _advice(self) -> str:
+        return (
+            "Check monetary_value for outliers or use a small penalizer "
+            "(GammaGamma(penalizer=0.001))"
+        )
+
+    def _post_fit(self, params: np.ndarray) -> None:
+        if params[1] > Q_HOMOGENEOUS:
+            self.converged_ = False
+            self._warn(
+                f"Gamma-Gamma: q = {params[1]:.3g} is huge, i.e. mean spend barely varies between "
+                "customers; expected_spend is then about the overall average spend. Consider "
+                "using that average instead.",
+                ModelWarning,
+            )
 
     def fit(self, frequency, monetary_value, weights=None):
         """Fit on repeat buyers: ``frequency`` > 0 and their mean repeat spend. Returns self."""
@@ -119,51 +139,7 @@ class GammaGamma:
                 "Gamma-Gamma heterogeneity parameter q is infinite (no customer differs from "
                 "another). Use that average spend directly as the expected spend."
             )
-        data = _SpendData(xr, mr, wr)
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            params = np.exp(theta)
-            ll, g = data.loglik_total(params)
-            f = -ll / total + self.penalizer * float(theta @ theta)
-            grad = -g / total * params + 2 * self.penalizer * theta
-            if not np.isfinite(f) or not np.all(np.isfinite(grad)):
-                return np.inf, np.zeros_like(theta)
-            return f, grad
-
-        # Start near the moments: mean spend p/nu ~ mean_all with q = 2, v = mean_all.
-        starts = [np.log([1.0, 2.0, mean_all]), np.log([5.0, 3.0, mean_all * 2 / 5]), np.zeros(3)]
-        theta, converged, message = maximise(objective, starts, self.param_names)
-        params = np.exp(theta)
-        self.params_ = {k: float(val) for k, val in zip(self.param_names, params, strict=True)}
-        self.log_likelihood_ = data.loglik_total(params)[0]
-        self.n_customers_ = round(total) if weights is None else total
-        self.converged_ = converged
-        if params[1] > Q_HOMOGENEOUS:
-            self.converged_ = False
-            warnings.warn(
-                f"Gamma-Gamma: q = {params[1]:.3g} is huge, i.e. mean spend barely varies between "
-                "customers; expected_spend is then about the overall average spend. Consider "
-                "using that average instead.",
-                ModelWarning,
-                stacklevel=2,
-            )
-        elif not converged:
-            warn_not_converged(
-                self.model_name,
-                message,
-                "Check monetary_value for outliers or use a small penalizer "
-                "(GammaGamma(penalizer=0.001))",
-            )
-
-        def grad_natural(pp: np.ndarray) -> np.ndarray:
-            return -data.loglik_total(pp)[1]
-
-        self.standard_errors_ = standard_errors(
-            natural_hessian(grad_natural, params), self.param_names
-        )
-        if np.isnan(list(self.standard_errors_.values())).any():
-            self.converged_ = False
-        return self
+        return self._fit_data(_SpendData(xr, mr, wr), weighted=weights is not None)
 
     def fit_summary(self, summary: pd.DataFrame, weights=None):
         """Fit on the repeat buyers (``frequency > 0``) of an ``rfm_summary`` frame."""
@@ -172,32 +148,23 @@ class GammaGamma:
         w = None if weights is None else check_weights(weights, len(x))[keep]
         return self.fit(x[keep], m[keep], w)
 
-    def _check_fitted(self) -> tuple[float, float, float]:
-        if not hasattr(self, "params_"):
-            raise InputError("this GammaGamma is not fitted yet; call fit() or fit_summary() first")
-        return self.params_["p"], self.params_["q"], self.params_["v"]
-
     def mean_spend(self) -> float:
         """Population mean spend per transaction, p v / (q - 1) (FH 2013; needs q > 1)."""
-        p, q, v = self._check_fitted()
+        p, q, v = self.check_fitted()
         return p * v / (q - 1.0) if q > 1 else float("inf")
 
-    def expected_spend(self, frequency, monetary_value) -> np.ndarray:
+    def expected_spend(self, frequency, monetary_value):
         """E(M | p, q, v, m, x) = p (v + m x) / (p x + q - 1) (FH 2013, the posterior mean,
         rearranged: a weighted mean of the population mean p v/(q-1) and the customer's own mean m).
-        Frequency 0 gives the population mean p v / (q - 1)."""
-        p, q, v = self._check_fitted()
+        Frequency 0 gives the population mean p v / (q - 1). A Series in gives a Series out."""
+        p, q, v = self.check_fitted()
         x = np.asarray(frequency, dtype=np.float64)
         m = np.asarray(monetary_value, dtype=np.float64)
         if np.any(x < 0) or np.any(~np.isfinite(x)):
             raise InputError("frequency must be finite and >= 0")
         m = np.where(x > 0, m, 0.0)
-        return p * (v + m * x) / (p * x + q - 1.0)
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            return "GammaGamma(" + ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items()) + ")"
-        return f"GammaGamma(penalizer={self.penalizer})"
+        out = p * (v + m * x) / (p * x + q - 1.0)
+        return like_input(out, frequency, monetary_value)
 
 
 class _SpendData:
@@ -207,7 +174,8 @@ class _SpendData:
     def __init__(self, x: np.ndarray, m: np.ndarray, w: np.ndarray):
         self.w = w
         self.ux, xi = np.unique(x, return_inverse=True)
-        self.total = float(w.sum())
+        self.total = self.total_w = float(w.sum())
+        self.mean_m = weighted_sum(w, m) / self.total
         self.w_by_x = np.bincount(xi, weights=w, minlength=len(self.ux))
         self.mx = m * x
         self.wx = w * x

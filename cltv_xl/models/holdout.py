@@ -120,6 +120,15 @@ def tracking(
     ``model`` is used as fitted if it is fitted (its ``time_unit_`` is honoured); an unfitted
     model is first fitted on the calibration summary. Periods are ``time_unit`` long and start
     on the first purchase day of the cohort (customers first seen by ``calibration_end``).
+
+    Convention (that of BTYD's ``pnbd.ExpectedCumulativeTransactions`` and lifetimes'
+    ``expected_cumulative_transactions``): period k covers days ``start + (k-1) L`` to
+    ``start + k L - 1`` inclusive (L days per period), ``actual`` counts the cohort's repeat
+    purchase days inside it, and ``predicted_cumulative`` at period k is
+    sum_i E[X(k L - (first_i - start))] over customers i with ``first_i`` their first purchase
+    day: the time from the start of a customer's first day to the end of the period's last day,
+    in the model's unit. Repeat purchases are counted once per customer and day. The last
+    period ends at ``holdout_end`` (and may be shorter).
     """
     unit = check_unit(time_unit)
     if not isinstance(max_frequency, int) or max_frequency < 1:
@@ -170,7 +179,10 @@ def tracking(
     n_periods = math.ceil((hold_day - start + 1) / per - 1e-9)
     ends = np.minimum(start + per * np.arange(1, n_periods + 1) - 1.0, hold_day)
     actual_cum = np.searchsorted(repeat_days, ends, side="right").astype(np.float64)
-    exposure = np.maximum(ends[:, None] - first_days[None, :], 0.0)  # days
+    # Exposure at the end of a period is measured at the end of its last day (BTYD's
+    # convention: week k ends k weeks after the cohort's first day), so a customer whose first
+    # purchase was on the cohort's first day has k * 7 days of exposure at the end of week k.
+    exposure = np.maximum(ends[:, None] + 1.0 - first_days[None, :], 0.0)  # days
     expected = model.expected_purchases_new(convert(exposure, "D", model_unit))
     predicted_cum = expected @ counts
     end_dates = (np.floor(ends).astype(np.int64)).astype("datetime64[D]").astype("datetime64[ns]")

@@ -31,9 +31,10 @@ from typing import ClassVar
 import numpy as np
 from scipy.special import betaln, digamma, gammaln
 
-from ._base import PurchaseModel, RFMData
+from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import log_hyp2f1
+from ._special import SERIES_Z, log_hyp2f1, log_pareto_integral
+from .bgnbd import _count_args
 
 
 class ParetoNBD(PurchaseModel):
@@ -45,11 +46,48 @@ class ParetoNBD(PurchaseModel):
 
     param_names: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     model_name: ClassVar[str] = "Pareto/NBD"
+    boundary_meanings: ClassVar[dict[tuple[str, str], str]] = {
+        ("s", "low"): "a few customers drop out fast and the rest practically never",
+        ("beta", "low"): "a few customers drop out fast and the rest practically never",
+        ("beta", "high"): "customers almost never drop out",
+        ("s", "high"): "the drop-out rate is the same for every customer",
+        ("r", "high"): "the purchase rate is the same for every customer",
+        ("alpha", "high"): "the purchase rate is the same for every customer",
+        ("r", "low"): "almost all purchasing comes from a few very active customers",
+    }
 
     # ------------------------------------------------------------------------ likelihood
     @staticmethod
     def _log_I(r, alpha, s, beta, x, t, *, grad: bool):
-        """log I(t) and its gradient (rows x 4) w.r.t. (r, alpha, s, beta)."""
+        """log I(t) and its gradient (rows x 4) w.r.t. (r, alpha, s, beta).
+
+        The Gauss series of the 2F1 form where its argument is at most ``SERIES_Z``; beyond
+        (z -> 1, e.g. beta -> 0 or alpha -> 0) and wherever the series fails, the quadrature of
+        the integral itself (``_special.log_pareto_integral``)."""
+        x, t = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(t, np.float64))
+        at, bt = alpha + t, beta + t
+        zz = (alpha - beta) / at if alpha >= beta else (beta - alpha) / bt
+        val = np.full(x.shape, np.nan)
+        g = np.full((len(x), 4), np.nan) if grad else None
+        ser = zz <= SERIES_Z
+        if ser.any():
+            v, gs = ParetoNBD._log_I_series(r, alpha, s, beta, x[ser], t[ser], grad=grad)
+            val[ser] = v
+            if grad:
+                g[ser] = gs
+        bad = ~np.isfinite(val)
+        if grad:
+            bad |= ~np.all(np.isfinite(g), axis=1)
+        if bad.any():
+            v, gq = log_pareto_integral(r + x[bad], at[bad], s + 1.0, bt[bad], grad=grad)
+            val[bad] = v
+            if grad:
+                g[bad] = gq
+        return val, g
+
+    @staticmethod
+    def _log_I_series(r, alpha, s, beta, x, t, *, grad: bool):
+        """log I(t) from the 2F1 forms of the module docstring (both series positive)."""
         p = r + x
         m = r + s + x
         at, bt = alpha + t, beta + t
@@ -161,16 +199,29 @@ class ParetoNBD(PurchaseModel):
         The bracket (the chance of dying before t, as an integral over the death time) is a
         difference of positive terms, taken in log space with expm1.
         """
-        r, alpha, s, beta = self._check_fitted()
-        n, t = np.broadcast_arrays(np.asarray(n, dtype=np.float64), np.asarray(t, np.float64))
-        if np.any(~np.isfinite(n)) or np.any(n < 0) or np.any(n != np.round(n)):
-            raise ValueError("n must be whole numbers >= 0")
-        if np.any(~np.isfinite(t)) or np.any(t < 0):
-            raise ValueError("t must be finite and >= 0")
-        out = np.empty(n.shape)
-        for idx in np.ndindex(n.shape):
-            out[idx] = _pnbd_pmf(r, alpha, s, beta, int(n[idx]), float(t[idx]))
-        return out
+        r, alpha, s, beta = self.check_fitted()
+        n, t = _count_args(n, t)
+        return like_input(_pnbd_pmf_array(n, t, r, alpha, s, beta), n, t)
+
+    def _pmf_if_alive(self, n, t, x, T) -> np.ndarray:
+        """Alive at T, the customer's future is that of a new customer whose rates follow the
+        posterior lambda ~ Gamma(r + x, alpha + T), mu ~ Gamma(s, beta + T) (both processes are
+        memoryless; FH 2005 note 009), so ``prob_purchases`` applies with those parameters."""
+        r, alpha, s, beta = self.check_fitted()
+        return _pnbd_pmf_array(n, t, r + x, alpha + T, s, beta + T)
+
+
+def _pnbd_pmf_array(n, t, r, alpha, s, beta) -> np.ndarray:
+    n, t, r, alpha, s, beta = np.broadcast_arrays(
+        *(np.asarray(v, dtype=np.float64) for v in (n, t, r, alpha, s, beta))
+    )
+    out = np.empty(n.shape)
+    for idx in np.ndindex(n.shape):
+        out[idx] = _pnbd_pmf(
+            float(r[idx]), float(alpha[idx]), float(s[idx]), float(beta[idx]),
+            int(n[idx]), float(t[idx]),
+        )
+    return out
 
 
 def _pnbd_pmf(r: float, alpha: float, s: float, beta: float, n: int, t: float) -> float:

@@ -28,22 +28,15 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma
 
 from ..errors import FitError, InputError
-from ._fitting import (
-    ModelWarning,
-    as_vector,
-    maximise,
-    natural_hessian,
-    standard_errors,
-    warn_not_converged,
-    weighted_sum,
-)
+from ._base import FittedModel
+from ._fitting import ModelWarning, as_vector, weighted_sum
 from ._special import log_hyp2f1
 
 __all__ = ["SBG", "sbg_derl", "sbg_expected_lifetime", "sbg_retention", "sbg_survival"]
@@ -263,7 +256,7 @@ class _Churn:
 # ---------------------------------------------------------------------------------------------
 
 
-class SBG:
+class SBG(FittedModel):
     """Shifted-beta-geometric model of contract renewals (Fader & Hardie 2007).
 
     >>> m = SBG().fit([1000, 869, 743, 653, 593, 551, 517, 491])   # FH 2007, "high end"
@@ -277,11 +270,19 @@ class SBG:
 
     param_names = ("alpha", "beta")
     model_name = "sBG"
+    boundary_meanings: ClassVar[dict[tuple[str, str], str]] = {
+        ("alpha", "high"): "churn probabilities hardly vary between customers",
+        ("beta", "high"): "customers almost never churn",
+    }
 
-    def __init__(self, penalizer: float = 0.0):
-        if not np.isfinite(penalizer) or penalizer < 0:
-            raise InputError(f"penalizer must be a number >= 0; got {penalizer!r}")
-        self.penalizer = float(penalizer)
+    def _advice(self) -> str:
+        return "Add more cohorts or periods, or use a small penalizer."
+
+    def _loglik_total(self, params: np.ndarray, data: Any) -> tuple[float, np.ndarray]:
+        return data.loglik(params)
+
+    def _starts(self, data: Any) -> list[np.ndarray]:
+        return [np.zeros(2), np.log([0.5, 2.0]), np.log([2.0, 10.0])]
 
     def fit(self, survivors: Any, weights: Any = None) -> SBG:
         """Fit by maximum likelihood on cohort survivor counts; returns ``self``.
@@ -312,34 +313,10 @@ class SBG:
                 ModelWarning,
                 stacklevel=2,
             )
-        total = data.total
-
-        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            params = np.exp(theta)
-            ll, g = data.loglik(params)
-            f = -ll / total + self.penalizer * float(theta @ theta)
-            grad = -g / total * params + 2 * self.penalizer * theta
-            if not np.isfinite(f) or not np.all(np.isfinite(grad)):
-                return np.inf, np.zeros_like(theta)
-            return f, grad
-
-        starts = [np.zeros(2), np.log([0.5, 2.0]), np.log([2.0, 10.0])]
-        theta, converged, message = maximise(objective, starts, self.param_names)
-        params = np.exp(theta)
-        self.params_ = {n: float(v) for n, v in zip(self.param_names, params, strict=True)}
-        self.log_likelihood_ = data.loglik(params)[0]
+        data.total_w = data.total
+        self._fit_data(data, weighted=weights is not None)
         self.n_customers_ = float(sum(wi * r[0] for wi, r in zip(w, rows, strict=True)))
         self.periods_ = len(data.s) - 1
-        self.converged_ = converged
-        if not converged:
-            warn_not_converged(
-                self.model_name, message, "Add more cohorts or periods, or use a small penalizer"
-            )
-        self.standard_errors_ = standard_errors(
-            natural_hessian(lambda p: -data.loglik(p)[1], params), self.param_names
-        )
-        if np.isnan(list(self.standard_errors_.values())).any():
-            self.converged_ = False
         return self
 
     def _check_identifiable(self, rows: list[np.ndarray], data: _Churn) -> None:

@@ -6,16 +6,23 @@
 * ``cltv-xl addin build [--out DIR]``, ``cltv-xl addin install`` - the desktop Excel add-in;
 * ``cltv-xl lite`` - the files to paste into xlwings Lite.
 
-Exit codes: 0 success, 1 bad input (unreadable file, missing column, a model that cannot be
-fitted, a broken template, an output open in Excel), 2 usage error. Errors are one line,
-``cltv-xl: error: ...``; ``--debug`` shows the traceback. A progress bar is drawn on stderr
-when it is a terminal and ``--quiet`` is not given.
+Exit codes (:data:`EXIT_CODES`): 0 success; 1 bad input (an unreadable or hostile file, a
+missing column, a bad option value, a broken template, an output that cannot be written or
+is open in Excel, not enough memory); 2 usage error; 3 the report was written, but with gaps
+(a model or the churn rate could not be estimated: the Dashboard and the Model sheet say
+why); 4 an internal error (a bug: please report it with the ``--debug`` traceback); 130
+interrupted (Ctrl-C); 143 terminated (SIGTERM). In every failure nothing is left behind: the
+temporary file is removed. Errors are one line, ``cltv-xl: error: ...``, whatever the
+exception; ``--debug`` shows the traceback. A progress bar is drawn on stderr when it is a
+terminal and ``--quiet`` is not given.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,6 +33,31 @@ from . import __version__
 from .errors import CltvError
 
 PROG = "cltv-xl"
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_GAPS = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+#: Exit code -> meaning (the README's exit-code paragraph and docs/report.md list the same).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_INPUT: "bad input: unreadable or hostile file, missing column, bad option, broken "
+                "template, output not writable or open in Excel, not enough memory",
+    EXIT_USAGE: "usage error",
+    EXIT_GAPS: "report written with gaps: a model or the churn rate could not be estimated",
+    EXIT_INTERNAL: "internal error (a bug; rerun with --debug and report the traceback)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); nothing was written",
+    EXIT_TERMINATED: "terminated (SIGTERM); nothing was written",
+}
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler, so that ``finally`` blocks (the
+    removal of a temporary output file) run before the process exits with 143."""
 
 #: Steps reported by ``build_report`` in order (the progress bar's scale).
 STEPS = (
@@ -46,8 +78,10 @@ class Progress:
         self.enabled = enabled and bool(getattr(stream, "isatty", lambda: False)())
         self.start = time.perf_counter()
         self.done = 0
+        self.step = ""
 
     def __call__(self, step: str) -> None:
+        self.step = step
         if not self.enabled:
             return
         self.done = STEPS.index(step) if step in STEPS else self.done
@@ -190,23 +224,34 @@ def summary_lines(report: Any, output: Path) -> list[str]:
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .report import build_report
 
-    progress = Progress(err, not args.quiet)
+    progress = args.progress = Progress(err, not args.quiet)
+    to_stdout = args.json == "-"
     try:
         report = build_report(
             args.input, args.output, template=args.template, sheet=args.sheet,
             customer_col=args.customer_col, date_col=args.date_col, amount_col=args.amount_col,
-            dayfirst=args.dayfirst, json_path=args.json,
+            dayfirst=args.dayfirst, json_path=out if to_stdout else args.json,
             include_transactions=not args.no_transactions, progress=progress,
             assumptions=assumptions_from_args(args),
         )
     finally:
         progress.close()
+    # Warnings come before "Report written" (they are about this report), each once.
+    caught = getattr(args, "caught_warnings", None)
+    if caught is not None:
+        _print_warnings(caught, err, args.quiet)
+        caught.clear()
+    gaps = report.gaps() if hasattr(report, "gaps") else {}
     if not args.quiet:
+        info = err if to_stdout else out  # stdout carries the JSON
         for line in summary_lines(report, Path(args.output).resolve()):
-            print(line, file=out)
-        if args.json:
-            print(f"JSON summary: {Path(args.json).resolve()}", file=out)
-    return 0
+            print(line, file=info)
+        if args.json and not to_stdout:
+            print(f"JSON summary: {Path(args.json).resolve()}", file=info)
+    for what, why in gaps.items():
+        print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
+              file=err)
+    return EXIT_GAPS if gaps else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -259,34 +304,96 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "addin": cmd_addin, "lite": cmd_lite}
 
 
+def _print_warnings(caught: list[warnings.WarningMessage], err: TextIO, quiet: bool) -> None:
+    """Each warning once, as ``cltv-xl: warning: ...``."""
+    if quiet:
+        return
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"{PROG}: warning: {message}", file=err)
+
+
+def _while_reading(exc: BaseException) -> bool:
+    """True when the exception was raised inside the loader (:mod:`cltv_xl.loading`): the
+    input file cannot be read, whatever the library that failed (fastexcel, pyarrow, zip)."""
+    folder = str(Path(__file__).parent / "loading")
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(folder):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def error_message(exc: BaseException, step: str = "", source: str | None = None) -> tuple[str, int]:
+    """The one-line message and exit code for any exception that reaches the command line."""
+    text = " ".join(str(exc).split()) if str(exc).strip() else ""
+    if isinstance(exc, MemoryError):
+        detail = f" ({text})" if text else ""
+        where = f"reading {source}" if _while_reading(exc) and source else step or "running"
+        return (f"out of memory while {where}{detail}; the input or the options "
+                "(horizon, time unit) need more memory than this machine has", EXIT_INPUT)
+    if isinstance(exc, CltvError):
+        return text or type(exc).__name__, EXIT_INPUT
+    if isinstance(exc, OSError):
+        if exc.filename:
+            return f"{exc.strerror or text}: {exc.filename}", EXIT_INPUT
+        return text or type(exc).__name__, EXIT_INPUT
+    kind = type(exc).__name__
+    detail = f"{kind}: {text}" if text else kind
+    if len(detail) > 300:
+        detail = detail[:297] + "..."
+    if _while_reading(exc):
+        where = f"{source}: " if source else ""
+        return f"{where}cannot read the file ({detail})", EXIT_INPUT
+    if isinstance(exc, ValueError):
+        return text or kind, EXIT_INPUT
+    return (f"internal error while {step or 'running'} ({detail}); rerun with --debug and "
+            "report the traceback", EXIT_INTERNAL)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 bad input, 2 usage)."""
+    """Run the command line; return the exit code (:data:`EXIT_CODES`).
+
+    Every exception becomes one line ``cltv-xl: error: ...`` (``--debug`` re-raises it with
+    its traceback). SIGTERM raises :class:`Terminated` in the main thread, so the temporary
+    output file is removed before the exit with 143."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors exit 2, --help/--version exit 0
         return int(exc.code or 0)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            args.caught_warnings = caught
             code = COMMANDS[args.command](args, out, err)
-        if not getattr(args, "quiet", False):
-            for message in dict.fromkeys(str(w.message) for w in caught):
-                print(f"{PROG}: warning: {message}", file=err)
+        _print_warnings(caught, err, getattr(args, "quiet", False))
         return code
-    except (CltvError, ValueError, OSError) as exc:
-        if getattr(args, "debug", False):
-            raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, OSError) and exc.filename:
-            message = f"{exc.strerror or message}: {exc.filename}"
-        print(f"{PROG}: error: {message}", file=err)
-        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=err)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"{PROG}: terminated; nothing was written", file=err)
+        return EXIT_TERMINATED
+    except Exception as exc:  # the last resort: one line, never a traceback
+        if getattr(args, "debug", False):
+            raise
+        step = getattr(getattr(args, "progress", None), "step", "")
+        message, code = error_message(exc, step, getattr(args, "input", None))
+        print(f"{PROG}: error: {message}", file=err)
+        return code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -120,7 +120,7 @@ def check_output(output: str | os.PathLike, *inputs: str | os.PathLike | None,
     not a regular file (a folder, a FIFO, a device), or when Excel holds it open.
     """
     out = Path(output).expanduser().resolve()
-    if out.suffix.lower() != ".xlsx":
+    if Path(output).suffix.lower() != ".xlsx":
         raise InputError(f"the report must be an .xlsx file; got {Path(output).name!r}")
     for source in inputs:
         if source is not None and same_file(out, source):

@@ -198,26 +198,35 @@ def assumptions_from_args(args: argparse.Namespace):
 
 def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
-        return "n/a"
+        return "not estimated"
     return f"{value:,.{digits}f}"
 
 
+def _pct(value: Any) -> str:
+    return "not estimated" if value is None else f"{value:.1%}"
+
+
 def summary_lines(report: Any, output: Path) -> list[str]:
-    """What the terminal shows after a report: where it is, the row counts, the headline."""
+    """What the terminal shows after a report: where it is, the row counts, the headline
+    (a KPI the report could not estimate reads "not estimated")."""
     from .timeunits import UNIT_NAMES
 
     c, k, a = report.counts, report.kpis, report.assumptions
-    ratio = "n/a (CAC is 0)" if k["ltv_cac"] is None else f"{k['ltv_cac']:.2f}x"
+    if k["ltv_cac"] is not None:
+        ratio = f"{k['ltv_cac']:.2f}x"
+    else:
+        ratio = "n/a (CAC is 0)" if a.cac == 0 else "not estimated"
     return [
         f"Report written: {output}",
         f"Rows: {c['read']:,} read, {c['used']:,} used, {c['rejected']:,} rejected, "
         f"{c['blank']:,} blank, {c['doubtful']:,} doubtful (details: Data issues sheet)",
         f"Customers {k['customers']:,} | revenue {_fmt(k['revenue'], 0)} | ARPU "
         f"{_fmt(k['arpu'])} per {UNIT_NAMES[a.kpi_period][:-1]} | churn "
-        f"{k['churn_rate']:.1%} | lifetime {_fmt(k['lifetime'], 1)} {UNIT_NAMES[a.kpi_period]}",
+        f"{_pct(k['churn_rate'])} | lifetime {_fmt(k['lifetime'], 1)}"
+        f"{'' if k['lifetime'] is None else ' ' + UNIT_NAMES[a.kpi_period]}",
         f"CLTV {_fmt(k['cltv'])} | LTV:CAC {ratio} | predicted CLV next {a.horizon:g} "
         f"{UNIT_NAMES[a.time_unit]}: {_fmt(k['predicted_clv'], 0)} | likely alive "
-        f"{k['share_alive']:.1%}",
+        f"{_pct(k['share_alive'])}",
     ]
 
 
@@ -241,16 +250,16 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if caught is not None:
         _print_warnings(caught, err, args.quiet)
         caught.clear()
-    gaps = report.gaps() if hasattr(report, "gaps") else {}
+    gaps = report.gap_messages()
+    for what, why in gaps.items():  # loud, and before "Report written"
+        print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
+              file=err)
     if not args.quiet:
         info = err if to_stdout else out  # stdout carries the JSON
         for line in summary_lines(report, Path(args.output).resolve()):
             print(line, file=info)
         if args.json and not to_stdout:
             print(f"JSON summary: {Path(args.json).resolve()}", file=info)
-    for what, why in gaps.items():
-        print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
-              file=err)
     return EXIT_GAPS if gaps else EXIT_OK
 
 

@@ -28,7 +28,7 @@ from ..assumptions import Assumptions
 from ..errors import InputError
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
-from .model import TABLE_COLUMNS, Report
+from .model import NOT_ESTIMATED, TABLE_COLUMNS, Report
 
 Progress = Callable[[str], None]
 
@@ -48,29 +48,93 @@ def resolve_assumptions(assumptions: Assumptions | None = None, **kwargs: Any) -
     return Assumptions.parse(**{**assumptions.as_fields(), **given}) if given else assumptions
 
 
-def _model_facts(bg, gg, spend_customers: int, unit: str) -> tuple[dict, pd.DataFrame]:
-    bp, gp = dict(bg.params_), dict(gg.params_)
-    bse = dict(getattr(bg, "standard_errors_", {}) or {})
-    gse = dict(getattr(gg, "standard_errors_", {}) or {})
-    repeat = spend_customers
-    models = {
-        "time_unit": unit,
-        "bgnbd": {**{k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
-                  "log_likelihood": float(bg.log_likelihood_),
-                  "converged": bool(bg.converged_),
-                  "standard_errors": {k: _finite(v) for k, v in bse.items()}},
-        "gamma_gamma": {**{k: float(gp[k]) for k in ("p", "q", "v")},
-                        "log_likelihood": float(getattr(gg, "log_likelihood_", math.nan)),
-                        "converged": bool(getattr(gg, "converged_", True)),
-                        "customers": repeat,
-                        "standard_errors": {k: _finite(v) for k, v in gse.items()}},
-    }
-    rows = [("BG/NBD", k, bp[k], bse.get(k, math.nan)) for k in ("r", "alpha", "a", "b")]
-    rows += [("Gamma-Gamma", k, gp[k], gse.get(k, math.nan)) for k in ("p", "q", "v")]
+def _model_facts(bg, gg, spend_customers: int, unit: str,
+                 gaps: dict[str, str]) -> tuple[dict, pd.DataFrame]:
+    """Model facts for the JSON and the Model sheet; a model that could not be fitted is
+    ``{"estimated": False, "reason": ...}`` and one ModelParams row saying why."""
+    models: dict[str, Any] = {"time_unit": unit}
+    rows: list[tuple[str, str, float, float]] = []
+    if bg is not None:
+        bp = dict(bg.params_)
+        bse = dict(getattr(bg, "standard_errors_", {}) or {})
+        models["bgnbd"] = {**{k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
+                           "log_likelihood": float(bg.log_likelihood_),
+                           "converged": bool(bg.converged_),
+                           "standard_errors": {k: _finite(v) for k, v in bse.items()}}
+        rows += [("BG/NBD", k, bp[k], bse.get(k, math.nan)) for k in ("r", "alpha", "a", "b")]
+    else:
+        reason = gaps.get("purchase_model", "the purchase model was not fitted")
+        models["bgnbd"] = {"estimated": False, "reason": reason}
+        rows.append(("BG/NBD", f"{NOT_ESTIMATED}: {reason}", math.nan, math.nan))
+    if gg is not None:
+        gp = dict(gg.params_)
+        gse = dict(getattr(gg, "standard_errors_", {}) or {})
+        models["gamma_gamma"] = {
+            **{k: float(gp[k]) for k in ("p", "q", "v")},
+            "log_likelihood": float(getattr(gg, "log_likelihood_", math.nan)),
+            "converged": bool(getattr(gg, "converged_", True)),
+            "customers": spend_customers,
+            "standard_errors": {k: _finite(v) for k, v in gse.items()}}
+        rows += [("Gamma-Gamma", k, gp[k], gse.get(k, math.nan)) for k in ("p", "q", "v")]
+    else:
+        reason = gaps.get("spend_model", "the spend model was not fitted")
+        models["gamma_gamma"] = {"estimated": False, "reason": reason,
+                                 "customers": spend_customers}
+        rows.append(("Gamma-Gamma", f"{NOT_ESTIMATED}: {reason}", math.nan, math.nan))
     params = pd.DataFrame(rows, columns=list(TABLE_COLUMNS["ModelParams"]))
     params["Estimate"] = params["Estimate"].astype(np.float64)
     params["Std. error"] = params["Std. error"].astype(np.float64)
     return models, params
+
+
+def _gaps(res) -> dict[str, str]:
+    """What the pipeline could not estimate: step -> one-line reason (the error message)."""
+    out = {}
+    for step, exc in res.failures.items():
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        out[step] = text
+    if res.customer_kpis is not None and not float(res.customer_kpis["exposure"].sum()) > 0:
+        out["arpu"] = ("ARPU needs at least one customer-period of exposure; every purchase "
+                       "falls on the as-of date")
+    if res.assumptions.model == "none":
+        for step in ("purchase_model", "spend_model", "predictions"):
+            out.setdefault(step, "no predictive model was asked for (model='none')")
+    return out
+
+
+def _kpis(res, a: Assumptions, pred: pd.DataFrame | None) -> dict[str, Any]:
+    """The headline KPIs; those the pipeline could not estimate are ``None``."""
+    table = res.customer_kpis
+    kp = res.kpis
+    customers = len(table)
+    revenue = float(table["revenue"].sum())
+    exposure = float(table["exposure"].sum())
+    churned = int(table["churned"].sum())
+    out: dict[str, Any] = {
+        "customers": customers, "revenue": revenue,
+        "arpu": float(metrics.arpu(revenue, exposure)) if exposure > 0 else None,
+        "churn_rate": None, "lifetime": None, "cac": a.cac, "cltv": None, "ltv_cac": None,
+        "expected_purchases": None, "predicted_clv": None, "avg_predicted_clv": None,
+        "share_alive": None, "churned": churned, "exposure": exposure,
+    }
+    if kp is not None:
+        ltv = kp.arpu * a.margin * kp.lifetime
+        out.update({
+            "arpu": float(kp.arpu),
+            "churn_rate": float(kp.churn_rate),
+            "lifetime": float(kp.lifetime),
+            "cltv": float(metrics.cltv(kp.arpu * a.margin, kp.lifetime, a.cac)),
+            "ltv_cac": float(metrics.ltv_cac_ratio(ltv, a.cac)) if a.cac > 0 else None,
+        })
+    if pred is not None:
+        total = float(pred["clv"].sum())
+        out.update({
+            "expected_purchases": float(pred["expected_purchases"].sum()),
+            "predicted_clv": total,
+            "avg_predicted_clv": total / customers,
+            "share_alive": float(pred["p_alive"].mean()),
+        })
+    return out
 
 
 def _finite(v: Any) -> float | None:
@@ -190,27 +254,36 @@ def compute_report(
         raise InputError(f"the report shows the BG/NBD model; model={a.model!r} is available "
                          "through cltv_xl.pipeline.run and cltv_xl.models")
     res = pipeline.run(tx, a, progress=say)
-    # TODO(issue 9): write the other sheets when a model cannot be fitted; until then a
-    # failure recorded by the pipeline stops the report as before.
-    res.raise_failures()
+    # Issue 9: a model or the churn rate that cannot be estimated leaves a gap, not a missing
+    # report: every other sheet is written and the gaps say why (Report.gaps).
+    gaps = _gaps(res)
     summary, end = res.summary, res.as_of
-    kp, per_customer, pred = res.kpis, res.customer_kpis, res.predictions
-    bg, gg = res.purchase_model, res.spend_model
+    per_customer, pred = res.customer_kpis, res.predictions
     notes = list(res.warnings)
-    models, params = _model_facts(bg, gg, res.spend_customers, a.time_unit)
+    models, params = _model_facts(res.purchase_model, res.spend_model, res.spend_customers,
+                                  a.time_unit, gaps)
+    n = len(summary)
+    blank = np.full(n, np.nan)
+
+    def predicted(column: str) -> np.ndarray:
+        return blank if pred is None else pred[column].to_numpy(dtype=np.float64)
 
     say("segments and cohorts")
     seg = rfm_segments(summary, as_of=end)
-    seg_tab = segment_table(summary, seg, pred["clv"])
+    value = pd.Series(predicted("clv"), index=summary.index)
+    seg_tab = segment_table(summary, seg, value if pred is not None else None)
+    no_value = np.full(len(seg_tab), np.nan)
     segments = pd.DataFrame({
         "Segment": [str(s) for s in seg_tab.index],
         "Rule": [SEGMENT_RULES.get(str(s), "") for s in seg_tab.index],
         "Customers": seg_tab["customers"].to_numpy(dtype=np.int64),
         "Revenue": seg_tab["revenue"].to_numpy(dtype=np.float64),
-        "Average predicted CLV": seg_tab["average_value"].to_numpy(dtype=np.float64),
-        "Predicted CLV": seg_tab["value"].to_numpy(dtype=np.float64),
+        "Average predicted CLV": seg_tab["average_value"].to_numpy(dtype=np.float64)
+        if pred is not None else no_value,
+        "Predicted CLV": seg_tab["value"].to_numpy(dtype=np.float64)
+        if pred is not None else no_value,
         "Share of value": np.asarray(seg_tab["share_of_value"], dtype=np.float64)
-        * np.ones(len(seg_tab)),
+        * np.ones(len(seg_tab)) if pred is not None else no_value,
     })
     retention, revenue, curve = _cohort_frames(res.cohorts)
 
@@ -224,37 +297,19 @@ def compute_report(
         "Recency": summary["recency"].to_numpy(dtype=np.float64),
         "T": summary["T"].to_numpy(dtype=np.float64),
         "Average spend": summary["monetary_value"].to_numpy(dtype=np.float64),
-        "P(alive)": pred["p_alive"].to_numpy(dtype=np.float64),
-        "Expected purchases": pred["expected_purchases"].to_numpy(dtype=np.float64),
-        "Expected spend": pred["expected_spend"].to_numpy(dtype=np.float64),
-        "Predicted CLV": pred["clv"].to_numpy(dtype=np.float64),
+        "P(alive)": predicted("p_alive"),
+        "Expected purchases": predicted("expected_purchases"),
+        "Expected spend": predicted("expected_spend"),
+        "Predicted CLV": predicted("clv"),
         "Historical CLV": summary["revenue"].to_numpy(dtype=np.float64) * a.margin,
         "Exposure": per_customer["exposure"].to_numpy(dtype=np.float64),
         "Churned": per_customer["churned"].to_numpy(dtype=np.int64),
         "Segment": np.asarray(seg.astype(str), dtype=object),
     })
-    order = np.lexsort((customers["Customer ID"].to_numpy(dtype=str),
-                        -customers["Predicted CLV"].to_numpy()))
+    rank = customers["Predicted CLV" if pred is not None else "Revenue"].to_numpy()
+    order = np.lexsort((customers["Customer ID"].to_numpy(dtype=str), -rank))
     customers = customers.iloc[order].reset_index(drop=True)
-
-    ltv = kp.arpu * a.margin * kp.lifetime
-    predicted_total = float(pred["clv"].sum())
-    kpis = {
-        "customers": int(kp.customers),
-        "revenue": float(kp.revenue),
-        "arpu": float(kp.arpu),
-        "churn_rate": float(kp.churn_rate),
-        "lifetime": float(kp.lifetime),
-        "cac": a.cac,
-        "cltv": float(metrics.cltv(kp.arpu * a.margin, kp.lifetime, a.cac)),
-        "ltv_cac": float(metrics.ltv_cac_ratio(ltv, a.cac)) if a.cac > 0 else None,
-        "expected_purchases": float(pred["expected_purchases"].sum()),
-        "predicted_clv": predicted_total,
-        "avg_predicted_clv": predicted_total / int(kp.customers),
-        "share_alive": float(pred["p_alive"].mean()),
-        "churned": int(kp.churned),
-        "exposure": float(kp.exposure),
-    }
+    kpis = _kpis(res, a, pred)
 
     tracking = _holdout(res.tracking)
     transactions = None
@@ -281,11 +336,13 @@ def compute_report(
         cohort_retention=retention,
         cohort_revenue=revenue,
         retention_curve=curve,
-        clv_bins=clv_bins(customers["Predicted CLV"]),
+        clv_bins=clv_bins(customers["Predicted CLV"]) if pred is not None else clv_bins(
+            pd.Series([], dtype=np.float64)).iloc[:0],
         model_params=params,
         tracking=tracking,
         issues=_issues_frame(tx),
         transactions=transactions,
         extras={"summary_customers": len(summary),
                 "warnings": notes},
+        gaps=gaps,
     )

@@ -37,18 +37,20 @@ from defusedxml import ElementTree as DefusedET
 from defusedxml import minidom as defused_minidom
 from openpyxl import Workbook
 from openpyxl.chart.reference import Reference
+from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_to_tuple
 from openpyxl.worksheet.table import TableColumn
 
 from ..errors import InputError, TemplateError
-from ..safety import atomic_write, set_text, xml_escape
+from ..safety import atomic_write, clean_text, set_text, xml_escape
 from . import fastxml
 from .model import (
     DATA_TEXT_COLUMNS,
     FORMULA_NAMES,
     LARGE_TABLES,
+    NOT_ESTIMATED,
     VARIABLE_COLUMN_TABLES,
     Report,
 )
@@ -93,9 +95,19 @@ def _write_value(cell: Any, value: Any) -> None:
 
 
 def fill_cells(wb: Workbook, report: Report) -> None:
-    """Write every defined-name cell except the live formulas (:data:`FORMULA_NAMES`)."""
+    """Write every defined-name cell except the live formulas (:data:`FORMULA_NAMES`); a KPI
+    the report could not estimate gets the text "not estimated: <reason>" instead of its
+    formula (:meth:`Report.not_estimated`), rather than a 0 or a #DIV/0!: the tile reads
+    "not estimated" and the cell's note gives the reason (the Model sheet, the terminal and the
+    JSON give it too)."""
+    gaps = report.not_estimated()
     for defined, value in report.cells().items():
         if defined in FORMULA_NAMES:
+            if defined in gaps:  # the tile is narrow: the label, and the reason as a note
+                cell = name_cell(wb, defined)
+                set_text(cell, NOT_ESTIMATED)
+                cell.comment = Comment(clean_text(gaps[defined]), "cltv-xl", width=320,
+                                       height=120)
             continue
         _write_value(name_cell(wb, defined), value)
 
@@ -445,8 +457,9 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
     _retarget_charts(wb, moved)
     wb.calculation.fullCalcOnLoad = True
     cached: dict[str, dict[str, Any]] = {}
+    gaps = report.not_estimated()
     for defined, value in report.cells().items():
-        if defined in FORMULA_NAMES:
+        if defined in FORMULA_NAMES and defined not in gaps:
             cell = name_cell(wb, defined)
             cached.setdefault(cell.parent.title, {})[cell.coordinate] = value
     return pending, cached

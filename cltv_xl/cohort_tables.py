@@ -17,7 +17,7 @@ from .timeunits import as_date
 from .transactions import Transactions, transaction_frame
 from .validation import choice
 
-__all__ = ["CohortTables", "cohorts", "period_index", "period_start"]
+__all__ = ["CohortTables", "cohorts", "observed_retention", "period_index", "period_start"]
 
 #: Accepted spellings of the cohort period.
 _PERIODS = {
@@ -51,6 +51,14 @@ class CohortTables:
         ``as_of`` have not been observed yet: they are NaN in all three matrices (write them as
         blank cells).
 
+    partial:
+        True for the cells of the period holding ``as_of`` when ``as_of`` is not that period's
+        last day (data ending on 9 December: every cohort's December cell). Such a period is
+        cut short, so its retention looks like a drop; it is shown but marked, and left out
+        of retention averages and charts (:func:`observed_retention`).
+    partial_period:
+        Start of that cut-short period, or ``None`` when ``as_of`` ends its period.
+
     The index holds the cohort period start dates (Timestamps, name ``"cohort"``); the columns
     are ints named ``"periods_since_acquisition"``.
     """
@@ -61,6 +69,26 @@ class CohortTables:
     sizes: pd.Series
     period: str
     as_of: pd.Timestamp
+    partial: pd.DataFrame | None = None
+    partial_period: pd.Timestamp | None = None
+
+
+def observed_retention(ct: CohortTables) -> tuple[np.ndarray, np.ndarray]:
+    """Retention by periods since acquisition over complete periods only: (all cohorts
+    pooled = active / size summed over the cohorts observed for that whole period, first
+    cohort). Unobserved and partial cells (:attr:`CohortTables.partial`) are left out; a
+    period with no complete cell is NaN."""
+    active = ct.customers.to_numpy(dtype=np.float64).copy()
+    first = ct.retention.iloc[0].to_numpy(dtype=np.float64).copy()
+    sizes = ct.sizes.to_numpy(dtype=np.float64)[:, None]
+    if ct.partial is not None:
+        mask = ct.partial.to_numpy(dtype=bool)
+        active[mask] = np.nan
+        first[mask[0]] = np.nan
+    observed = ~np.isnan(active)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.nansum(active, axis=0) / np.where(observed, sizes, 0).sum(axis=0)
+    return pooled, first
 
 
 def _check_period(period: str) -> str:
@@ -117,7 +145,9 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
       ``k`` (a customer counts once however many transactions it made);
     * ``revenue[c, k]`` = sum of the amounts of those transactions (net of refunds);
     * ``retention[c, k] = customers[c, k] / sizes[c]``;
-    * a cell whose period starts after the period of ``as_of`` is not observed yet: NaN.
+    * a cell whose period starts after the period of ``as_of`` is not observed yet: NaN;
+    * a cell of the period holding ``as_of``, when ``as_of`` is not its last day, is partial
+      (``partial``): shown, but left out of :func:`observed_retention`.
 
     Returns
     -------
@@ -168,6 +198,12 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     revenue[unobserved] = np.nan
     retention = active / sizes[:, None]
 
+    next_start = period_start(np.array([end_p + 1]), code)[0]
+    cut_short = end.normalize() < next_start - pd.Timedelta(days=1)
+    partial = (cohort_values[:, None] + np.arange(n_ages)[None, :]) == end_p
+    if not cut_short:
+        partial[:] = False
+
     index = pd.Index(period_start(cohort_values, code), name="cohort")
     columns = pd.Index(np.arange(n_ages), name="periods_since_acquisition")
 
@@ -181,4 +217,6 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
         sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
         period=code,
         as_of=end,
+        partial=frame(partial),
+        partial_period=period_start(np.array([end_p]), code)[0] if cut_short else None,
     )

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .. import metrics, pipeline
 from ..assumptions import Assumptions
+from ..cohort_tables import observed_retention
 from ..errors import InputError
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
@@ -178,17 +179,31 @@ def _cohort_frames(ct) -> tuple[pd.DataFrame, ...]:
             out[str(int(k))] = matrix[k].to_numpy(dtype=np.float64)
         return out
 
-    active = ct.customers.to_numpy(dtype=np.float64)
-    sizes = ct.sizes.to_numpy(dtype=np.float64)[:, None]
-    observed = ~np.isnan(active)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        overall = np.nansum(active, axis=0) / np.where(observed, sizes, 0).sum(axis=0)
+    # The chart's curves use complete months only: the month cut short by the as-of date
+    # (data ending on the 9th) would look like a drop in every cohort (issue 9 item 7).
+    overall, first = observed_retention(ct)
     curve = pd.DataFrame({
         "Months since first purchase": [int(k) for k in ct.retention.columns],
         "All cohorts": overall,
-        "First cohort": ct.retention.iloc[0].to_numpy(dtype=np.float64),
+        "First cohort": first,
     })
     return frame(ct.retention), frame(ct.revenue), curve
+
+
+def _cohort_notes(ct) -> tuple[dict[str, str], dict[str, Any]]:
+    """Notes for the Cohorts sheet and the JSON: the month cut short by the as-of date."""
+    notes: dict[str, str] = {}
+    facts: dict[str, Any] = {"partial_period": None}
+    if ct.partial_period is not None:
+        month = pd.Timestamp(ct.partial_period).strftime("%B %Y")
+        facts["partial_period"] = pd.Timestamp(ct.partial_period).strftime("%Y-%m")
+        text = (f"{month} is partial: the data end on {pd.Timestamp(ct.as_of).date()}, before "
+                f"the month ends. Its cells (the last filled cell of each cohort row) are shown "
+                f"but left out of the retention curve and chart, so they do not look like a "
+                f"drop.")
+        for table in ("CohortRetention", "CohortRevenue", "RetentionCurve"):
+            notes[table] = text
+    return notes, facts
 
 
 def _issues_frame(tx: Transactions) -> pd.DataFrame:
@@ -286,6 +301,7 @@ def compute_report(
         * np.ones(len(seg_tab)) if pred is not None else no_value,
     })
     retention, revenue, curve = _cohort_frames(res.cohorts)
+    table_notes, cohort_facts = _cohort_notes(res.cohorts)
 
     customers = pd.DataFrame({
         "Customer ID": summary.index.to_numpy(dtype=object),
@@ -343,6 +359,8 @@ def compute_report(
         issues=_issues_frame(tx),
         transactions=transactions,
         extras={"summary_customers": len(summary),
-                "warnings": notes},
+                "warnings": notes,
+                "cohorts": cohort_facts},
         gaps=gaps,
+        table_notes=table_notes,
     )

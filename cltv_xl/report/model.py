@@ -208,6 +208,9 @@ class Report:
     #: The report is still written; the Dashboard tiles, the Model sheet, the terminal and
     #: the JSON (``gaps``) say why, and the command exits with 3.
     gaps: dict[str, str] = field(default_factory=dict)
+    #: Notes on tables: table name -> text, shown as a note on the table's first header cell
+    #: (e.g. the cohort month cut short by the as-of date) and listed in the JSON ``notes``.
+    table_notes: dict[str, str] = field(default_factory=dict)
 
     def gap_messages(self) -> dict[str, str]:
         """``{label: reason}`` of :attr:`gaps`, for the terminal and the JSON."""
@@ -317,6 +320,8 @@ class Report:
             "issues": records,
             "warnings": list(self.extras.get("warnings", [])),
             "gaps": self.gap_messages(),
+            "notes": dict(self.table_notes),
+            "cohorts": dict(self.extras.get("cohorts", {})),
         }
 
 

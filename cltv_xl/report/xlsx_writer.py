@@ -455,6 +455,10 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
         if tname in VARIABLE_COLUMN_TABLES:
             _stretch_colour_scales(ref.ws, c0, r0, last_col, max(last_row, r0 + 1))
     _retarget_charts(wb, moved)
+    for tname, note in report.table_notes.items():  # e.g. the partial cohort month
+        c0, r0, _c1, _r1 = tables[tname].bounds
+        tables[tname].ws.cell(row=r0, column=c0).comment = Comment(
+            clean_text(note), "cltv-xl", width=360, height=140)
     wb.calculation.fullCalcOnLoad = True
     cached: dict[str, dict[str, Any]] = {}
     gaps = report.not_estimated()

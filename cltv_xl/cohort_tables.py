@@ -17,7 +17,8 @@ from .timeunits import as_date
 from .transactions import Transactions, transaction_frame
 from .validation import choice
 
-__all__ = ["CohortTables", "cohorts", "observed_retention", "period_index", "period_start"]
+__all__ = ["MAX_COHORTS", "MAX_COHORT_PERIODS", "CohortTables", "cohorts", "observed_retention",
+           "period_index", "period_start"]
 
 #: Accepted spellings of the cohort period.
 _PERIODS = {
@@ -51,6 +52,9 @@ class CohortTables:
         ``as_of`` have not been observed yet: they are NaN in all three matrices (write them as
         blank cells).
 
+    total_cohorts, total_periods:
+        Cohorts and periods since acquisition in the data; larger than the tables' shape when
+        they were bounded (``max_cohorts``, ``max_periods``).
     partial:
         True for the cells of the period holding ``as_of`` when ``as_of`` is not that period's
         last day (data ending on 9 December: every cohort's December cell). Such a period is
@@ -71,6 +75,15 @@ class CohortTables:
     as_of: pd.Timestamp
     partial: pd.DataFrame | None = None
     partial_period: pd.Timestamp | None = None
+    total_cohorts: int | None = None
+    total_periods: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when the tables hold fewer cohorts or periods than the data span
+        (:data:`MAX_COHORTS`, :data:`MAX_COHORT_PERIODS`)."""
+        rows, cols = self.customers.shape
+        return (self.total_cohorts or rows) > rows or (self.total_periods or cols) > cols
 
 
 def observed_retention(ct: CohortTables) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +135,20 @@ def period_start(index: np.ndarray, period: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(starts.astype("datetime64[ns]"))
 
 
-def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -> CohortTables:
+#: Most cohorts (rows) and periods since acquisition (columns) a cohort table holds. The
+#: matrices grow with (span in periods)^2: orders spread over 1900-2099 make 2,400 x 2,400
+#: monthly cells, and the report writes each one as an openpyxl cell (about 0.6 KB each:
+#: 700 MB and 160 s measured for 240 customers; bench/bench_cohort_span.py). 120 x 120 keeps
+#: the matrices under 0.4 MB and the report's two cohort sheets under 30,000 cells (about
+#: 20 MB while written). The most recent cohorts and the first periods are kept, and
+#: ``CohortTables.total_cohorts`` / ``total_periods`` say how many there were.
+MAX_COHORTS = 120
+MAX_COHORT_PERIODS = 120
+
+
+def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
+            max_cohorts: int | None = MAX_COHORTS,
+            max_periods: int | None = MAX_COHORT_PERIODS) -> CohortTables:
     """Acquisition-cohort tables of active customers, revenue and retention.
 
     Parameters
@@ -136,6 +162,11 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     as_of:
         End of the observation window; transactions after it are left out. Defaults to the last
         transaction date.
+    max_cohorts, max_periods:
+        Bounds of the tables (:data:`MAX_COHORTS`, :data:`MAX_COHORT_PERIODS`; ``None`` for
+        no bound): only the ``max_cohorts`` most recent cohorts and the periods since
+        acquisition ``0 .. max_periods - 1`` are tabulated. ``total_cohorts`` and
+        ``total_periods`` of the result give the unbounded sizes.
 
     Definitions
     -----------
@@ -174,13 +205,29 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     n_cust = int(codes.max()) + 1
     first = np.full(n_cust, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, codes, p)
+    end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    all_cohorts = np.unique(first)
+    total_cohorts = len(all_cohorts)
+    total_periods = int(end_p - all_cohorts.min()) + 1
+    if max_cohorts is not None and total_cohorts > max_cohorts:
+        # The most recent cohorts only: keep their customers' transactions.
+        kept_customer = first >= all_cohorts[-int(max_cohorts)]
+        rows = kept_customer[codes]
+        renumber = np.cumsum(kept_customer) - 1  # old customer code -> new, order kept
+        codes, p, amounts = renumber[codes[rows]], p[rows], amounts[rows]
+        first = first[kept_customer]
+    age_all = p - first[codes]
+    if max_periods is not None and total_periods > max_periods:
+        rows = age_all < int(max_periods)
+        codes, p, amounts = codes[rows], p[rows], amounts[rows]
     cohort_values, cohort_of_customer = np.unique(first, return_inverse=True)
     n_cohorts = len(cohort_values)
     sizes = np.bincount(cohort_of_customer, minlength=n_cohorts)
 
-    end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
     age = p - first[codes]
     n_ages = int(end_p - cohort_values.min()) + 1
+    if max_periods is not None:
+        n_ages = min(n_ages, int(max_periods))
     row = cohort_of_customer[codes]
     cell = row * n_ages + age
     revenue = np.bincount(cell, weights=amounts, minlength=n_cohorts * n_ages)
@@ -219,4 +266,6 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
         as_of=end,
         partial=frame(partial),
         partial_period=period_start(np.array([end_p]), code)[0] if cut_short else None,
+        total_cohorts=total_cohorts,
+        total_periods=total_periods,
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +26,7 @@ import pandas as pd
 
 from .. import metrics, pipeline
 from ..assumptions import Assumptions
-from ..cohort_tables import observed_retention
+from ..cohort_tables import MAX_COHORT_PERIODS, MAX_COHORTS, observed_retention
 from ..errors import InputError
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
@@ -173,11 +174,11 @@ def _cohort_frames(ct) -> tuple[pd.DataFrame, ...]:
     labels = [pd.Timestamp(c).strftime("%Y-%m") for c in ct.retention.index]
 
     def frame(matrix: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame({"Cohort": labels,
-                            "Customers": ct.sizes.to_numpy(dtype=np.int64)})
-        for k in matrix.columns:
-            out[str(int(k))] = matrix[k].to_numpy(dtype=np.float64)
-        return out
+        values = matrix.to_numpy(dtype=np.float64)
+        columns: dict[str, Any] = {"Cohort": labels,
+                                   "Customers": ct.sizes.to_numpy(dtype=np.int64)}
+        columns.update({str(int(k)): values[:, j] for j, k in enumerate(matrix.columns)})
+        return pd.DataFrame(columns)  # one construction, not one insert per column
 
     # The chart's curves use complete months only: the month cut short by the as-of date
     # (data ending on the 9th) would look like a drop in every cohort (issue 9 item 7).
@@ -193,7 +194,19 @@ def _cohort_frames(ct) -> tuple[pd.DataFrame, ...]:
 def _cohort_notes(ct) -> tuple[dict[str, str], dict[str, Any]]:
     """Notes for the Cohorts sheet and the JSON: the month cut short by the as-of date."""
     notes: dict[str, str] = {}
-    facts: dict[str, Any] = {"partial_period": None}
+    rows, cols = ct.customers.shape
+    facts: dict[str, Any] = {"partial_period": None, "cohorts_shown": rows,
+                             "cohorts_total": ct.total_cohorts or rows, "periods_shown": cols,
+                             "periods_total": ct.total_periods or cols}
+    if ct.truncated:
+        text = (f"Cohort tables bounded: the {rows} most recent of {facts['cohorts_total']:,} "
+                f"monthly cohorts and months 0-{cols - 1} of {facts['periods_total']:,} since "
+                f"acquisition are shown (limits MAX_COHORTS={MAX_COHORTS}, "
+                f"MAX_COHORT_PERIODS={MAX_COHORT_PERIODS}: the tables grow with the square of "
+                "the span).")
+        facts["note"] = text
+        for table in ("CohortRetention", "CohortRevenue", "RetentionCurve"):
+            notes[table] = text
     if ct.partial_period is not None:
         month = pd.Timestamp(ct.partial_period).strftime("%B %Y")
         facts["partial_period"] = pd.Timestamp(ct.partial_period).strftime("%Y-%m")
@@ -202,7 +215,7 @@ def _cohort_notes(ct) -> tuple[dict[str, str], dict[str, Any]]:
                 f"but left out of the retention curve and chart, so they do not look like a "
                 f"drop.")
         for table in ("CohortRetention", "CohortRevenue", "RetentionCurve"):
-            notes[table] = text
+            notes[table] = f"{notes[table]} {text}" if table in notes else text
     return notes, facts
 
 
@@ -302,6 +315,9 @@ def compute_report(
     })
     retention, revenue, curve = _cohort_frames(res.cohorts)
     table_notes, cohort_facts = _cohort_notes(res.cohorts)
+    if "note" in cohort_facts:  # loud: terminal (a warning), JSON, Cohorts sheet note
+        notes.append(cohort_facts["note"])
+        warnings.warn(cohort_facts["note"], UserWarning, stacklevel=2)
 
     customers = pd.DataFrame({
         "Customer ID": summary.index.to_numpy(dtype=object),

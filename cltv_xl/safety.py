@@ -7,6 +7,9 @@
   such as ``#N/A``.
 * XML 1.0 cannot carry control characters other than tab, LF and CR. They are removed from
   text cells (:data:`XML_ILLEGAL`); nothing else is changed.
+* Excel holds at most 32,767 characters in a cell (:data:`EXCEL_MAX_CELL_CHARS`): longer text
+  is cut with a visible marker (:func:`fit_cell`); the report lists the rows concerned as
+  doubtful.
 * The one XML escaper of the package, :func:`xml_escape` (and its vectorised twin
   :func:`xml_escape_arrow` for the fast writer): ``& < >`` (and ``"`` in attributes), CR as
   ``&#13;``, and a literal ``_xHHHH_`` as ``_x005F_xHHHH_``, because OOXML reads ``_xHHHH_``
@@ -72,6 +75,44 @@ def xml_escape_arrow(arr: Any) -> Any:
     return pc.replace_substring(arr, "\r", "&#13;")  # a raw CR would be read back as LF
 
 
+#: Most characters an Excel cell holds (Excel specifications and limits); longer text is cut
+#: when written, with :func:`truncation_marker` at its end.
+EXCEL_MAX_CELL_CHARS = 32_767
+
+
+def truncation_marker(length: int) -> str:
+    """The visible end of a cut cell: `` [... cut by cltv-xl: 40,000 characters]``."""
+    return f" [... cut by cltv-xl: {length:,} characters]"
+
+
+def fit_cell(text: str) -> str:
+    """``text`` cut to :data:`EXCEL_MAX_CELL_CHARS` characters, ending with the
+    :func:`truncation_marker` when it was longer (a longer cell corrupts the workbook for
+    Excel)."""
+    if len(text) <= EXCEL_MAX_CELL_CHARS:
+        return text
+    marker = truncation_marker(len(text))
+    return text[: EXCEL_MAX_CELL_CHARS - len(marker)] + marker
+
+
+def fit_cells(values: Any) -> Any:
+    """:func:`fit_cell` over a pandas Series of text (other values untouched); returns the
+    Series unchanged (the same object) when nothing is too long."""
+    import pandas as pd
+
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    try:
+        lengths = series.str.len()  # vectorised; NaN for values that are not text
+    except AttributeError:
+        lengths = series.map(lambda v: len(v) if isinstance(v, str) else 0)
+    long = lengths.fillna(0).to_numpy() > EXCEL_MAX_CELL_CHARS
+    if not long.any():
+        return values
+    out = series.astype(object).copy()
+    out[long] = series[long].map(fit_cell)
+    return out
+
+
 def clean_text(value: Any) -> str:
     """``str(value)`` without characters XML 1.0 cannot store."""
     return XML_ILLEGAL.sub("", str(value))
@@ -90,7 +131,7 @@ def set_text(cell: Any, value: Any) -> None:
     bypasses that guess, and ``quotePrefix`` keeps Excel from re-reading it as a formula when
     the user edits the cell.
     """
-    text = clean_text(value)
+    text = fit_cell(clean_text(value))
     cell._value = OOXML_ESCAPE.sub(r"_x005F_\1", text)  # literal _xHHHH_ (ST_Xstring)
     cell.data_type = "s"
     if needs_quote_prefix(text):

@@ -28,6 +28,7 @@ from .. import metrics, pipeline
 from ..assumptions import Assumptions
 from ..cohort_tables import MAX_COHORT_PERIODS, MAX_COHORTS, observed_retention
 from ..errors import InputError
+from ..safety import EXCEL_MAX_CELL_CHARS, fit_cell
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
 from .model import NOT_ESTIMATED, TABLE_COLUMNS, Report
@@ -219,8 +220,40 @@ def _cohort_notes(ct) -> tuple[dict[str, str], dict[str, Any]]:
     return notes, facts
 
 
-def _issues_frame(tx: Transactions) -> pd.DataFrame:
+def _long_text_issues(tx: Transactions) -> tuple[pd.DataFrame | None, int]:
+    """Doubtful issues for used rows whose customer id is longer than an Excel cell holds
+    (:data:`cltv_xl.safety.EXCEL_MAX_CELL_CHARS`): the writer cuts such text with a visible
+    marker, so the row is listed; returns the issues and how many rows become doubtful."""
+    ids = tx.data["customer_id"]
+    try:
+        lengths = ids.str.len().fillna(0).to_numpy(dtype=np.int64)
+    except AttributeError:
+        lengths = ids.astype(object).map(lambda v: len(str(v))).to_numpy(dtype=np.int64)
+    long = lengths > EXCEL_MAX_CELL_CHARS
+    if not long.any():
+        return None, 0
+    rows = tx.data["row"].to_numpy(dtype=np.int64)[long]
+    issues = pd.DataFrame({
+        "row": rows,
+        "column": "customer_id",
+        "value": [fit_cell(v) for v in ids.to_numpy(dtype=object)[long]],
+        "reason": [f"customer id of {n:,} characters is longer than an Excel cell holds "
+                   f"({EXCEL_MAX_CELL_CHARS:,}); cut in the workbook (the analysis used the "
+                   "whole id)" for n in lengths[long]],
+        "severity": "doubtful",
+    })
+    known = tx.issues
+    already = set()
+    if known is not None and len(known):
+        already = set(known.loc[known["severity"] == "doubtful", "row"].astype(np.int64))
+    return issues, len(set(rows.tolist()) - already)
+
+
+def _issues_frame(tx: Transactions, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     issues = tx.issues
+    if extra is not None:
+        issues = extra if issues is None or len(issues) == 0 else pd.concat(
+            [issues, extra], ignore_index=True).sort_values("row", kind="stable")
     if issues is None or len(issues) == 0:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "Row" else object)
                              for c in TABLE_COLUMNS["DataIssues"]})
@@ -355,6 +388,8 @@ def compute_report(
         })
     counts = {k: int(tx.counts.get(k, 0)) for k in ("read", "used", "rejected", "blank",
                                                     "doubtful")}
+    long_text, newly_doubtful = _long_text_issues(tx)
+    counts["doubtful"] += newly_doubtful
     return Report(
         source=tx.source or "",
         as_of=end,
@@ -372,7 +407,7 @@ def compute_report(
             pd.Series([], dtype=np.float64)).iloc[:0],
         model_params=params,
         tracking=tracking,
-        issues=_issues_frame(tx),
+        issues=_issues_frame(tx, long_text),
         transactions=transactions,
         extras={"summary_customers": len(summary),
                 "warnings": notes,

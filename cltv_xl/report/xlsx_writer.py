@@ -44,7 +44,7 @@ from openpyxl.utils.cell import range_to_tuple
 from openpyxl.worksheet.table import TableColumn
 
 from ..errors import InputError, TemplateError
-from ..safety import atomic_write, clean_text, set_text, xml_escape
+from ..safety import atomic_write, clean_text, fit_cells, set_text, xml_escape
 from . import fastxml
 from .model import (
     DATA_TEXT_COLUMNS,
@@ -267,6 +267,8 @@ def _large_table(ref: TableRef, tname: str, frame: pd.DataFrame) -> _Pending:
     n = len(frame)
     empty = pd.Series([None] * n, dtype=object)
     columns = [empty if c is None else frame[c].reset_index(drop=True) for c in order]
+    # Text longer than an Excel cell holds is cut with a visible marker (safety.fit_cell).
+    columns = [fit_cells(c) if fastxml.is_text(c) else c for c in columns]
     return _Pending(ws.title, tname, c0, r0, columns, len(order))
 
 

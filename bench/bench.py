@@ -29,6 +29,7 @@ AREAS = {
     "models": ("bench_models", (100_000, 1_000_000), (20_000,)),
     "udfs": ("bench_udfs", (100_000,), (5_000,)),
     "report": ("bench_report", (200_000, 1_000_000), (20_000,)),
+    "cohort_span": ("bench_cohort_span", (240,), (24,)),
 }
 
 

@@ -135,7 +135,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    help="fit a second BG/NBD up to this date and track the rest (Model sheet)")
     o = p.add_argument_group("output")
     o.add_argument("--template", metavar="PATH", help="a restyled report template (.xlsx)")
-    o.add_argument("--json", metavar="SUMMARY.json", help="also write a JSON summary")
+    o.add_argument("--json", metavar="SUMMARY.json",
+                   help="also write a JSON summary ('-' for stdout)")
     o.add_argument("--no-transactions", action="store_true",
                    help="leave the Transactions sheet empty (very large inputs)")
 
@@ -251,7 +252,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _print_warnings(caught, err, args.quiet)
         caught.clear()
     gaps = report.gap_messages()
-    for what, why in gaps.items():  # loud, and before "Report written"
+    for what, why in gaps.items() if not args.quiet else ():  # before "Report written"
         print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
               file=err)
     if not args.quiet:

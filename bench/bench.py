@@ -32,6 +32,7 @@ AREAS = {
     "report": ("bench_report", (200_000, 1_000_000), (20_000,)),
     "engine": ("bench_engine", (5_000_000,), (20_000,)),
     "deflate": ("bench_deflate", (1_000_000,), (20_000,)),
+    "cohort_span": ("bench_cohort_span", (240,), (24,)),
 }
 
 

@@ -6,16 +6,23 @@
 * ``cltv-xl addin build [--out DIR]``, ``cltv-xl addin install`` - the desktop Excel add-in;
 * ``cltv-xl lite`` - the files to paste into xlwings Lite.
 
-Exit codes: 0 success, 1 bad input (unreadable file, missing column, a model that cannot be
-fitted, a broken template, an output open in Excel), 2 usage error. Errors are one line,
-``cltv-xl: error: ...``; ``--debug`` shows the traceback. A progress bar is drawn on stderr
-when it is a terminal and ``--quiet`` is not given.
+Exit codes (:data:`EXIT_CODES`): 0 success; 1 bad input (an unreadable or hostile file, a
+missing column, a bad option value, a broken template, an output that cannot be written or
+is open in Excel, not enough memory); 2 usage error; 3 the report was written, but with gaps
+(a model or the churn rate could not be estimated: the Dashboard and the Model sheet say
+why); 4 an internal error (a bug: please report it with the ``--debug`` traceback); 130
+interrupted (Ctrl-C); 143 terminated (SIGTERM). In every failure nothing is left behind: the
+temporary file is removed. Errors are one line, ``cltv-xl: error: ...``, whatever the
+exception; ``--debug`` shows the traceback. A progress bar is drawn on stderr when it is a
+terminal and ``--quiet`` is not given.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -26,6 +33,31 @@ from . import __version__
 from .errors import CltvError
 
 PROG = "cltv-xl"
+
+EXIT_OK = 0
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_GAPS = 3
+EXIT_INTERNAL = 4
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 128 + signal.SIGTERM
+
+#: Exit code -> meaning (the README's exit-code paragraph and docs/report.md list the same).
+EXIT_CODES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_INPUT: "bad input: unreadable or hostile file, missing column, bad option, broken "
+                "template, output not writable or open in Excel, not enough memory",
+    EXIT_USAGE: "usage error",
+    EXIT_GAPS: "report written with gaps: a model or the churn rate could not be estimated",
+    EXIT_INTERNAL: "internal error (a bug; rerun with --debug and report the traceback)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); nothing was written",
+    EXIT_TERMINATED: "terminated (SIGTERM); nothing was written",
+}
+
+
+class Terminated(BaseException):
+    """Raised in the main thread by the SIGTERM handler, so that ``finally`` blocks (the
+    removal of a temporary output file) run before the process exits with 143."""
 
 #: Steps reported by ``build_report`` in order (the progress bar's scale).
 STEPS = (
@@ -46,8 +78,10 @@ class Progress:
         self.enabled = enabled and bool(getattr(stream, "isatty", lambda: False)())
         self.start = time.perf_counter()
         self.done = 0
+        self.step = ""
 
     def __call__(self, step: str) -> None:
+        self.step = step
         if not self.enabled:
             return
         self.done = STEPS.index(step) if step in STEPS else self.done
@@ -114,7 +148,8 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    "Loyal (default 0.5)")
     o = p.add_argument_group("output")
     o.add_argument("--template", metavar="PATH", help="a restyled report template (.xlsx)")
-    o.add_argument("--json", metavar="SUMMARY.json", help="also write a JSON summary")
+    o.add_argument("--json", metavar="SUMMARY.json",
+                   help="also write a JSON summary ('-' for stdout)")
     o.add_argument("--no-transactions", action="store_true",
                    help="leave the Transactions sheet empty (very large inputs)")
 
@@ -178,38 +213,48 @@ def assumptions_from_args(args: argparse.Namespace):
 
 def _fmt(value: Any, digits: int = 2) -> str:
     if value is None:
-        return "n/a"
+        return "not estimated"
     return f"{value:,.{digits}f}"
 
 
+def _pct(value: Any) -> str:
+    return "not estimated" if value is None else f"{value:.1%}"
+
+
 def summary_lines(report: Any, output: Path) -> list[str]:
-    """What the terminal shows after a report: where it is, the row counts, the headline."""
+    """What the terminal shows after a report: where it is, the row counts, the headline
+    (a KPI the report could not estimate reads "not estimated")."""
     from .timeunits import UNIT_NAMES
 
     c, k, a = report.counts, report.kpis, report.assumptions
-    ratio = "n/a (CAC is 0)" if k["ltv_cac"] is None else f"{k['ltv_cac']:.2f}x"
+    if k["ltv_cac"] is not None:
+        ratio = f"{k['ltv_cac']:.2f}x"
+    else:
+        ratio = "n/a (CAC is 0)" if a.cac == 0 else "not estimated"
     return [
         f"Report written: {output}",
         f"Rows: {c['read']:,} read, {c['used']:,} used, {c['rejected']:,} rejected, "
         f"{c['blank']:,} blank, {c['doubtful']:,} doubtful (details: Data issues sheet)",
         f"Customers {k['customers']:,} | revenue {_fmt(k['revenue'], 0)} | ARPU "
         f"{_fmt(k['arpu'])} per {UNIT_NAMES[a.kpi_period][:-1]} | churn "
-        f"{k['churn_rate']:.1%} | lifetime {_fmt(k['lifetime'], 1)} {UNIT_NAMES[a.kpi_period]}",
+        f"{_pct(k['churn_rate'])} | lifetime {_fmt(k['lifetime'], 1)}"
+        f"{'' if k['lifetime'] is None else ' ' + UNIT_NAMES[a.kpi_period]}",
         f"CLTV {_fmt(k['cltv'])} | LTV:CAC {ratio} | predicted CLV next {a.horizon:g} "
         f"{UNIT_NAMES[a.time_unit]}: {_fmt(k['predicted_clv'], 0)} | likely alive "
-        f"{k['share_alive']:.1%}",
+        f"{_pct(k['share_alive'])}",
     ]
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .report import build_report
 
-    progress = Progress(err, not args.quiet)
+    progress = args.progress = Progress(err, not args.quiet)
+    to_stdout = args.json == "-"
     try:
         report = build_report(
             args.input, args.output, template=args.template, sheet=args.sheet,
             customer_col=args.customer_col, date_col=args.date_col, amount_col=args.amount_col,
-            dayfirst=args.dayfirst, json_path=args.json,
+            dayfirst=args.dayfirst, json_path=out if to_stdout else args.json,
             include_transactions=not args.no_transactions, progress=progress,
             **{k: v for k in ("quantity_col", "price_col", "order_col")
                if (v := getattr(args, k)) is not None},
@@ -217,12 +262,22 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     finally:
         progress.close()
+    # Warnings come before "Report written" (they are about this report), each once.
+    caught = getattr(args, "caught_warnings", None)
+    if caught is not None:
+        _print_warnings(caught, err, args.quiet)
+        caught.clear()
+    gaps = report.gap_messages()
+    for what, why in gaps.items() if not args.quiet else ():  # before "Report written"
+        print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
+              file=err)
     if not args.quiet:
+        info = err if to_stdout else out  # stdout carries the JSON
         for line in summary_lines(report, Path(args.output).resolve()):
-            print(line, file=out)
-        if args.json:
-            print(f"JSON summary: {Path(args.json).resolve()}", file=out)
-    return 0
+            print(line, file=info)
+        if args.json and not to_stdout:
+            print(f"JSON summary: {Path(args.json).resolve()}", file=info)
+    return EXIT_GAPS if gaps else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -276,34 +331,96 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "addin": cmd_addin, "lite": cmd_lite}
 
 
+def _print_warnings(caught: list[warnings.WarningMessage], err: TextIO, quiet: bool) -> None:
+    """Each warning once, as ``cltv-xl: warning: ...``."""
+    if quiet:
+        return
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        print(f"{PROG}: warning: {message}", file=err)
+
+
+def _while_reading(exc: BaseException) -> bool:
+    """True when the exception was raised inside the loader (:mod:`cltv_xl.loading`): the
+    input file cannot be read, whatever the library that failed (fastexcel, pyarrow, zip)."""
+    folder = str(Path(__file__).parent / "loading")
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(folder):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def error_message(exc: BaseException, step: str = "", source: str | None = None) -> tuple[str, int]:
+    """The one-line message and exit code for any exception that reaches the command line."""
+    text = " ".join(str(exc).split()) if str(exc).strip() else ""
+    if isinstance(exc, MemoryError):
+        detail = f" ({text})" if text else ""
+        where = f"reading {source}" if _while_reading(exc) and source else step or "running"
+        return (f"out of memory while {where}{detail}; the input or the options "
+                "(horizon, time unit) need more memory than this machine has", EXIT_INPUT)
+    if isinstance(exc, CltvError):
+        return text or type(exc).__name__, EXIT_INPUT
+    if isinstance(exc, OSError):
+        if exc.filename:
+            return f"{exc.strerror or text}: {exc.filename}", EXIT_INPUT
+        return text or type(exc).__name__, EXIT_INPUT
+    kind = type(exc).__name__
+    detail = f"{kind}: {text}" if text else kind
+    if len(detail) > 300:
+        detail = detail[:297] + "..."
+    if _while_reading(exc):
+        where = f"{source}: " if source else ""
+        return f"{where}cannot read the file ({detail})", EXIT_INPUT
+    if isinstance(exc, ValueError):
+        return text or kind, EXIT_INPUT
+    return (f"internal error while {step or 'running'} ({detail}); rerun with --debug and "
+            "report the traceback", EXIT_INTERNAL)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
-    """Run the command line; return the exit code (0 ok, 1 bad input, 2 usage)."""
+    """Run the command line; return the exit code (:data:`EXIT_CODES`).
+
+    Every exception becomes one line ``cltv-xl: error: ...`` (``--debug`` re-raises it with
+    its traceback). SIGTERM raises :class:`Terminated` in the main thread, so the temporary
+    output file is removed before the exit with 143."""
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse: usage errors exit 2, --help/--version exit 0
         return int(exc.code or 0)
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
+            args.caught_warnings = caught
             code = COMMANDS[args.command](args, out, err)
-        if not getattr(args, "quiet", False):
-            for message in dict.fromkeys(str(w.message) for w in caught):
-                print(f"{PROG}: warning: {message}", file=err)
+        _print_warnings(caught, err, getattr(args, "quiet", False))
         return code
-    except (CltvError, ValueError, OSError) as exc:
-        if getattr(args, "debug", False):
-            raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if isinstance(exc, OSError) and exc.filename:
-            message = f"{exc.strerror or message}: {exc.filename}"
-        print(f"{PROG}: error: {message}", file=err)
-        return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=err)
-        return 130
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"{PROG}: terminated; nothing was written", file=err)
+        return EXIT_TERMINATED
+    except Exception as exc:  # the last resort: one line, never a traceback
+        if getattr(args, "debug", False):
+            raise
+        step = getattr(getattr(args, "progress", None), "step", "")
+        message, code = error_message(exc, step, getattr(args, "input", None))
+        print(f"{PROG}: error: {message}", file=err)
+        return code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,12 @@ from .transactions import Transactions, transaction_frame
 from .validation import choice
 
 __all__ = [
+    "MAX_COHORTS",
+    "MAX_COHORT_PERIODS",
     "CohortTables",
     "SurvivalTable",
     "cohorts",
+    "observed_retention",
     "period_index",
     "period_start",
     "subscription_survival",
@@ -58,6 +61,17 @@ class CohortTables:
         ``as_of`` have not been observed yet: they are NaN in all three matrices (write them as
         blank cells).
 
+    total_cohorts, total_periods:
+        Cohorts and periods since acquisition in the data; larger than the tables' shape when
+        they were bounded (``max_cohorts``, ``max_periods``).
+    partial:
+        True for the cells of the period holding ``as_of`` when ``as_of`` is not that period's
+        last day (data ending on 9 December: every cohort's December cell). Such a period is
+        cut short, so its retention looks like a drop; it is shown but marked, and left out
+        of retention averages and charts (:func:`observed_retention`).
+    partial_period:
+        Start of that cut-short period, or ``None`` when ``as_of`` ends its period.
+
     The index holds the cohort period start dates (Timestamps, name ``"cohort"``); the columns
     are ints named ``"periods_since_acquisition"``.
     """
@@ -68,6 +82,35 @@ class CohortTables:
     sizes: pd.Series
     period: str
     as_of: pd.Timestamp
+    partial: pd.DataFrame | None = None
+    partial_period: pd.Timestamp | None = None
+    total_cohorts: int | None = None
+    total_periods: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when the tables hold fewer cohorts or periods than the data span
+        (:data:`MAX_COHORTS`, :data:`MAX_COHORT_PERIODS`)."""
+        rows, cols = self.customers.shape
+        return (self.total_cohorts or rows) > rows or (self.total_periods or cols) > cols
+
+
+def observed_retention(ct: CohortTables) -> tuple[np.ndarray, np.ndarray]:
+    """Retention by periods since acquisition over complete periods only: (all cohorts
+    pooled = active / size summed over the cohorts observed for that whole period, first
+    cohort). Unobserved and partial cells (:attr:`CohortTables.partial`) are left out; a
+    period with no complete cell is NaN."""
+    active = ct.customers.to_numpy(dtype=np.float64).copy()
+    first = ct.retention.iloc[0].to_numpy(dtype=np.float64).copy()
+    sizes = ct.sizes.to_numpy(dtype=np.float64)[:, None]
+    if ct.partial is not None:
+        mask = ct.partial.to_numpy(dtype=bool)
+        active[mask] = np.nan
+        first[mask[0]] = np.nan
+    observed = ~np.isnan(active)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.nansum(active, axis=0) / np.where(observed, sizes, 0).sum(axis=0)
+    return pooled, first
 
 
 def _check_period(period: str) -> str:
@@ -101,7 +144,20 @@ def period_start(index: np.ndarray, period: str) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(starts.astype("datetime64[ns]"))
 
 
-def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -> CohortTables:
+#: Most cohorts (rows) and periods since acquisition (columns) a cohort table holds. The
+#: matrices grow with (span in periods)^2: orders spread over 1900-2099 make 2,400 x 2,400
+#: monthly cells, and the report writes each one as an openpyxl cell (about 0.6 KB each:
+#: 700 MB and 160 s measured for 240 customers; bench/bench_cohort_span.py). 120 x 120 keeps
+#: the matrices under 0.4 MB and the report's two cohort sheets under 30,000 cells (about
+#: 20 MB while written). The most recent cohorts and the first periods are kept, and
+#: ``CohortTables.total_cohorts`` / ``total_periods`` say how many there were.
+MAX_COHORTS = 120
+MAX_COHORT_PERIODS = 120
+
+
+def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
+            max_cohorts: int | None = MAX_COHORTS,
+            max_periods: int | None = MAX_COHORT_PERIODS) -> CohortTables:
     """Acquisition-cohort tables of active customers, revenue and retention.
 
     Parameters
@@ -115,6 +171,11 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     as_of:
         End of the observation window; transactions after it are left out. Defaults to the last
         transaction date.
+    max_cohorts, max_periods:
+        Bounds of the tables (:data:`MAX_COHORTS`, :data:`MAX_COHORT_PERIODS`; ``None`` for
+        no bound): only the ``max_cohorts`` most recent cohorts and the periods since
+        acquisition ``0 .. max_periods - 1`` are tabulated. ``total_cohorts`` and
+        ``total_periods`` of the result give the unbounded sizes.
 
     Definitions
     -----------
@@ -124,7 +185,9 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
       ``k`` (a customer counts once however many transactions it made);
     * ``revenue[c, k]`` = sum of the amounts of those transactions (net of refunds);
     * ``retention[c, k] = customers[c, k] / sizes[c]``;
-    * a cell whose period starts after the period of ``as_of`` is not observed yet: NaN.
+    * a cell whose period starts after the period of ``as_of`` is not observed yet: NaN;
+    * a cell of the period holding ``as_of``, when ``as_of`` is not its last day, is partial
+      (``partial``): shown, but left out of :func:`observed_retention`.
 
     Returns
     -------
@@ -151,13 +214,29 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     n_cust = int(codes.max()) + 1
     first = np.full(n_cust, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, codes, p)
+    end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    all_cohorts = np.unique(first)
+    total_cohorts = len(all_cohorts)
+    total_periods = int(end_p - all_cohorts.min()) + 1
+    if max_cohorts is not None and total_cohorts > max_cohorts:
+        # The most recent cohorts only: keep their customers' transactions.
+        kept_customer = first >= all_cohorts[-int(max_cohorts)]
+        rows = kept_customer[codes]
+        renumber = np.cumsum(kept_customer) - 1  # old customer code -> new, order kept
+        codes, p, amounts = renumber[codes[rows]], p[rows], amounts[rows]
+        first = first[kept_customer]
+    age_all = p - first[codes]
+    if max_periods is not None and total_periods > max_periods:
+        rows = age_all < int(max_periods)
+        codes, p, amounts = codes[rows], p[rows], amounts[rows]
     cohort_values, cohort_of_customer = np.unique(first, return_inverse=True)
     n_cohorts = len(cohort_values)
     sizes = np.bincount(cohort_of_customer, minlength=n_cohorts)
 
-    end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
     age = p - first[codes]
     n_ages = int(end_p - cohort_values.min()) + 1
+    if max_periods is not None:
+        n_ages = min(n_ages, int(max_periods))
     row = cohort_of_customer[codes]
     cell = row * n_ages + age
     revenue = np.bincount(cell, weights=amounts, minlength=n_cohorts * n_ages)
@@ -175,6 +254,12 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
     revenue[unobserved] = np.nan
     retention = active / sizes[:, None]
 
+    next_start = period_start(np.array([end_p + 1]), code)[0]
+    cut_short = end.normalize() < next_start - pd.Timedelta(days=1)
+    partial = (cohort_values[:, None] + np.arange(n_ages)[None, :]) == end_p
+    if not cut_short:
+        partial[:] = False
+
     index = pd.Index(period_start(cohort_values, code), name="cohort")
     columns = pd.Index(np.arange(n_ages), name="periods_since_acquisition")
 
@@ -188,6 +273,10 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None) -
         sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
         period=code,
         as_of=end,
+        partial=frame(partial),
+        partial_period=period_start(np.array([end_p]), code)[0] if cut_short else None,
+        total_cohorts=total_cohorts,
+        total_periods=total_periods,
     )
 
 

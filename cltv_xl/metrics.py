@@ -25,6 +25,7 @@ Sources
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -131,14 +132,37 @@ class _Args:
         return check_values(arr, name, low=low, high=high, low_open=low_open,
                             high_open=high_open, allow_inf=allow_inf, hint=hint, where=where)
 
-    def out(self, result: np.ndarray) -> float | np.ndarray | pd.Series:
-        """Shape ``result`` like the input: float, array, or Series with the input's index."""
+    def out(self, result: np.ndarray, what: str) -> float | np.ndarray | pd.Series:
+        """Shape ``result`` like the input: float, array, or Series with the input's index.
+
+        A result that overflowed (an infinity or NaN from finite arguments, e.g.
+        ``cltv(1e308, 7)`` or ``lifetime(5e-324)``) raises :class:`InputError` naming the
+        formula ``what``: the formulas never return a silent NaN or infinity."""
         result = np.asarray(result, dtype=np.float64)
+        bad = ~np.isfinite(result)
+        if bad.any():
+            flat = int(np.flatnonzero(bad.ravel())[0])
+            where = f" at position {flat}" if self.is_array and result.ndim > 0 else ""
+            args = ", ".join(f"{n}={float(np.ravel(v)[flat]):.6g}"
+                             for n, v in self.values.items())
+            raise InputError(f"{what} overflows: the result is too large for a floating-point "
+                             f"number ({args}){where}")
         if not self.is_array:
             return float(result)
         if self.index is not None:
             return pd.Series(result.reshape(len(self.index)), index=self.index)
         return result
+
+
+def _formula(func: Any) -> Any:
+    """Run a formula with numpy's overflow warnings off: :meth:`_Args.out` turns an
+    overflowed result into one clear :class:`InputError` instead."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _first_true(mask: np.ndarray) -> int:
@@ -161,6 +185,7 @@ def _raise_relation(args: _Args, mask: np.ndarray, message: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@_formula
 def arpu(revenue, customers):
     """Average revenue per user: ``revenue / customers``.
 
@@ -170,9 +195,10 @@ def arpu(revenue, customers):
     a = _Args(revenue=revenue, customers=customers)
     r = a.check("revenue")
     c = a.check("customers", low=0, low_open=True, hint="there must be at least one customer")
-    return a.out(r / c)
+    return a.out(r / c, "arpu")
 
 
+@_formula
 def churn_rate(customers_start, customers_lost):
     """Churn rate of a period: ``customers_lost / customers_start``.
 
@@ -183,9 +209,10 @@ def churn_rate(customers_start, customers_lost):
     s = a.check("customers_start", low=0, low_open=True, hint="no customers at the start")
     lost = a.check("customers_lost", low=0)
     _raise_relation(a, lost > s, "customers_lost cannot exceed customers_start")
-    return a.out(lost / s)
+    return a.out(lost / s, "churn_rate")
 
 
+@_formula
 def retention_rate(customers_start, customers_end, customers_new):
     """Retention rate of a period: ``(customers_end - customers_new) / customers_start``.
 
@@ -206,9 +233,10 @@ def retention_rate(customers_start, customers_end, customers_new):
         e - n > s,
         "customers_end - customers_new (customers kept) cannot exceed customers_start",
     )
-    return a.out((e - n) / s)
+    return a.out((e - n) / s, "retention_rate")
 
 
+@_formula
 def lifetime(churn_rate):
     """Expected customer lifetime in periods: ``1 / churn_rate``.
 
@@ -220,9 +248,10 @@ def lifetime(churn_rate):
         "churn_rate", low=0, high=1, low_open=True,
         hint="a churn of 0 means an infinite lifetime",
     )
-    return a.out(1.0 / c)
+    return a.out(1.0 / c, "lifetime")
 
 
+@_formula
 def cltv(arpu, lifetime, cac=0.0):
     """Classic customer lifetime value: ``arpu x lifetime - cac``.
 
@@ -236,9 +265,10 @@ def cltv(arpu, lifetime, cac=0.0):
     m = a.check("arpu")
     life = a.check("lifetime", low=0)
     k = a.check("cac", low=0)
-    return a.out(m * life - k)
+    return a.out(m * life - k, "cltv")
 
 
+@_formula
 def clv_margin(margin, retention, discount_rate):
     """Gupta & Lehmann's infinite-horizon CLV: ``m r / (1 + d - r)``.
 
@@ -263,9 +293,10 @@ def clv_margin(margin, retention, discount_rate):
         "retention 1 with discount_rate 0 gives an infinite value; use retention < 1 "
         "or discount_rate > 0",
     )
-    return a.out(m * r / (1.0 + d - r))
+    return a.out(m * r / (1.0 + d - r), "clv_margin")
 
 
+@_formula
 def discounted_cltv(arpu, churn_rate, discount_rate, periods, cac=0.0):
     """Discounted CLTV over a horizon: ``sum_{t=1..n} arpu (1-c)^(t-1) / (1+d)^t - cac``.
 
@@ -311,9 +342,10 @@ def discounted_cltv(arpu, churn_rate, discount_rate, periods, cac=0.0):
         log_qn = np.where(n == 0, 0.0, n * log_q)
         factor = np.where(rate > 0, -np.expm1(log_qn) / np.where(rate > 0, rate, 1.0), n)
         factor = np.where(n == 0, 0.0, factor)
-    return a.out(m * factor - k)
+    return a.out(m * factor - k, "discounted_cltv")
 
 
+@_formula
 def ltv_cac_ratio(ltv, cac):
     """LTV to CAC ratio: ``ltv / cac`` (standard SaaS metric; 3 or more is the usual target).
 
@@ -322,9 +354,10 @@ def ltv_cac_ratio(ltv, cac):
     a = _Args(ltv=ltv, cac=cac)
     v = a.check("ltv")
     k = a.check("cac", low=0, low_open=True, hint="a CAC of 0 makes the ratio infinite")
-    return a.out(v / k)
+    return a.out(v / k, "ltv_cac_ratio")
 
 
+@_formula
 def cac_payback_periods(cac, arpu, margin=1.0):
     """Periods needed to earn back the acquisition cost: ``cac / (arpu x margin)``.
 
@@ -336,23 +369,25 @@ def cac_payback_periods(cac, arpu, margin=1.0):
     m = a.check("arpu", low=0, low_open=True, hint="with no revenue the CAC is never paid back")
     g = a.check("margin", low=0, high=1, low_open=True,
                 hint="with no margin the CAC is never paid back")
-    return a.out(k / (m * g))
+    return a.out(k / (m * g), "cac_payback_periods")
 
 
+@_formula
 def average_order_value(revenue, orders):
     """Average order value: ``revenue / orders``. ``revenue`` finite, ``orders`` > 0."""
     a = _Args(revenue=revenue, orders=orders)
     r = a.check("revenue")
     o = a.check("orders", low=0, low_open=True, hint="there must be at least one order")
-    return a.out(r / o)
+    return a.out(r / o, "average_order_value")
 
 
+@_formula
 def purchase_frequency(orders, customers):
     """Purchase frequency: ``orders / customers``. ``orders`` >= 0, ``customers`` > 0."""
     a = _Args(orders=orders, customers=customers)
     o = a.check("orders", low=0)
     c = a.check("customers", low=0, low_open=True, hint="there must be at least one customer")
-    return a.out(o / c)
+    return a.out(o / c, "purchase_frequency")
 
 
 # --------------------------------------------------------------------------------------------

@@ -208,7 +208,12 @@ def _fit_models(res: PipelineResult, steps: Collection[str],
         "purchase_model", lambda: purchase_model(summary, a).fit_summary(summary)))
     keep = spend_fit_mask(summary)
     res.spend_customers = int(keep.sum())
-    if {"spend_model", "predictions"} & set(steps):
+    if {"spend_model", "predictions"} & set(steps) and not keep.any():
+        # Say why in the user's words rather than the model's "no customers".
+        res.failures["spend_model"] = FitError(
+            "Gamma-Gamma needs repeat buyers with a positive mean spend, and there are none "
+            f"among the {len(summary):,} customers (spend is learned from repeat purchases)")
+    elif {"spend_model", "predictions"} & set(steps):
         x = summary["frequency"].to_numpy()[keep]
         m = summary["monetary_value"].to_numpy(dtype=np.float64)[keep]
         _attempt(res, "spend_model", lambda: memo("spend_model", lambda: GammaGamma().fit(x, m)))

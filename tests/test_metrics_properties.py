@@ -139,3 +139,38 @@ def test_vectorised_equals_elementwise(rows):
         ],
         rtol=1e-12,
     )
+
+
+# ---------------------------------------------------------------- extreme floats (issue 12)
+extreme = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def test_overflow_is_an_input_error_not_inf():
+    with pytest.raises(m.InputError, match="cltv overflows"):
+        m.cltv(1e308, 7)
+    with pytest.raises(m.InputError, match="lifetime overflows"):
+        m.lifetime(5e-324)
+    with pytest.raises(m.InputError, match="at position 1"):
+        m.arpu([1.0, 1e308], [1.0, 1e-300])
+
+
+FORMULAS = {
+    "arpu": (m.arpu, 2), "churn_rate": (m.churn_rate, 2), "retention_rate": (m.retention_rate, 3),
+    "lifetime": (m.lifetime, 1), "cltv": (m.cltv, 3), "clv_margin": (m.clv_margin, 3),
+    "discounted_cltv": (m.discounted_cltv, 5), "ltv_cac_ratio": (m.ltv_cac_ratio, 2),
+    "cac_payback_periods": (m.cac_payback_periods, 3),
+    "average_order_value": (m.average_order_value, 2),
+    "purchase_frequency": (m.purchase_frequency, 2),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(FORMULAS)), st.lists(extreme, min_size=5, max_size=5))
+def test_formulas_never_return_nan_or_inf(name, values):
+    """Any finite arguments, however extreme: a finite result or an InputError."""
+    func, n = FORMULAS[name]
+    try:
+        result = func(*values[:n])
+    except m.InputError:
+        return
+    assert math.isfinite(result), (name, values[:n], result)

@@ -147,6 +147,8 @@ def test_a_model_that_cannot_be_fitted_is_recorded_not_raised():
                        "amount": 10.0})
     res = pipeline.run(read_transactions(df), Assumptions())
     assert isinstance(res.failures["purchase_model"], FitError)
+    assert isinstance(res.failures["spend_model"], FitError)
+    assert "there are none among the 40 customers" in str(res.failures["spend_model"])
     assert "predictions" in res.failures and res.predictions is None
     assert res.kpis is not None and res.kpis.customers == 40 and res.cohorts is not None
     with pytest.raises(FitError):

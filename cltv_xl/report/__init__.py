@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
-from ..errors import InputError
-from ..safety import atomic_write, check_output
+from ..errors import TemplateError
+from ..safety import atomic_write, check_json_output, check_output
 from ..transactions import Transactions
 from .build import Progress, compute_report, resolve_assumptions
 from .model import REQUIRED_NAMES, REQUIRED_TABLES, Assumptions, Report
@@ -28,10 +28,25 @@ __all__ = [
 ]
 
 
-def write_json(report: Report, path: str | os.PathLike) -> Path:
-    """Write :meth:`Report.summary` as JSON (atomically)."""
+def write_json(report: Report, path: str | os.PathLike | TextIO) -> Path | None:
+    """Write :meth:`Report.summary` as JSON: to a text stream (``--json -`` is stdout), or to
+    a file, atomically (a FIFO or a device such as ``/dev/null`` is written in place, never
+    replaced; a symbolic link keeps pointing at its target, which is replaced)."""
     text = json.dumps(report.summary(), indent=2, ensure_ascii=False, default=str)
+    if hasattr(path, "write"):
+        path.write(text + "\n")
+        path.flush()
+        return None
     return atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _bundled_template() -> Path | None:
+    from .template import default_template
+
+    try:
+        return default_template()
+    except TemplateError:
+        return None
 
 
 def build_report(
@@ -49,7 +64,7 @@ def build_report(
     status_col: str | int | None = None,
     dayfirst: bool | None = None,
     as_of: Any = None,
-    json_path: str | os.PathLike | None = None,
+    json_path: str | os.PathLike | TextIO | None = None,
     include_transactions: bool = True,
     progress: Progress | None = None,
     assumptions: Assumptions | None = None,
@@ -65,8 +80,9 @@ def build_report(
     arguments (``cac``, ``margin``, ``discount_rate`` per month, ``horizon`` in model time
     units, ``time_unit``, ``kpi_period``, ``inactivity``, ``holdout_start``); they are
     validated before the file is read.
-    The output is written atomically; the input file is never overwritten, and an output
-    open in Excel (``~$`` lock file) stops the run with an :class:`InputError`.
+    The output is written atomically; the input file and the template are never
+    overwritten, and an output open in Excel (``~$`` lock file) stops the run with an
+    :class:`InputError`.
     """
     from ..loading import read_transactions
     from .xlsx_writer import write_report
@@ -74,11 +90,10 @@ def build_report(
     say = progress or (lambda _msg: None)
     a = resolve_assumptions(assumptions, as_of=as_of, **kwargs)
     src_path = None if isinstance(source, (pd.DataFrame, Transactions)) else Path(source)
-    out = check_output(output, src_path)
-    if json_path is not None and src_path is not None and Path(json_path).resolve() in (
-        out, src_path.resolve()
-    ):
-        raise InputError("the JSON summary needs its own file name")
+    template_path = Path(template) if template is not None else _bundled_template()
+    out = check_output(output, src_path, template=template_path)
+    if json_path is not None and not hasattr(json_path, "write"):
+        check_json_output(json_path, out, src_path, template_path)
     if isinstance(source, Transactions):
         tx = source
     else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -25,11 +26,13 @@ import pandas as pd
 
 from .. import metrics, pipeline
 from ..assumptions import Assumptions
+from ..cohort_tables import MAX_COHORT_PERIODS, MAX_COHORTS, observed_retention
 from ..errors import InputError
+from ..safety import EXCEL_MAX_CELL_CHARS, fit_cell
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
 from .chart_tables import clv_bins, holdout_tracking
-from .model import TABLE_COLUMNS, Report
+from .model import NOT_ESTIMATED, TABLE_COLUMNS, Report
 
 Progress = Callable[[str], None]
 
@@ -46,29 +49,93 @@ def resolve_assumptions(assumptions: Assumptions | None = None, **kwargs: Any) -
     return Assumptions.parse(**{**assumptions.as_fields(), **given}) if given else assumptions
 
 
-def _model_facts(bg, gg, spend_customers: int, unit: str) -> tuple[dict, pd.DataFrame]:
-    bp, gp = dict(bg.params_), dict(gg.params_)
-    bse = dict(getattr(bg, "standard_errors_", {}) or {})
-    gse = dict(getattr(gg, "standard_errors_", {}) or {})
-    repeat = spend_customers
-    models = {
-        "time_unit": unit,
-        "bgnbd": {**{k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
-                  "log_likelihood": float(bg.log_likelihood_),
-                  "converged": bool(bg.converged_),
-                  "standard_errors": {k: _finite(v) for k, v in bse.items()}},
-        "gamma_gamma": {**{k: float(gp[k]) for k in ("p", "q", "v")},
-                        "log_likelihood": float(getattr(gg, "log_likelihood_", math.nan)),
-                        "converged": bool(getattr(gg, "converged_", True)),
-                        "customers": repeat,
-                        "standard_errors": {k: _finite(v) for k, v in gse.items()}},
-    }
-    rows = [("BG/NBD", k, bp[k], bse.get(k, math.nan)) for k in ("r", "alpha", "a", "b")]
-    rows += [("Gamma-Gamma", k, gp[k], gse.get(k, math.nan)) for k in ("p", "q", "v")]
+def _model_facts(bg, gg, spend_customers: int, unit: str,
+                 gaps: dict[str, str]) -> tuple[dict, pd.DataFrame]:
+    """Model facts for the JSON and the Model sheet; a model that could not be fitted is
+    ``{"estimated": False, "reason": ...}`` and one ModelParams row saying why."""
+    models: dict[str, Any] = {"time_unit": unit}
+    rows: list[tuple[str, str, float, float]] = []
+    if bg is not None:
+        bp = dict(bg.params_)
+        bse = dict(getattr(bg, "standard_errors_", {}) or {})
+        models["bgnbd"] = {**{k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
+                           "log_likelihood": float(bg.log_likelihood_),
+                           "converged": bool(bg.converged_),
+                           "standard_errors": {k: _finite(v) for k, v in bse.items()}}
+        rows += [("BG/NBD", k, bp[k], bse.get(k, math.nan)) for k in ("r", "alpha", "a", "b")]
+    else:
+        reason = gaps.get("purchase_model", "the purchase model was not fitted")
+        models["bgnbd"] = {"estimated": False, "reason": reason}
+        rows.append(("BG/NBD", f"{NOT_ESTIMATED}: {reason}", math.nan, math.nan))
+    if gg is not None:
+        gp = dict(gg.params_)
+        gse = dict(getattr(gg, "standard_errors_", {}) or {})
+        models["gamma_gamma"] = {
+            **{k: float(gp[k]) for k in ("p", "q", "v")},
+            "log_likelihood": float(getattr(gg, "log_likelihood_", math.nan)),
+            "converged": bool(getattr(gg, "converged_", True)),
+            "customers": spend_customers,
+            "standard_errors": {k: _finite(v) for k, v in gse.items()}}
+        rows += [("Gamma-Gamma", k, gp[k], gse.get(k, math.nan)) for k in ("p", "q", "v")]
+    else:
+        reason = gaps.get("spend_model", "the spend model was not fitted")
+        models["gamma_gamma"] = {"estimated": False, "reason": reason,
+                                 "customers": spend_customers}
+        rows.append(("Gamma-Gamma", f"{NOT_ESTIMATED}: {reason}", math.nan, math.nan))
     params = pd.DataFrame(rows, columns=list(TABLE_COLUMNS["ModelParams"]))
     params["Estimate"] = params["Estimate"].astype(np.float64)
     params["Std. error"] = params["Std. error"].astype(np.float64)
     return models, params
+
+
+def _gaps(res) -> dict[str, str]:
+    """What the pipeline could not estimate: step -> one-line reason (the error message)."""
+    out = {}
+    for step, exc in res.failures.items():
+        text = " ".join(str(exc).split()) or type(exc).__name__
+        out[step] = text
+    if res.customer_kpis is not None and not float(res.customer_kpis["exposure"].sum()) > 0:
+        out["arpu"] = ("ARPU needs at least one customer-period of exposure; every purchase "
+                       "falls on the as-of date")
+    if res.assumptions.model == "none":
+        for step in ("purchase_model", "spend_model", "predictions"):
+            out.setdefault(step, "no predictive model was asked for (model='none')")
+    return out
+
+
+def _kpis(res, a: Assumptions, pred: pd.DataFrame | None) -> dict[str, Any]:
+    """The headline KPIs; those the pipeline could not estimate are ``None``."""
+    table = res.customer_kpis
+    kp = res.kpis
+    customers = len(table)
+    revenue = float(table["revenue"].sum())
+    exposure = float(table["exposure"].sum())
+    churned = int(table["churned"].sum())
+    out: dict[str, Any] = {
+        "customers": customers, "revenue": revenue,
+        "arpu": float(metrics.arpu(revenue, exposure)) if exposure > 0 else None,
+        "churn_rate": None, "lifetime": None, "cac": a.cac, "cltv": None, "ltv_cac": None,
+        "expected_purchases": None, "predicted_clv": None, "avg_predicted_clv": None,
+        "share_alive": None, "churned": churned, "exposure": exposure,
+    }
+    if kp is not None:
+        ltv = kp.arpu * a.margin * kp.lifetime
+        out.update({
+            "arpu": float(kp.arpu),
+            "churn_rate": float(kp.churn_rate),
+            "lifetime": float(kp.lifetime),
+            "cltv": float(metrics.cltv(kp.arpu * a.margin, kp.lifetime, a.cac)),
+            "ltv_cac": float(metrics.ltv_cac_ratio(ltv, a.cac)) if a.cac > 0 else None,
+        })
+    if pred is not None:
+        total = float(pred["clv"].sum())
+        out.update({
+            "expected_purchases": float(pred["expected_purchases"].sum()),
+            "predicted_clv": total,
+            "avg_predicted_clv": total / customers,
+            "share_alive": float(pred["p_alive"].mean()),
+        })
+    return out
 
 
 def _finite(v: Any) -> float | None:
@@ -80,27 +147,85 @@ def _cohort_frames(ct) -> tuple[pd.DataFrame, ...]:
     labels = [pd.Timestamp(c).strftime("%Y-%m") for c in ct.retention.index]
 
     def frame(matrix: pd.DataFrame) -> pd.DataFrame:
-        out = pd.DataFrame({"Cohort": labels,
-                            "Customers": ct.sizes.to_numpy(dtype=np.int64)})
-        for k in matrix.columns:
-            out[str(int(k))] = matrix[k].to_numpy(dtype=np.float64)
-        return out
+        values = matrix.to_numpy(dtype=np.float64)
+        columns: dict[str, Any] = {"Cohort": labels,
+                                   "Customers": ct.sizes.to_numpy(dtype=np.int64)}
+        columns.update({str(int(k)): values[:, j] for j, k in enumerate(matrix.columns)})
+        return pd.DataFrame(columns)  # one construction, not one insert per column
 
-    active = ct.customers.to_numpy(dtype=np.float64)
-    sizes = ct.sizes.to_numpy(dtype=np.float64)[:, None]
-    observed = ~np.isnan(active)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        overall = np.nansum(active, axis=0) / np.where(observed, sizes, 0).sum(axis=0)
+    # The chart's curves use complete months only: the month cut short by the as-of date
+    # (data ending on the 9th) would look like a drop in every cohort (issue 9 item 7).
+    overall, first = observed_retention(ct)
     curve = pd.DataFrame({
         "Months since first purchase": [int(k) for k in ct.retention.columns],
         "All cohorts": overall,
-        "First cohort": ct.retention.iloc[0].to_numpy(dtype=np.float64),
+        "First cohort": first,
     })
     return frame(ct.retention), frame(ct.revenue), curve
 
 
-def _issues_frame(tx: Transactions) -> pd.DataFrame:
+def _cohort_notes(ct) -> tuple[dict[str, str], dict[str, Any]]:
+    """Notes for the Cohorts sheet and the JSON: the month cut short by the as-of date."""
+    notes: dict[str, str] = {}
+    rows, cols = ct.customers.shape
+    facts: dict[str, Any] = {"partial_period": None, "cohorts_shown": rows,
+                             "cohorts_total": ct.total_cohorts or rows, "periods_shown": cols,
+                             "periods_total": ct.total_periods or cols}
+    if ct.truncated:
+        text = (f"Cohort tables bounded: the {rows} most recent of {facts['cohorts_total']:,} "
+                f"monthly cohorts and months 0-{cols - 1} of {facts['periods_total']:,} since "
+                f"acquisition are shown (limits MAX_COHORTS={MAX_COHORTS}, "
+                f"MAX_COHORT_PERIODS={MAX_COHORT_PERIODS}: the tables grow with the square of "
+                "the span).")
+        facts["note"] = text
+        for table in ("CohortRetention", "CohortRevenue", "RetentionCurve"):
+            notes[table] = text
+    if ct.partial_period is not None:
+        month = pd.Timestamp(ct.partial_period).strftime("%B %Y")
+        facts["partial_period"] = pd.Timestamp(ct.partial_period).strftime("%Y-%m")
+        text = (f"{month} is partial: the data end on {pd.Timestamp(ct.as_of).date()}, before "
+                f"the month ends. Its cells (the last filled cell of each cohort row) are shown "
+                f"but left out of the retention curve and chart, so they do not look like a "
+                f"drop.")
+        for table in ("CohortRetention", "CohortRevenue", "RetentionCurve"):
+            notes[table] = f"{notes[table]} {text}" if table in notes else text
+    return notes, facts
+
+
+def _long_text_issues(tx: Transactions) -> tuple[pd.DataFrame | None, int]:
+    """Doubtful issues for used rows whose customer id is longer than an Excel cell holds
+    (:data:`cltv_xl.safety.EXCEL_MAX_CELL_CHARS`): the writer cuts such text with a visible
+    marker, so the row is listed; returns the issues and how many rows become doubtful."""
+    ids = tx.data["customer_id"]
+    try:
+        lengths = ids.str.len().fillna(0).to_numpy(dtype=np.int64)
+    except AttributeError:
+        lengths = ids.astype(object).map(lambda v: len(str(v))).to_numpy(dtype=np.int64)
+    long = lengths > EXCEL_MAX_CELL_CHARS
+    if not long.any():
+        return None, 0
+    rows = tx.data["row"].to_numpy(dtype=np.int64)[long]
+    issues = pd.DataFrame({
+        "row": rows,
+        "column": "customer_id",
+        "value": [fit_cell(v) for v in ids.to_numpy(dtype=object)[long]],
+        "reason": [f"customer id of {n:,} characters is longer than an Excel cell holds "
+                   f"({EXCEL_MAX_CELL_CHARS:,}); cut in the workbook (the analysis used the "
+                   "whole id)" for n in lengths[long]],
+        "severity": "doubtful",
+    })
+    known = tx.issues
+    already = set()
+    if known is not None and len(known):
+        already = set(known.loc[known["severity"] == "doubtful", "row"].astype(np.int64))
+    return issues, len(set(rows.tolist()) - already)
+
+
+def _issues_frame(tx: Transactions, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     issues = tx.issues
+    if extra is not None:
+        issues = extra if issues is None or len(issues) == 0 else pd.concat(
+            [issues, extra], ignore_index=True).sort_values("row", kind="stable")
     if issues is None or len(issues) == 0:
         return pd.DataFrame({c: pd.Series(dtype="int64" if c == "Row" else object)
                              for c in TABLE_COLUMNS["DataIssues"]})
@@ -152,31 +277,46 @@ def compute_report(
         raise InputError(f"the report shows the BG/NBD model; model={a.model!r} is available "
                          "through cltv_xl.pipeline.run and cltv_xl.models")
     res = pipeline.run(tx, a, progress=say)
-    # TODO(issue 9): write the other sheets when a model cannot be fitted; until then a
-    # failure recorded by the pipeline stops the report as before.
-    res.raise_failures()
+    # Issue 9: a model or the churn rate that cannot be estimated leaves a gap, not a missing
+    # report: every other sheet is written and the gaps say why (Report.gaps).
+    gaps = _gaps(res)
     summary, end = res.summary, res.as_of
-    kp, per_customer, pred = res.kpis, res.customer_kpis, res.predictions
-    bg, gg = res.purchase_model, res.spend_model
+    per_customer, pred = res.customer_kpis, res.predictions
     notes = list(res.warnings)
-    models, params = _model_facts(bg, gg, res.spend_customers, a.time_unit)
+    models, params = _model_facts(res.purchase_model, res.spend_model, res.spend_customers,
+                                  a.time_unit, gaps)
+    n = len(summary)
+    blank = np.full(n, np.nan)
+
+    def predicted(column: str) -> np.ndarray:
+        return blank if pred is None else pred[column].to_numpy(dtype=np.float64)
 
     say("segments and cohorts")
     # Absolute guards (churned, P(alive) below the guard) on the relative R/F/M segments.
-    seg = rfm_segments(summary, as_of=end, churned=per_customer["churned"],
-                       p_alive=pred["p_alive"], palive_guard=a.palive_guard)
-    seg_tab = segment_table(summary, seg, pred["clv"])
+    seg = rfm_segments(
+        summary, as_of=end,
+        churned=None if per_customer is None else per_customer["churned"],
+        p_alive=None if pred is None else pred["p_alive"], palive_guard=a.palive_guard)
+    value = pd.Series(predicted("clv"), index=summary.index)
+    seg_tab = segment_table(summary, seg, value if pred is not None else None)
+    no_value = np.full(len(seg_tab), np.nan)
     segments = pd.DataFrame({
         "Segment": [str(s) for s in seg_tab.index],
         "Rule": [SEGMENT_RULES.get(str(s), "") for s in seg_tab.index],
         "Customers": seg_tab["customers"].to_numpy(dtype=np.int64),
         "Revenue": seg_tab["revenue"].to_numpy(dtype=np.float64),
-        "Average predicted CLV": seg_tab["average_value"].to_numpy(dtype=np.float64),
-        "Predicted CLV": seg_tab["value"].to_numpy(dtype=np.float64),
+        "Average predicted CLV": seg_tab["average_value"].to_numpy(dtype=np.float64)
+        if pred is not None else no_value,
+        "Predicted CLV": seg_tab["value"].to_numpy(dtype=np.float64)
+        if pred is not None else no_value,
         "Share of value": np.asarray(seg_tab["share_of_value"], dtype=np.float64)
-        * np.ones(len(seg_tab)),
+        * np.ones(len(seg_tab)) if pred is not None else no_value,
     })
     retention, revenue, curve = _cohort_frames(res.cohorts)
+    table_notes, cohort_facts = _cohort_notes(res.cohorts)
+    if "note" in cohort_facts:  # loud: terminal (a warning), JSON, Cohorts sheet note
+        notes.append(cohort_facts["note"])
+        warnings.warn(cohort_facts["note"], UserWarning, stacklevel=2)
 
     customers = pd.DataFrame({
         "Customer ID": summary.index.to_numpy(dtype=object),
@@ -188,37 +328,19 @@ def compute_report(
         "Recency": summary["recency"].to_numpy(dtype=np.float64),
         "T": summary["T"].to_numpy(dtype=np.float64),
         "Average spend": summary["monetary_value"].to_numpy(dtype=np.float64),
-        "P(alive)": pred["p_alive"].to_numpy(dtype=np.float64),
-        "Expected purchases": pred["expected_purchases"].to_numpy(dtype=np.float64),
-        "Expected spend": pred["expected_spend"].to_numpy(dtype=np.float64),
-        "Predicted CLV": pred["clv"].to_numpy(dtype=np.float64),
+        "P(alive)": predicted("p_alive"),
+        "Expected purchases": predicted("expected_purchases"),
+        "Expected spend": predicted("expected_spend"),
+        "Predicted CLV": predicted("clv"),
         "Historical CLV": summary["revenue"].to_numpy(dtype=np.float64) * a.margin,
         "Exposure": per_customer["exposure"].to_numpy(dtype=np.float64),
         "Churned": per_customer["churned"].to_numpy(dtype=np.int64),
         "Segment": np.asarray(seg.astype(str), dtype=object),
     })
-    order = np.lexsort((customers["Customer ID"].to_numpy(dtype=str),
-                        -customers["Predicted CLV"].to_numpy()))
+    rank = customers["Predicted CLV" if pred is not None else "Revenue"].to_numpy()
+    order = np.lexsort((customers["Customer ID"].to_numpy(dtype=str), -rank))
     customers = customers.iloc[order].reset_index(drop=True)
-
-    ltv = kp.arpu * a.margin * kp.lifetime
-    predicted_total = float(pred["clv"].sum())
-    kpis = {
-        "customers": int(kp.customers),
-        "revenue": float(kp.revenue),
-        "arpu": float(kp.arpu),
-        "churn_rate": float(kp.churn_rate),
-        "lifetime": float(kp.lifetime),
-        "cac": a.cac,
-        "cltv": float(metrics.cltv(kp.arpu * a.margin, kp.lifetime, a.cac)),
-        "ltv_cac": float(metrics.ltv_cac_ratio(ltv, a.cac)) if a.cac > 0 else None,
-        "expected_purchases": float(pred["expected_purchases"].sum()),
-        "predicted_clv": predicted_total,
-        "avg_predicted_clv": predicted_total / int(kp.customers),
-        "share_alive": float(pred["p_alive"].mean()),
-        "churned": int(kp.churned),
-        "exposure": float(kp.exposure),
-    }
+    kpis = _kpis(res, a, pred)
 
     tracking, holdout_facts = holdout_tracking(res.tracking, res.tracking_model)
     transactions = None
@@ -232,6 +354,8 @@ def compute_report(
         })
     counts = {k: int(tx.counts.get(k, 0)) for k in ("read", "used", "rejected", "blank",
                                                     "doubtful")}
+    long_text, newly_doubtful = _long_text_issues(tx)
+    counts["doubtful"] += newly_doubtful
     return Report(
         source=tx.source or "",
         as_of=end,
@@ -245,12 +369,16 @@ def compute_report(
         cohort_retention=retention,
         cohort_revenue=revenue,
         retention_curve=curve,
-        clv_bins=clv_bins(customers["Predicted CLV"]),
+        clv_bins=clv_bins(customers["Predicted CLV"]) if pred is not None else clv_bins(
+            pd.Series([], dtype=np.float64)).iloc[:0],
         model_params=params,
         tracking=tracking,
-        issues=_issues_frame(tx),
+        issues=_issues_frame(tx, long_text),
         transactions=transactions,
         extras={"summary_customers": len(summary),
                 "holdout": holdout_facts,
-                "warnings": notes},
+                "warnings": notes,
+                "cohorts": cohort_facts},
+        gaps=gaps,
+        table_notes=table_notes,
     )

@@ -70,8 +70,31 @@ KPI_KEYS: dict[str, str] = {
     "KPI_SHARE_ALIVE": "share_alive",
 }
 
-#: Defined names holding live formulas in the template: never overwritten by a writer.
+#: Defined names holding live formulas in the template: never overwritten by a writer,
+#: except by the text "not estimated: <reason>" when the report has a gap there
+#: (:meth:`Report.not_estimated`).
 FORMULA_NAMES: tuple[str, ...] = tuple(KPI_KEYS)
+
+#: The label of a value the pipeline could not estimate (issue 9: a report with gaps).
+NOT_ESTIMATED = "not estimated"
+
+#: Pipeline step (a key of :attr:`Report.gaps`) -> the KPI keys it leaves without a value.
+GAP_KPIS: dict[str, tuple[str, ...]] = {
+    "arpu": ("arpu",),
+    "kpis": ("churn_rate", "lifetime", "cltv", "ltv_cac"),
+    "predictions": ("expected_purchases", "predicted_clv", "avg_predicted_clv",
+                    "share_alive"),
+}
+
+#: Pipeline step -> what the user reads ("churn rate not estimated: ...").
+GAP_LABELS: dict[str, str] = {
+    "arpu": "ARPU",
+    "kpis": "churn rate",
+    "purchase_model": "purchase model (BG/NBD)",
+    "spend_model": "spend model (Gamma-Gamma)",
+    "predictions": "predicted CLV",
+    "tracking": "holdout tracking",
+}
 
 #: Assumption defined name -> :class:`Assumptions` field. User inputs: a refresh keeps them.
 ASSUMPTION_FIELDS: dict[str, str] = CELL_FIELDS
@@ -224,6 +247,28 @@ class Report:
     issues: pd.DataFrame
     transactions: pd.DataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    #: What could not be estimated: pipeline step -> reason (empty for a complete report).
+    #: The report is still written; the Dashboard tiles, the Model sheet, the terminal and
+    #: the JSON (``gaps``) say why, and the command exits with 3.
+    gaps: dict[str, str] = field(default_factory=dict)
+    #: Notes on tables: table name -> text, shown as a note on the table's first header cell
+    #: (e.g. the cohort month cut short by the as-of date) and listed in the JSON ``notes``.
+    table_notes: dict[str, str] = field(default_factory=dict)
+
+    def gap_messages(self) -> dict[str, str]:
+        """``{label: reason}`` of :attr:`gaps`, for the terminal and the JSON."""
+        return {GAP_LABELS.get(step, step): why for step, why in self.gaps.items()}
+
+    def not_estimated(self) -> dict[str, str]:
+        """KPI defined name -> ``"not estimated: <reason>"`` for every KPI a gap leaves
+        without a value; the offline writer puts this text in place of the tile's formula."""
+        out: dict[str, str] = {}
+        keys = {key: name for name, key in KPI_KEYS.items()}
+        for step, kpi_keys in GAP_KPIS.items():
+            if step in self.gaps:
+                for key in kpi_keys:
+                    out[keys[key]] = f"{NOT_ESTIMATED}: {self.gaps[step]}"
+        return out
 
     # ------------------------------------------------------------------ writer-neutral views
     def cells(self) -> dict[str, Any]:
@@ -255,9 +300,9 @@ class Report:
                 "COUNT_DOUBTFUL": int(self.counts["doubtful"]),
                 "COUNT_CUSTOMERS": len(self.customers),
                 "MODEL_TIME_UNIT": UNIT_NAMES[a.time_unit],
-                "MODEL_BGNBD_CONVERGED": "Yes" if bg.get("converged") else "No",
+                "MODEL_BGNBD_CONVERGED": _converged(bg),
                 "MODEL_BGNBD_LL": float(bg.get("log_likelihood", math.nan)),
-                "MODEL_GG_CONVERGED": "Yes" if gg.get("converged") else "No",
+                "MODEL_GG_CONVERGED": _converged(gg),
                 "MODEL_GG_CUSTOMERS": int(gg.get("customers", 0)),
             }
         )
@@ -329,6 +374,9 @@ class Report:
             "assumptions": self.assumptions.as_dict(),
             "issues": records,
             "warnings": list(self.extras.get("warnings", [])),
+            "gaps": self.gap_messages(),
+            "notes": dict(self.table_notes),
+            "cohorts": dict(self.extras.get("cohorts", {})),
         }
 
 
@@ -337,6 +385,11 @@ def _plain_headers(customers: pd.DataFrame) -> pd.DataFrame:
     out = customers.copy(deep=False)
     out.columns = [CUSTOMER_HEADERS.get(c, c) for c in customers.columns]
     return out
+def _converged(model: dict[str, Any]) -> str:
+    """The Model sheet's "converged" cell: Yes / No, or why the model was not estimated."""
+    if model.get("estimated") is False:
+        return f"{NOT_ESTIMATED}: {model.get('reason', '')}"
+    return "Yes" if model.get("converged") else "No"
 
 
 def _json_number(value: Any) -> Any:

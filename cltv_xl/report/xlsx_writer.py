@@ -38,19 +38,21 @@ from defusedxml import ElementTree as DefusedET
 from defusedxml import minidom as defused_minidom
 from openpyxl import Workbook
 from openpyxl.chart.reference import Reference
+from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries, range_to_tuple
 from openpyxl.worksheet.table import TableColumn
 
 from ..errors import TemplateError
-from ..safety import atomic_write, set_text, xml_escape
+from ..safety import atomic_write, clean_text, fit_cells, set_text, xml_escape
 from . import fastxml, limits
 from .model import (
     DATA_TEXT_COLUMNS,
     FORMULA_NAMES,
     HIDDEN_WHEN_EMPTY,
     LARGE_TABLES,
+    NOT_ESTIMATED,
     VARIABLE_COLUMN_TABLES,
     Report,
 )
@@ -99,9 +101,19 @@ def _write_value(cell: Any, value: Any) -> None:
 
 
 def fill_cells(wb: Workbook, report: Report) -> None:
-    """Write every defined-name cell except the live formulas (:data:`FORMULA_NAMES`)."""
+    """Write every defined-name cell except the live formulas (:data:`FORMULA_NAMES`); a KPI
+    the report could not estimate gets the text "not estimated: <reason>" instead of its
+    formula (:meth:`Report.not_estimated`), rather than a 0 or a #DIV/0!: the tile reads
+    "not estimated" and the cell's note gives the reason (the Model sheet, the terminal and the
+    JSON give it too)."""
+    gaps = report.not_estimated()
     for defined, value in report.cells().items():
         if defined in FORMULA_NAMES:
+            if defined in gaps:  # the tile is narrow: the label, and the reason as a note
+                cell = name_cell(wb, defined)
+                set_text(cell, NOT_ESTIMATED)
+                cell.comment = Comment(clean_text(gaps[defined]), "cltv-xl", width=320,
+                                       height=120)
             continue
         _write_value(name_cell(wb, defined), value)
 
@@ -273,6 +285,8 @@ def _large_table(ref: TableRef, tname: str, frame: pd.DataFrame) -> _Pending:
     n = len(frame)
     empty = pd.Series([None] * n, dtype=object)
     columns = [empty if c is None else frame[c].reset_index(drop=True) for c in order]
+    # Text longer than an Excel cell holds is cut with a visible marker (safety.fit_cell).
+    columns = [fit_cells(c) if fastxml.is_text(c) else c for c in columns]
     return _Pending(ws.title, tname, c0, r0, columns, len(order))
 
 
@@ -495,11 +509,16 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
         if tname in VARIABLE_COLUMN_TABLES:
             _stretch_colour_scales(ref.ws, c0, r0, last_col, max(last_row, r0 + 1))
     _retarget_charts(wb, moved)
+    for tname, note in report.table_notes.items():  # e.g. the partial cohort month
+        c0, r0, _c1, _r1 = tables[tname].bounds
+        tables[tname].ws.cell(row=r0, column=c0).comment = Comment(
+            clean_text(note), "cltv-xl", width=360, height=140)
     _hide_empty_blocks(wb, report)
     wb.calculation.fullCalcOnLoad = True
     cached: dict[str, dict[str, Any]] = {}
+    gaps = report.not_estimated()
     for defined, value in report.cells().items():
-        if defined in FORMULA_NAMES:
+        if defined in FORMULA_NAMES and defined not in gaps:
             cell = name_cell(wb, defined)
             cached.setdefault(cell.parent.title, {})[cell.coordinate] = value
     return pending, cached

@@ -268,3 +268,65 @@ def test_one_huge_shared_string_is_refused_by_the_text_run_check(tmp_path):
     assert path.stat().st_size < 100_000
     with pytest.raises(InputError, match=r"sharedStrings\.xml.*run of more than 33,554,432"):
         check_workbook(path)
+
+
+# ------------------------------------------------------------------ wired into read_transactions
+
+
+@pytest.fixture
+def no_native_reader(monkeypatch):
+    """fastexcel.read_excel replaced by a trap: a hostile file that reached it would fail the
+    test here instead of aborting the test process."""
+    import fastexcel
+
+    calls = []
+
+    def trap(*args, **kwargs):
+        calls.append(args)
+        raise AssertionError("the native reader was reached")
+
+    monkeypatch.setattr(fastexcel, "read_excel", trap)
+    return calls
+
+
+def _far(tmp_path: Path) -> Path:
+    src = openpyxl_workbook(tmp_path / "orders.xlsx")
+    far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    return rewrite_sheet(src, tmp_path / "far.xlsx", lambda x: x.replace(b"</sheetData>", far))
+
+
+@pytest.mark.parametrize("kind", ["far", "bomb", "liar"])
+def test_read_transactions_runs_the_checks_before_the_native_reader(tmp_path, no_native_reader,
+                                                                    kind):
+    from cltv_xl.loading import read_transactions
+
+    path = {
+        "far": lambda: _far(tmp_path),
+        "bomb": lambda: whitespace_bomb(tmp_path / "bomb.xlsx"),
+        "liar": lambda: whitespace_bomb(tmp_path / "liar.xlsx", declared=10_000),
+    }[kind]()
+    with pytest.raises(InputError) as info:
+        read_transactions(path)
+    assert path.name in str(info.value) and "\n" not in str(info.value)
+    assert no_native_reader == []
+
+
+def test_limits_in_effect_apply_to_read_transactions(tmp_path):
+    from cltv_xl.loading import preflight, read_transactions
+
+    path = openpyxl_workbook(tmp_path / "orders.xlsx")
+    assert read_transactions(path).counts["read"] == 50  # the defaults let it through
+    with preflight.use_limits(Limits(max_rows=50)):
+        assert preflight.limits_in_effect().max_rows == 50
+        with pytest.raises(InputError, match="beyond the limit of 50 rows"):
+            read_transactions(path)
+    assert preflight.limits_in_effect() == Limits()
+    try:
+        preflight.set_limits(Limits(max_cells=100))
+        with pytest.raises(InputError, match="more than the limit of 100"):
+            read_transactions(path)
+    finally:
+        preflight.set_limits(None)
+    assert preflight.limits_in_effect() == Limits()
+    with pytest.raises(TypeError):
+        preflight.use_limits({"max_rows": 5}).__enter__()

@@ -22,14 +22,22 @@ The used range counts from A1: rows x columns of the bounding rectangle is what 
 allocate as one dense grid, so it is held to ``max_cells``. Defaults (:class:`Limits`): Excel's
 own 1,048,576 rows x 16,384 columns; 33,554,432 cells (about 1 GiB at 32 bytes a cell); 1 GiB
 per part and 3 GiB in total, uncompressed; 32 MiB for one text run; 10,000 zip parts.
+
+:func:`cltv_xl.loading.read_transactions` runs :func:`check_workbook` on every .xlsx/.xlsm file
+before fastexcel opens it. Its limits are the ones in effect: :class:`Limits` by default,
+others for a block of code with :func:`use_limits` (a context variable, so threads and asyncio
+tasks each see their own), or for the whole process with :func:`set_limits`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +46,9 @@ import numpy as np
 from ..errors import InputError
 from .xlsxhead import _col_index
 
-__all__ = ["Limits", "Preflight", "check_workbook"]
+__all__ = [
+    "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits", "use_limits",
+]
 
 _MiB = 1 << 20
 _GiB = 1 << 30
@@ -58,6 +68,38 @@ class Limits:
     #: longest run of text or whitespace between two markup characters of an XML part.
     max_text_bytes: int = 32 * _MiB
     max_parts: int = 10_000
+
+
+_DEFAULT: list[Limits] = [Limits()]  # the process-wide default (set_limits)
+_CURRENT: ContextVar[Limits | None] = ContextVar("cltv_xl_preflight_limits", default=None)
+
+
+def limits_in_effect() -> Limits:
+    """The limits :func:`check_workbook` applies when it is given none."""
+    return _CURRENT.get() or _DEFAULT[0]
+
+
+def set_limits(limits: Limits | None) -> None:
+    """Set the process-wide default limits (``None`` restores the defaults of :class:`Limits`)."""
+    if limits is not None and not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}")
+    _DEFAULT[0] = limits or Limits()
+
+
+@contextlib.contextmanager
+def use_limits(limits: Limits) -> Iterator[Limits]:
+    """Apply ``limits`` to every workbook read inside the ``with`` block (this thread or task).
+
+    >>> with use_limits(Limits(max_rows=100_000)):
+    ...     tx = read_transactions("orders.xlsx")  # doctest: +SKIP
+    """
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}")
+    token = _CURRENT.set(limits)
+    try:
+        yield limits
+    finally:
+        _CURRENT.reset(token)
 
 
 @dataclass
@@ -81,12 +123,13 @@ _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
 def check_workbook(path, limits: Limits | None = None) -> Preflight:
-    """Check an .xlsx/.xlsm file against ``limits`` (default :class:`Limits`) before reading it.
+    """Check an .xlsx/.xlsm file against ``limits`` (default :func:`limits_in_effect`) before
+    a native reader opens it.
 
     Returns what was measured; raises :class:`~cltv_xl.errors.InputError` (one line, naming the
     file and the part) when the workbook exceeds a limit or is not a readable zip archive.
     """
-    lim = limits or Limits()
+    lim = limits or limits_in_effect()
     p = Path(path)
     name = p.name
     try:
@@ -111,7 +154,7 @@ def check_workbook(path, limits: Limits | None = None) -> Preflight:
                 for info in infos:
                     _check_part(fh, size, info, lim, name, result)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError) as exc:
-        raise InputError(f"{name}: not a readable workbook ({exc})") from exc
+        raise InputError(f"{name}: cannot read the workbook ({exc})") from exc
     return result
 
 
@@ -125,7 +168,8 @@ def _check_directory(path: Path, lim: Limits, name: str) -> None:
         tail = fh.read()
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
-        raise InputError(f"{name}: not a workbook (no zip directory found)")
+        raise InputError(f"{name}: cannot read the workbook (no zip directory found: damaged, "
+                         "or not an .xlsx file)")
     entries = struct.unpack_from("<H", tail, at + 10)[0]
     if entries != 0xFFFF and entries > lim.max_parts:
         raise InputError(

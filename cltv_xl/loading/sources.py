@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .headers import HEADER_SEARCH_ROWS, ROLES, HeaderMatch, excel_letter, find_header
+from .preflight import check_workbook
 from .xlsxhead import head_rows
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -91,6 +92,7 @@ def _open_workbook(path: Path):
 
 def read_workbook(path: Path, sheet: str | int | None, overrides: dict) -> RawColumns:
     """Read the transaction columns of one sheet of an .xlsx/.xlsm workbook."""
+    check_workbook(path)  # bounded checks first: the native reader aborts on hostile files
     reader = _open_workbook(path)
     names = list(reader.sheet_names)
     if not names:

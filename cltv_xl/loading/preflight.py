@@ -31,6 +31,7 @@ tasks each see their own), or for the whole process with :func:`set_limits`.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import re
 import struct
@@ -251,23 +252,55 @@ def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, re
     cap = min(info.file_size, lim.max_part_bytes)
     xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
     scan = _Scan(lim, where) if xml else None
+    utf8 = _Utf8()
     for piece in _inflate(fh, size, info, cap, where):
         res.total_bytes += len(piece)
         if res.total_bytes > lim.max_total_bytes:
             raise InputError(f"{name}: the parts inflate to more than {lim.max_total_bytes:,} "
                              "bytes in total")
         if scan is not None:
-            scan.feed(piece)
+            scan.feed(utf8(piece))
     if scan is None:
         return
     scan.close()
     if scan.positional:  # some row or cell has no r attribute: place them one by one
         scan = _ExactScan(lim, where)
+        utf8 = _Utf8()
         for piece in _inflate(fh, size, info, cap, where):
-            scan.feed(piece)
+            scan.feed(utf8(piece))
         scan.close()
     if scan.max_row or scan.max_col or scan.seen_sheet:
         res.sheets[info.filename] = (scan.max_row, scan.max_col)
+
+
+class _Utf8:
+    """The pieces of an XML part as UTF-8. The Open Packaging Conventions allow UTF-16 parts,
+    which the byte scan cannot read (every other byte is 0), so they are transcoded as they
+    stream; a reader would otherwise meet their cells unchecked."""
+
+    def __init__(self) -> None:
+        self.first = True
+        self.decoder = None
+
+    def __call__(self, piece: bytes) -> bytes:
+        if self.first and len(piece) >= 2:
+            self.first = False
+            head = piece[:2]
+            encoding = {b"\xff\xfe": "utf-16", b"\xfe\xff": "utf-16", b"<\x00": "utf-16-le",
+                        b"\x00<": "utf-16-be"}.get(head)
+            if encoding:
+                self.decoder = codecs.getincrementaldecoder(encoding)("replace")
+        if self.decoder is None:
+            return piece
+        return self.decoder.decode(piece).encode("utf-8")
+
+
+def _refuse_doctype(buf: bytes, n: int, where: str) -> None:
+    """A DOCTYPE (where XML entities, and so entity bombs, are declared) has no place in a
+    workbook: the Open Packaging Conventions forbid DTD declarations in a package's parts."""
+    if buf.find(b"<!DOCTYPE", 0, n) >= 0:
+        raise InputError(f"{where} holds a DOCTYPE declaration, which workbook parts never "
+                         "have (possible XML entity bomb); refused")
 
 
 # ------------------------------------------------------------------------------ the scan
@@ -360,6 +393,7 @@ class _Scan(_Bounds):
 
     def _process(self, buf: bytes, n: int) -> None:
         """Scan ``buf[:n]``, which ends at a markup character."""
+        _refuse_doctype(buf, n, self.where)
         a = np.frombuffer(buf, dtype=np.uint8, count=n)
         if len(a) > self.lim.max_text_bytes:  # only a region this long can hold a longer run
             marks = np.flatnonzero((a == 0x3C) | (a == 0x3E))  # < and >
@@ -495,6 +529,7 @@ class _ExactScan(_Bounds):
         self.carry = b""
 
     def _process(self, buf: bytes) -> None:
+        _refuse_doctype(buf, len(buf), self.where)
         for m in _DIMENSION.finditer(buf):
             self.dimension(m.group(1))
         for m in _TAG.finditer(buf):

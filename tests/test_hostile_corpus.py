@@ -80,3 +80,29 @@ def test_the_corpus_covers_every_category_of_issue_12():
                    "entity-bomb-sheet", "encrypted-ole2", "horizon-1e9",
                    "cohort-span-1900-2099", "as-of-9999"):
         assert needed in names
+
+
+def test_worksheet_functions_read_cells_and_never_reach_a_native_reader(monkeypatch):
+    # Like the refresh, the functions run in long-lived processes and receive cells: with the
+    # Rust reader replaced by a trap, RFM_SUMMARY still computes (issue 12, native aborts).
+    import asyncio
+
+    import fastexcel
+    import xlwings as xw
+    import xlwings.server
+
+    from cltv_xl import udfs
+
+    def trap(*args, **kwargs):
+        raise AssertionError("the native reader was reached")
+
+    monkeypatch.setattr(fastexcel, "read_excel", trap)
+    ids = [["a"], ["a"], ["b"]]
+    dates = [["2024-01-01"], ["2024-02-01"], ["2024-01-15"]]
+    amounts = [[10], [20], [5]]
+    data = {"client": "Office.js", "func_name": "rfm_summary", "args": [ids, dates, amounts],
+            "caller_address": "[Book1.xlsx]Sheet1!B2", "culture_info_name": "en-US",
+            "date_format": "m/d/yyyy", "version": xw.__version__, "runtime": "1.4"}
+    result = asyncio.run(xlwings.server.custom_functions_call(data, udfs))
+    assert result[0][0] == "customer_id" and len(result) == 3
+    assert [row[1] for row in result[1:]] == [1, 0]  # frequency: a bought again, b did not

@@ -552,3 +552,19 @@ def test_notes_of_a_customer_the_report_no_longer_has_stop_the_refresh(snapshot)
 
 
 TABLE_COLUMNS_CUSTOMERS = list(refresh.TABLE_COLUMNS["Customers"])
+
+
+def test_the_refresh_reads_cells_and_never_reaches_a_native_reader(snapshot, monkeypatch):
+    # The refresh runs in long-lived processes (Excel's Python, a server). It receives cell
+    # values, never a file, so no hostile file can reach the Rust reader through it: with the
+    # reader replaced by a trap, a full refresh still succeeds (issue 12, native aborts).
+    import fastexcel
+
+    def trap(*args, **kwargs):
+        raise AssertionError("the native reader was reached")
+
+    monkeypatch.setattr(fastexcel, "read_excel", trap)
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    actions = run_script(data)
+    assert _writes(actions) and not [a for a in actions if a["func"] == "alert"]

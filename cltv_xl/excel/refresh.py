@@ -12,6 +12,12 @@ xlwings Server, xlwings Lite). It
    and the rows of every report table (resized to the new row count). The KPI cells hold live
    formulas over those tables and recalculate by themselves; every other sheet is untouched.
 
+The refresh is all or nothing: :func:`find_targets` finds every value name, table and table
+column before the computation, and :func:`plan_writes` computes every write before the first
+one is made, so a deleted sheet, a renamed table or column, a bad Assumptions cell or a user's
+note that would lose its row leaves the workbook unchanged. Columns the user added to a report
+table are kept, their values following their row's key (:data:`ROW_KEYS`).
+
 When the Transactions sheet is missing or unusable, the problem is shown to the user in an
 Excel message box (``book.app.alert``) and returned, rather than failing silently.
 

@@ -568,3 +568,14 @@ def test_the_refresh_reads_cells_and_never_reaches_a_native_reader(snapshot, mon
     _paste_all_orders(data)
     actions = run_script(data)
     assert _writes(actions) and not [a for a in actions if a["func"] == "alert"]
+
+
+def test_a_huge_horizon_cell_is_an_alert_not_a_22_gb_workbook(snapshot):
+    # Issue 12: a horizon cell holding 1e9 made the refreshed workbook grow to 22 GB.
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _set(data, "ASSUME_HORIZON", 1e9)
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert "ASSUME_HORIZON" in message and "horizon must be at most" in message
+    assert _changes(actions) == []

@@ -52,6 +52,12 @@ def convert_rate(rate, from_unit: str, to_unit: str):
     return (1.0 + rate) ** (unit_days(to_unit) / unit_days(from_unit)) - 1.0
 
 
+#: The supported date window (inclusive): dates outside it are rejected rows, and date
+#: arguments outside it are refused (pandas' nanosecond timestamps wrap silently after 2262).
+EARLIEST_DATE = "1900-01-01"
+LATEST_DATE = "2099-12-31"
+
+
 def as_date(value, name: str = "as_of", *, required: bool = False):
     """A date argument (string, date, datetime, Timestamp) as a midnight ``pd.Timestamp``.
 
@@ -72,4 +78,7 @@ def as_date(value, name: str = "as_of", *, required: bool = False):
         raise InputError(example)
     if ts.tzinfo is not None:
         ts = ts.tz_localize(None)
+    if not pd.Timestamp(EARLIEST_DATE) <= ts <= pd.Timestamp(LATEST_DATE) + pd.Timedelta(days=1):
+        raise InputError(f"{name} must be between {EARLIEST_DATE} and {LATEST_DATE} (the "
+                         f"supported date window); got {value!r}")
     return ts.normalize()

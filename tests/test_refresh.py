@@ -364,3 +364,220 @@ def test_the_script_asks_only_for_the_sheets_it_uses(refreshed, snapshot):
         return [a for a in found if not _covers(a, *stamp)]
 
     assert len(partial) == len(actions) and same(partial) == same(actions)
+
+
+# ------------------------------------------------------------------ all or nothing (issue 12)
+
+
+def _changes(actions: list[dict]) -> list[dict]:
+    """Every action that would change the workbook (all but the message box)."""
+    return [a for a in actions if a["func"] != "alert"]
+
+
+def _alert_text(actions: list[dict]) -> str:
+    alerts = [a for a in actions if a["func"] == "alert"]
+    assert len(alerts) == 1, actions[:3]
+    return alerts[0]["args"][0]
+
+
+def _delete_sheet(data: dict, name: str) -> None:
+    """What deleting a sheet does to the snapshot: the sheet, its tables and the names on it
+    go; the sheets after it move up one place."""
+    at = [s["name"] for s in data["sheets"]].index(name)
+    del data["sheets"][at]
+    names = []
+    for entry in data["names"]:
+        if entry["sheet_index"] == at:
+            continue
+        if entry["sheet_index"] > at:
+            entry["sheet_index"] -= 1
+        names.append(entry)
+    data["names"] = names
+
+
+def _table(data: dict, name: str) -> tuple[dict, dict]:
+    for sheet in data["sheets"]:
+        for table in sheet["tables"]:
+            if table["name"] == name:
+                return sheet, table
+    raise KeyError(name)
+
+
+def test_a_deleted_sheet_stops_the_refresh_before_any_write(snapshot):
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _delete_sheet(data, "Model")
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert message.startswith("The report was not refreshed: the workbook lacks ")
+    for missing in ("table ModelParams", "table Tracking", "defined name MODEL_BGNBD_LL"):
+        assert missing in message
+    assert "Nothing was changed" in message
+    assert _changes(actions) == []  # before: 17 value cells were already rewritten
+
+
+def test_a_deleted_sheet_through_the_ribbon_entry_point_changes_nothing(snapshot):
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _delete_sheet(data, "Segments")
+    book = xw.Book(json=data)
+    try:
+        status = cltv_xl.main(book)
+        actions = book.json()["actions"]
+    finally:
+        book.close()
+    assert status.startswith("The report was not refreshed") and "table Segments" in status
+    assert _changes(actions) == []
+
+
+def test_a_renamed_table_stops_the_refresh_before_any_write(snapshot):
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _table(data, "Segments")[1]["name"] = "MySegments"
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert "table Segments" in message and "deleted or renamed" in message
+    assert _changes(actions) == []
+
+
+def test_a_renamed_column_is_an_error_naming_it_not_a_blank_column(snapshot):
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    sheet, table = _table(data, "Customers")
+    _c0, r0, _c1, _ = range_boundaries(table["range_address"])
+    header = sheet["values"][r0 - 1]
+    at = header.index("Revenue")
+    header[at] = "Revenue 2024"
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert "column 'Revenue' of table Customers" in message
+    assert _changes(actions) == []  # before: the column was written blank and KPI_REVENUE = 0
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [("#N/A", "'#N/A'"), ("#DIV/0!", "'#DIV/0!'"), (True, "True"),
+                         ("abc", "'abc'")]
+)
+def test_a_bad_assumption_value_is_an_alert_naming_the_cell(snapshot, value, shown):
+    # Office.js sends an error cell as its text ("#N/A"); before, it was read as a blank cell
+    # (the default CAC was used without a word).
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _set(data, "ASSUME_CAC", value)
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert "ASSUME_CAC" in message and shown in message, message
+    assert _changes(actions) == []
+
+
+def _add_notes_column(data: dict, notes: dict[str, str]) -> int:
+    """Add a "Notes" column to the right of the Customers table, with ``notes`` by customer id;
+    returns the 0-based column of Notes."""
+    sheet, table = _table(data, "Customers")
+    c0, r0, c1, r1 = range_boundaries(table["range_address"])
+    letter = openpyxl.utils.get_column_letter
+    width = max(len(r) for r in sheet["values"])
+    for row in sheet["values"]:
+        row.extend([""] * (max(width, c1 + 1) - len(row)))
+    sheet["values"][r0 - 1][c1] = "Notes"
+    id_col = sheet["values"][r0 - 1].index("Customer ID")
+    for r in range(r0, r1):
+        cid = str(sheet["values"][r][id_col])
+        sheet["values"][r][c1] = notes.get(cid, "")
+    table["range_address"] = f"{letter(c0)}{r0}:{letter(c1 + 1)}{r1}"
+    table["header_row_range_address"] = f"{letter(c0)}{r0}:{letter(c1 + 1)}{r0}"
+    table["data_body_range_address"] = f"{letter(c0)}{r0 + 1}:{letter(c1 + 1)}{r1}"
+    return c1
+
+
+def test_a_column_the_user_added_keeps_its_values_with_their_customers(snapshot):
+    data = copy.deepcopy(snapshot)
+    notes = {"7": "called in May", "1234": "VIP", "1500": "=cmd|' /C calc'!A0"}
+    notes_col = _add_notes_column(data, notes)
+    _paste_all_orders(data)
+    actions = run_script(data)
+    assert not [a for a in actions if a["func"] == "alert"]
+    sheets = [s["name"] for s in data["sheets"]]
+    customers = sheets.index("Customers")
+    table = _table(data, "Customers")[1]
+    _c0, r0, c1, _ = range_boundaries(table["range_address"])
+    assert c1 - 1 == notes_col
+    resize = [a for a in actions if a["func"] == "resizeTable"
+              and a["sheet_position"] == customers]
+    assert resize[-1]["args"][1] == f"$A${r0}:$R${r0 + 2357}"  # the Notes column stays in it
+    body = [a for a in _writes(actions) if a["sheet_position"] == customers
+            and a["start_row"] == r0]
+    assert len(body) == 1 and body[0]["column_count"] == 18
+    rows = body[0]["values"]
+    id_at = TABLE_COLUMNS_CUSTOMERS.index("Customer ID")
+    written = {str(row[id_at]): row[-1] for row in rows}
+    assert len(written) == 2357
+    assert {cid: note for cid, note in written.items() if note not in (None, "")} == {
+        **notes, "1500": "'=cmd|' /C calc'!A0"}  # written back as text, never as a formula
+    # the rows moved (1,500 -> 2,357 customers, re-sorted by predicted CLV), the notes with them
+    old_rows = [r for r in _sheet(data, "Customers")["values"][r0:] if r[notes_col]]
+    old_position = {str(r[id_at]): i for i, r in enumerate(_sheet(data, "Customers")["values"]
+                                                           [r0:]) if r[notes_col]}
+    new_position = {str(row[id_at]): i for i, row in enumerate(rows) if row[-1]}
+    assert len(old_rows) == 3 and old_position != new_position
+    assert not [a for a in actions if a["func"] == "rangeClearContents"
+                and a["sheet_position"] == customers]  # the table grew: nothing to clear
+
+
+def test_a_user_column_whose_rows_stay_put_is_not_written_at_all(snapshot):
+    # Refreshing the same orders keeps every customer on its row: the Notes column (which may
+    # hold the user's formulas) is left untouched; only the report's 17 columns are written.
+    data = copy.deepcopy(snapshot)
+    _add_notes_column(data, {"7": "called in May"})
+    actions = run_script(data)
+    assert not [a for a in actions if a["func"] == "alert"]
+    customers = [s["name"] for s in data["sheets"]].index("Customers")
+    table = _table(data, "Customers")[1]
+    c0, r0, _c1, _ = range_boundaries(table["range_address"])
+    body = [a for a in _writes(actions) if a["sheet_position"] == customers]
+    assert [(a["start_row"], a["start_column"], a["column_count"]) for a in body] == [
+        (r0, c0 - 1, 17)]
+    assert not [a for a in actions if a["func"] in ("resizeTable", "rangeClearContents")
+                and a["sheet_position"] == customers]
+
+
+def test_notes_of_a_customer_the_report_no_longer_has_stop_the_refresh(snapshot):
+    data = copy.deepcopy(snapshot)
+    _add_notes_column(data, {"42": "keep me"})
+    _paste_all_orders(data)
+    tx = _sheet(data, "Transactions")["values"]
+    _sheet(data, "Transactions")["values"] = [r for r in tx if str(r[0]) != "42"]
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert "table Customers" in message and "'Notes'" in message and "1 row" in message
+    assert _changes(actions) == []
+
+
+TABLE_COLUMNS_CUSTOMERS = list(refresh.TABLE_COLUMNS["Customers"])
+
+
+def test_the_refresh_reads_cells_and_never_reaches_a_native_reader(snapshot, monkeypatch):
+    # The refresh runs in long-lived processes (Excel's Python, a server). It receives cell
+    # values, never a file, so no hostile file can reach the Rust reader through it: with the
+    # reader replaced by a trap, a full refresh still succeeds (issue 12, native aborts).
+    import fastexcel
+
+    def trap(*args, **kwargs):
+        raise AssertionError("the native reader was reached")
+
+    monkeypatch.setattr(fastexcel, "read_excel", trap)
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    actions = run_script(data)
+    assert _writes(actions) and not [a for a in actions if a["func"] == "alert"]
+
+
+def test_a_huge_horizon_cell_is_an_alert_not_a_22_gb_workbook(snapshot):
+    # Issue 12: a horizon cell holding 1e9 made the refreshed workbook grow to 22 GB.
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _set(data, "ASSUME_HORIZON", 1e9)
+    actions = run_script(data)
+    message = _alert_text(actions)
+    assert "ASSUME_HORIZON" in message and "horizon must be at most" in message
+    assert _changes(actions) == []

@@ -12,6 +12,12 @@ xlwings Server, xlwings Lite). It
    and the rows of every report table (resized to the new row count). The KPI cells hold live
    formulas over those tables and recalculate by themselves; every other sheet is untouched.
 
+The refresh is all or nothing: :func:`find_targets` finds every value name, table and table
+column before the computation, and :func:`plan_writes` computes every write before the first
+one is made, so a deleted sheet, a renamed table or column, a bad Assumptions cell or a user's
+note that would lose its row leaves the workbook unchanged. Columns the user added to a report
+table are kept, their values following their row's key (:data:`ROW_KEYS`).
+
 When the Transactions sheet is missing or unusable, the problem is shown to the user in an
 Excel message box (``book.app.alert``) and returned, rather than failing silently.
 
@@ -24,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -97,6 +104,11 @@ def refresh_report_script(book: xw.Book):
 def refresh_report(book: xw.Book, *, sheet: str | None = None) -> str:
     """Recompute the CLTV report of ``book`` from its orders and rewrite it in place.
 
+    The refresh is all or nothing: every target (the value names, the report tables and each
+    of their columns) is checked before anything is written, so a deleted sheet, a renamed
+    table or column, or notes that would be lost give a message and leave the workbook as it
+    was.
+
     Parameters
     ----------
     book:
@@ -110,12 +122,15 @@ def refresh_report(book: xw.Book, *, sheet: str | None = None) -> str:
     """
     try:
         tx = read_book_transactions(book, sheet or TRANSACTIONS)
-        report = _compute(tx, read_assumptions(book))
-        write_report(book, report)
+        assumptions = read_assumptions(book)
+        targets = find_targets(book)  # before the (slow) computation: fail fast
+        report = _compute(tx, assumptions)
+        plan = plan_writes(targets, report)
     except (CltvError, ValueError) as exc:
         message = f"The report was not refreshed: {exc}"
         _alert(book, message)
         return message
+    plan.apply()
     counts = report.counts
     return (
         f"Refreshed the report from {counts['used']:,} orders of {len(report.customers):,} "
@@ -160,11 +175,15 @@ def read_book_transactions(book: xw.Book, sheet_name: str = TRANSACTIONS):
 
 def read_assumptions(book: xw.Book) -> Assumptions:
     """The user's Assumptions (``ASSUME_*`` names), parsed by
-    :meth:`Assumptions.from_cells`; a missing or blank one keeps its default."""
+    :meth:`Assumptions.from_cells`; a missing or blank one keeps its default.
+
+    Error values (``#N/A``, ``#DIV/0!``) are read as their text (``err_to_str``), not as blank
+    cells, so they are refused with the cell's name like any other value that is not a number
+    (``TRUE``, ``"abc"``), instead of falling back to the default."""
     cells = {}
     for name in ASSUMPTION_FIELDS:
         rng = _name_range(book, name)
-        cells[name] = None if rng is None else rng.value
+        cells[name] = None if rng is None else rng.options(err_to_str=True).value
     return Assumptions.from_cells(cells)
 
 
@@ -188,23 +207,71 @@ def _compute(tx, assumptions: Assumptions):
 # --------------------------------------------------------------------------------------------
 
 
-def write_report(book: xw.Book, report) -> None:
-    """Write the value names and the output tables of ``report`` into ``book``."""
-    cells = report.cells()
+#: Columns that identify a row of a table across refreshes: the values of columns the user
+#: added to these tables follow their row's key (a customer's note stays with that customer
+#: when the customers are re-sorted). Other tables are matched by position (row i is bin,
+#: month or period i in every refresh).
+ROW_KEYS: dict[str, tuple[str, ...]] = {
+    "Customers": ("Customer ID",),
+    "Segments": ("Segment",),
+    "ModelParams": ("Model", "Parameter"),
+    "DataIssues": ("Row", "Column"),
+}
+
+
+@dataclass
+class TableTarget:
+    """A report table found in the workbook: where it is and its header as the user left it."""
+
+    name: str
+    table: Any
+    header: list[str]
+
+
+@dataclass
+class Targets:
+    """Everything a refresh writes, found and checked (:func:`find_targets`)."""
+
+    names: dict[str, Any]
+    tables: dict[str, TableTarget]
+
+
+def find_targets(book: xw.Book) -> Targets:
+    """Find every value name, report table and report column the refresh will write.
+
+    Raises :class:`RefreshError` naming *everything* that is missing (a deleted sheet takes its
+    names and tables with it; a renamed table or column is missing under its report name), so
+    that nothing is written to a workbook that cannot take the whole report.
+    """
+    problems: list[str] = []
+    names = {}
     for name in VALUE_NAMES:
         rng = _name_range(book, name)
-        if rng is not None:
-            rng.value = _cell(cells[name])
-    tables = report.tables()
+        if rng is None:
+            problems.append(f"defined name {name}")
+        else:
+            names[name] = rng
     found = _tables(book)
-    missing = [t for t in OUTPUT_TABLES if t not in found]
-    if missing:
-        raise RefreshError(
-            f"this workbook lacks the report tables {', '.join(missing)}; build the report with "
-            "'cltv-xl report' first, then refresh it"
-        )
+    tables = {}
     for name in OUTPUT_TABLES:
-        write_table(found[name], tables[name], name)
+        if name not in found:
+            problems.append(f"table {name}")
+            continue
+        header = [_header_text(h) for h in found[name].header_row_range.options(ndim=1).value]
+        expected = TABLE_COLUMNS[name]
+        if name in VARIABLE_COLUMN_TABLES:
+            expected = expected[:1]  # the refresh writes the rest of this header itself
+        lost = [c for c in expected if c not in header]
+        if lost:
+            problems.append(f"column{'s' if len(lost) > 1 else ''} "
+                            f"{', '.join(repr(c) for c in lost)} of table {name}")
+        tables[name] = TableTarget(name, found[name], header)
+    if problems:
+        raise RefreshError(
+            f"the workbook lacks {'; '.join(problems)} (deleted or renamed?). Nothing was "
+            "changed: restore them, or build a new report with 'cltv-xl report'."
+        )
+    return Targets(names, tables)
 
 
 def _tables(book: xw.Book) -> dict[str, Any]:
@@ -215,42 +282,193 @@ def _tables(book: xw.Book) -> dict[str, Any]:
     return out
 
 
-def write_table(table, frame: pd.DataFrame, name: str) -> None:
-    """Replace a table's rows with ``frame``'s, matching columns by header text.
+def _header_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "" if value is None else str(value)
 
-    The table keeps its place, style and header texts; it is resized to the new row count
-    (one blank row when the frame is empty, as Excel tables need a body row). Tables whose
-    columns vary with the data (cohorts) get the frame's header row too.
-    """
+
+@dataclass
+class WritePlan:
+    """The writes of one refresh, computed in full before the first one is made."""
+
+    steps: list[Any] = field(default_factory=list)
+
+    def add(self, step, *args) -> None:
+        self.steps.append((step, args))
+
+    def apply(self) -> None:
+        for step, args in self.steps:
+            step(*args)
+
+
+def plan_writes(targets: Targets, report) -> WritePlan:
+    """Every write of ``report`` into the found targets, or a :class:`RefreshError` (notes of
+    rows that would disappear) before any write."""
+    plan = WritePlan()
+    cells = report.cells()
+    for name, rng in targets.names.items():
+        plan.add(_set_value, rng, _cell(cells[name]))
+    frames = report.tables()
+    for name in OUTPUT_TABLES:
+        _plan_table(plan, targets.tables[name], frames[name])
+    return plan
+
+
+def write_report(book: xw.Book, report) -> None:
+    """Write the value names and the output tables of ``report`` into ``book`` (all targets are
+    checked first: :func:`find_targets`)."""
+    plan_writes(find_targets(book), report).apply()
+
+
+def _set_value(rng, value) -> None:
+    rng.value = value
+
+
+def _set_block(sheet, top_left: tuple[int, int], rows: list[list[Any]]) -> None:
+    (r, c) = top_left
+    sheet.range((r, c), (r + len(rows) - 1, c + len(rows[0]) - 1)).value = rows
+
+
+def _clear(sheet, first: tuple[int, int], last: tuple[int, int]) -> None:
+    sheet.range(first, last).clear_contents()
+
+
+def _resize(table, new_range) -> None:
+    table.resize(new_range)
+
+
+def _plan_table(plan: WritePlan, target: TableTarget, frame: pd.DataFrame) -> None:
+    """Plan the rewrite of one table: the report's columns get ``frame``'s rows, columns the
+    user added keep their values (realigned by :data:`ROW_KEYS`), and the table is resized to
+    the new row count (one blank row when the frame is empty, as Excel tables need one)."""
+    table, name = target.table, target.name
     sheet = table.range.sheet
     top, left = table.range.row, table.range.column
-    old_rows = table.range.rows.count
+    old_rows = table.range.rows.count - 1  # body rows
     old_cols = table.range.columns.count
-    if name in VARIABLE_COLUMN_TABLES:
-        header = [str(c) for c in frame.columns]
-    else:
-        header = [str(h) for h in table.header_row_range.options(ndim=1).value]
     text_columns = set(DATA_TEXT_COLUMNS.get(name, ()))
-    body = _rows(frame, header, text_columns)
+    if name in VARIABLE_COLUMN_TABLES:  # the whole table is the report's: header and body
+        header = [str(c) for c in frame.columns]
+        body = _rows(frame, header, text_columns)
+        n_rows, n_cols = max(len(body), 1), len(header)
+        if old_rows:
+            plan.add(_clear, sheet, (top + 1, left), (top + old_rows, left + old_cols - 1))
+        if (n_rows, n_cols) != (old_rows, old_cols):
+            plan.add(_resize, table, sheet.range((top, left), (top + n_rows, left + n_cols - 1)))
+        plan.add(_set_block, sheet, (top, left), [header])
+        if body:
+            plan.add(_set_block, sheet, (top + 1, left), body)
+        return
+    header = target.header
+    owned = set(TABLE_COLUMNS[name])
+    user = [j for j, h in enumerate(header) if h not in owned]
+    body = _rows(frame, [h if h in owned else None for h in header], text_columns)
+    write = [j for j in range(len(header)) if j not in user]
+    if user:
+        kept, moved = _user_values(target, frame, user, old_rows)
+        for i, row in enumerate(body):
+            for j in user:
+                row[j] = _as_text(kept[i][j])  # a note is text, never a formula
+        if moved:  # rows moved: the user's values move with them
+            write = list(range(len(header)))
     n_rows = max(len(body), 1)
-    n_cols = len(header)
-    sheet.range((top + 1, left), (top + old_rows - 1, left + old_cols - 1)).clear_contents()
-    new_range = sheet.range((top, left), (top + n_rows, left + n_cols - 1))
-    if (n_rows + 1, n_cols) != (old_rows, old_cols):
-        table.resize(new_range)
-    if name in VARIABLE_COLUMN_TABLES:
-        sheet.range((top, left), (top, left + n_cols - 1)).value = [header]
+    if n_rows != old_rows:
+        plan.add(_resize, table, sheet.range((top, left), (top + n_rows, left + old_cols - 1)))
     if body:
-        sheet.range((top + 1, left), (top + len(body), left + n_cols - 1)).value = body
+        for first, last in _runs(write):  # unmoved user columns are not touched at all
+            plan.add(_set_block, sheet, (top + 1, left + first),
+                     [row[first : last + 1] for row in body])
+    if old_rows > len(body):  # rows the report no longer has (a blank one when it is empty)
+        plan.add(_clear, sheet, (top + 1 + len(body), left), (top + old_rows, left + old_cols - 1))
 
 
-def _rows(frame: pd.DataFrame, header: list[str], text_columns: set[str]) -> list[list[Any]]:
-    """The frame's rows in ``header`` order as plain Python values (one list per column)."""
+def _runs(columns: list[int]) -> list[tuple[int, int]]:
+    """Runs of consecutive column positions: [0, 1, 2, 5, 6] -> [(0, 2), (5, 6)]."""
+    runs: list[tuple[int, int]] = []
+    for j in columns:
+        if runs and runs[-1][1] == j - 1:
+            runs[-1] = (runs[-1][0], j)
+        else:
+            runs.append((j, j))
+    return runs
+
+
+def _user_values(target: TableTarget, frame: pd.DataFrame, user: list[int],
+                 old_rows: int) -> tuple[list[dict[int, Any]], bool]:
+    """The values of the user's columns for each new row of ``frame`` (the old row with the
+    same key, :data:`ROW_KEYS`, or the same position) and whether any non-empty one moved to
+    another row; RefreshError when a non-empty one would have no row left."""
+    table, name, header = target.table, target.name, target.header
+    if old_rows == 0:
+        return [dict.fromkeys(user) for _ in range(len(frame))], False
+    sheet = table.range.sheet
+    top, left = table.range.row, table.range.column
+    old = sheet.range((top + 1, left), (top + old_rows, left + len(header) - 1)).options(
+        ndim=2).value
+    keys = ROW_KEYS.get(name)
+    if keys is None:
+        source = list(range(len(frame)))
+        orphans = list(range(len(frame), old_rows))
+    else:
+        at = [header.index(k) for k in keys]
+        by_key: dict[tuple, list[int]] = {}
+        for i, row in enumerate(old):
+            by_key.setdefault(tuple(_key(row[j]) for j in at), []).append(i)
+        new_keys = zip(*(frame[k].tolist() for k in keys), strict=True)
+        source = []
+        for key in new_keys:
+            rows = by_key.get(tuple(_key(_cell(v)) for v in key))
+            source.append(rows.pop(0) if rows else None)
+        orphans = [i for rows in by_key.values() for i in rows]
+    lost = [i for i in orphans if any(old[i][j] not in (None, "") for j in user)]
+    if lost:
+        columns = ", ".join(repr(header[j]) for j in user)
+        first = top + 1 + lost[0]
+        raise RefreshError(
+            f"table {name} has values in column(s) {columns} you added, on {len(lost):,} "
+            f"row(s) the new report no longer has (first: sheet {sheet.name!r} row {first}); "
+            "nothing was changed: move those values elsewhere, then refresh"
+        )
+    values = [{j: (None if i is None else old[i][j]) for j in user} for i in source]
+    filled = {i for i, row in enumerate(old) if any(row[j] not in (None, "") for j in user)}
+    moved = any(i is not None and i != n and i in filled for n, i in enumerate(source))
+    moved = moved or bool(filled - {i for i in source if i is not None})
+    return values, moved
+
+
+def _key(value: Any) -> Any:
+    """A key cell as comparable text: 7.0, 7 and "7" are the same row; a leading apostrophe
+    (text kept from becoming a formula) does not count."""
+    value = _cell(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    text = "" if value is None else str(value).strip()
+    return text[1:] if text.startswith("'") else text
+
+
+def write_table(table, frame: pd.DataFrame, name: str) -> None:
+    """Replace a table's rows with ``frame``'s (see :func:`_plan_table`), checking its columns
+    first."""
+    header = [_header_text(h) for h in table.header_row_range.options(ndim=1).value]
+    plan = WritePlan()
+    _plan_table(plan, TableTarget(name, table, header), frame)
+    plan.apply()
+
+
+def _rows(frame: pd.DataFrame, header: list[str | None],
+          text_columns: set[str]) -> list[list[Any]]:
+    """The frame's rows in ``header`` order as plain Python values (one list per column); a
+    ``None`` header is a placeholder column (filled by the caller)."""
     columns = []
     for col in header:
-        if col not in frame.columns:
+        if col is None:
             columns.append([None] * len(frame))
             continue
+        if col not in frame.columns:
+            raise RefreshError(f"the report has no column {col!r}")
         cells = [_cell(v) for v in frame[col].tolist()]
         if col in text_columns:
             cells = [_as_text(v) for v in cells]

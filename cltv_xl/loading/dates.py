@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..excel.excel_dates import PHANTOM_LEAP_SERIAL, serials_to_dates
+from ..timeunits import EARLIEST_DATE, LATEST_DATE
 from .parsed import (
     MISSING,
     OK,
@@ -45,8 +46,8 @@ from .parsed import (
     take_status,
 )
 
-EARLIEST = np.datetime64("1900-01-01", "D")
-LATEST = np.datetime64("2099-12-31", "D")
+EARLIEST = np.datetime64(EARLIEST_DATE, "D")
+LATEST = np.datetime64(LATEST_DATE, "D")
 _NAT = np.datetime64("NaT", "D")
 
 BAD_TEXT = 2

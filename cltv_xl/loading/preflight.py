@@ -22,14 +22,23 @@ The used range counts from A1: rows x columns of the bounding rectangle is what 
 allocate as one dense grid, so it is held to ``max_cells``. Defaults (:class:`Limits`): Excel's
 own 1,048,576 rows x 16,384 columns; 33,554,432 cells (about 1 GiB at 32 bytes a cell); 1 GiB
 per part and 3 GiB in total, uncompressed; 32 MiB for one text run; 10,000 zip parts.
+
+:func:`cltv_xl.loading.read_transactions` runs :func:`check_workbook` on every .xlsx/.xlsm file
+before fastexcel opens it. Its limits are the ones in effect: :class:`Limits` by default,
+others for a block of code with :func:`use_limits` (a context variable, so threads and asyncio
+tasks each see their own), or for the whole process with :func:`set_limits`.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +47,9 @@ import numpy as np
 from ..errors import InputError
 from .xlsxhead import _col_index
 
-__all__ = ["Limits", "Preflight", "check_workbook"]
+__all__ = [
+    "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits", "use_limits",
+]
 
 _MiB = 1 << 20
 _GiB = 1 << 30
@@ -58,6 +69,38 @@ class Limits:
     #: longest run of text or whitespace between two markup characters of an XML part.
     max_text_bytes: int = 32 * _MiB
     max_parts: int = 10_000
+
+
+_DEFAULT: list[Limits] = [Limits()]  # the process-wide default (set_limits)
+_CURRENT: ContextVar[Limits | None] = ContextVar("cltv_xl_preflight_limits", default=None)
+
+
+def limits_in_effect() -> Limits:
+    """The limits :func:`check_workbook` applies when it is given none."""
+    return _CURRENT.get() or _DEFAULT[0]
+
+
+def set_limits(limits: Limits | None) -> None:
+    """Set the process-wide default limits (``None`` restores the defaults of :class:`Limits`)."""
+    if limits is not None and not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}")
+    _DEFAULT[0] = limits or Limits()
+
+
+@contextlib.contextmanager
+def use_limits(limits: Limits) -> Iterator[Limits]:
+    """Apply ``limits`` to every workbook read inside the ``with`` block (this thread or task).
+
+    >>> with use_limits(Limits(max_rows=100_000)):
+    ...     tx = read_transactions("orders.xlsx")  # doctest: +SKIP
+    """
+    if not isinstance(limits, Limits):
+        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}")
+    token = _CURRENT.set(limits)
+    try:
+        yield limits
+    finally:
+        _CURRENT.reset(token)
 
 
 @dataclass
@@ -81,12 +124,13 @@ _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
 def check_workbook(path, limits: Limits | None = None) -> Preflight:
-    """Check an .xlsx/.xlsm file against ``limits`` (default :class:`Limits`) before reading it.
+    """Check an .xlsx/.xlsm file against ``limits`` (default :func:`limits_in_effect`) before
+    a native reader opens it.
 
     Returns what was measured; raises :class:`~cltv_xl.errors.InputError` (one line, naming the
     file and the part) when the workbook exceeds a limit or is not a readable zip archive.
     """
-    lim = limits or Limits()
+    lim = limits or limits_in_effect()
     p = Path(path)
     name = p.name
     try:
@@ -111,7 +155,7 @@ def check_workbook(path, limits: Limits | None = None) -> Preflight:
                 for info in infos:
                     _check_part(fh, size, info, lim, name, result)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError) as exc:
-        raise InputError(f"{name}: not a readable workbook ({exc})") from exc
+        raise InputError(f"{name}: cannot read the workbook ({exc})") from exc
     return result
 
 
@@ -125,7 +169,8 @@ def _check_directory(path: Path, lim: Limits, name: str) -> None:
         tail = fh.read()
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
-        raise InputError(f"{name}: not a workbook (no zip directory found)")
+        raise InputError(f"{name}: cannot read the workbook (no zip directory found: damaged, "
+                         "or not an .xlsx file)")
     entries = struct.unpack_from("<H", tail, at + 10)[0]
     if entries != 0xFFFF and entries > lim.max_parts:
         raise InputError(
@@ -207,23 +252,55 @@ def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, re
     cap = min(info.file_size, lim.max_part_bytes)
     xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
     scan = _Scan(lim, where) if xml else None
+    utf8 = _Utf8()
     for piece in _inflate(fh, size, info, cap, where):
         res.total_bytes += len(piece)
         if res.total_bytes > lim.max_total_bytes:
             raise InputError(f"{name}: the parts inflate to more than {lim.max_total_bytes:,} "
                              "bytes in total")
         if scan is not None:
-            scan.feed(piece)
+            scan.feed(utf8(piece))
     if scan is None:
         return
     scan.close()
     if scan.positional:  # some row or cell has no r attribute: place them one by one
         scan = _ExactScan(lim, where)
+        utf8 = _Utf8()
         for piece in _inflate(fh, size, info, cap, where):
-            scan.feed(piece)
+            scan.feed(utf8(piece))
         scan.close()
     if scan.max_row or scan.max_col or scan.seen_sheet:
         res.sheets[info.filename] = (scan.max_row, scan.max_col)
+
+
+class _Utf8:
+    """The pieces of an XML part as UTF-8. The Open Packaging Conventions allow UTF-16 parts,
+    which the byte scan cannot read (every other byte is 0), so they are transcoded as they
+    stream; a reader would otherwise meet their cells unchecked."""
+
+    def __init__(self) -> None:
+        self.first = True
+        self.decoder = None
+
+    def __call__(self, piece: bytes) -> bytes:
+        if self.first and len(piece) >= 2:
+            self.first = False
+            head = piece[:2]
+            encoding = {b"\xff\xfe": "utf-16", b"\xfe\xff": "utf-16", b"<\x00": "utf-16-le",
+                        b"\x00<": "utf-16-be"}.get(head)
+            if encoding:
+                self.decoder = codecs.getincrementaldecoder(encoding)("replace")
+        if self.decoder is None:
+            return piece
+        return self.decoder.decode(piece).encode("utf-8")
+
+
+def _refuse_doctype(buf: bytes, n: int, where: str) -> None:
+    """A DOCTYPE (where XML entities, and so entity bombs, are declared) has no place in a
+    workbook: the Open Packaging Conventions forbid DTD declarations in a package's parts."""
+    if buf.find(b"<!DOCTYPE", 0, n) >= 0:
+        raise InputError(f"{where} holds a DOCTYPE declaration, which workbook parts never "
+                         "have (possible XML entity bomb); refused")
 
 
 # ------------------------------------------------------------------------------ the scan
@@ -316,6 +393,7 @@ class _Scan(_Bounds):
 
     def _process(self, buf: bytes, n: int) -> None:
         """Scan ``buf[:n]``, which ends at a markup character."""
+        _refuse_doctype(buf, n, self.where)
         a = np.frombuffer(buf, dtype=np.uint8, count=n)
         if len(a) > self.lim.max_text_bytes:  # only a region this long can hold a longer run
             marks = np.flatnonzero((a == 0x3C) | (a == 0x3E))  # < and >
@@ -451,6 +529,7 @@ class _ExactScan(_Bounds):
         self.carry = b""
 
     def _process(self, buf: bytes) -> None:
+        _refuse_doctype(buf, len(buf), self.where)
         for m in _DIMENSION.finditer(buf):
             self.dimension(m.group(1))
         for m in _TAG.finditer(buf):

@@ -338,7 +338,12 @@ def compute_report(
         "Segment": np.asarray(seg.astype(str), dtype=object),
     })
     rank = customers["Predicted CLV" if pred is not None else "Revenue"].to_numpy()
-    order = np.lexsort((customers["Customer ID"].to_numpy(dtype=str), -rank))
+    # Ties by id; object comparison, not a fixed-width unicode copy (one 64 MiB id would make
+    # that copy 64 MiB x 4 bytes per customer).
+    ids = customers["Customer ID"].to_numpy(dtype=object)
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+    order = np.lexsort((id_rank, -rank))
     customers = customers.iloc[order].reset_index(drop=True)
     kpis = _kpis(res, a, pred)
 

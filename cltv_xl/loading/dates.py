@@ -78,7 +78,7 @@ def _formats(dayfirst: bool) -> list[str]:
 def _text_to_dates(texts: np.ndarray, dayfirst: bool) -> tuple[np.ndarray, np.ndarray]:
     """Parse distinct date texts; returns (datetime64[ns] values, status codes)."""
     n = len(texts)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     status = np.full(n, BAD_TEXT, dtype=np.int8)
     if n == 0:
         return out, status
@@ -115,7 +115,7 @@ def _numbers_to_dates(nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Excel serials (1900 system) or yyyymmdd numbers -> (datetime64[ns], status)."""
     nums = np.asarray(nums, dtype=np.float64)
     n = len(nums)
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out = np.full(n, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     status = np.full(n, BAD_NUMBER, dtype=np.int8)
     finite = np.isfinite(nums)
     whole = np.floor(np.where(finite, nums, 0)).astype(np.int64)
@@ -153,7 +153,7 @@ def parse_dates(s: pd.Series, *, dayfirst: bool = False) -> Parsed:
         status[np.isnan(nums)] = MISSING
     else:
         codes, uniq = factorize(s)
-        u_vals = np.full(len(uniq), np.datetime64("NaT"), dtype="datetime64[ns]")
+        u_vals = np.full(len(uniq), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
         u_stat = np.full(len(uniq), BAD_TYPE, dtype=np.int8)
         if is_text_dtype(s):
             kinds = np.full(len(uniq), "s", dtype="<U1")
@@ -184,11 +184,11 @@ def parse_dates(s: pd.Series, *, dayfirst: bool = False) -> Parsed:
                 conv = conv.dt.tz_localize(None)
             u_vals[dt_idx] = conv.dt.normalize().to_numpy(dtype="datetime64[ns]")
             u_stat[dt_idx] = np.where(np.isnat(u_vals[dt_idx]), BAD_TYPE, OK)
-        values = take(u_vals, codes, np.datetime64("NaT"))
+        values = take(u_vals, codes, np.datetime64("NaT", "ns"))
         status = take_status(u_stat, codes)
     out_of_range = (status == OK) & ((values < EARLIEST) | (values > LATEST))
     status = np.where(out_of_range, BAD_RANGE, status).astype(np.int8)
-    values = np.where(status == OK, values, np.datetime64("NaT")).astype("datetime64[ns]")
+    values = np.where(status == OK, values, np.datetime64("NaT", "ns")).astype("datetime64[ns]")
     return Parsed(values=values, status=status, reasons=_reasons_for(dayfirst))
 
 

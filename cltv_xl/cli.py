@@ -15,6 +15,7 @@ when it is a terminal and ``--quiet`` is not given.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 import warnings
@@ -23,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .errors import CltvError
+from .errors import CltvError, CltvWarning
 
 PROG = "cltv-xl"
 
@@ -275,6 +276,13 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _debug(args: argparse.Namespace, err: TextIO, message: str) -> None:
+    """Log to the ``cltv_xl`` debug log; ``--debug`` also prints it."""
+    logging.getLogger("cltv_xl").debug(message)
+    if getattr(args, "debug", False):
+        print(f"{PROG}: debug: {message}", file=err)
+
+
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "addin": cmd_addin, "lite": cmd_lite}
 
 
@@ -291,8 +299,12 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             code = COMMANDS[args.command](args, out, err)
+        ours = [w for w in caught if issubclass(w.category, CltvWarning)]
+        for w in caught:  # other libraries' warnings: debug log only (shown with --debug)
+            if not issubclass(w.category, CltvWarning):
+                _debug(args, err, f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})")
         if not getattr(args, "quiet", False):
-            for message in dict.fromkeys(str(w.message) for w in caught):
+            for message in dict.fromkeys(str(w.message) for w in ours):
                 print(f"{PROG}: warning: {message}", file=err)
         return code
     except (CltvError, ValueError, OSError) as exc:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from .. import metrics
 from ..cohort_tables import cohorts as cohort_tables
-from ..errors import InputError
+from ..errors import CltvWarning, InputError
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..summary import rfm_summary
 from ..timeunits import check_unit, convert_rate
@@ -291,7 +291,9 @@ def compute_report(
         rate = float(convert_rate(a.discount_rate, "M", a.time_unit))
         pred = predict_clv(bg, gg, summary, horizon=a.horizon, time_unit=a.time_unit,
                            discount_rate=rate, margin=a.margin)
-    notes = list(dict.fromkeys(str(w.message) for w in caught))
+    # The report lists cltv-xl's own warnings only; others are passed on to the debug log.
+    notes = list(dict.fromkeys(
+        str(w.message) for w in caught if issubclass(w.category, CltvWarning)))
     seen: set[str] = set()
     for w in caught:  # pass each on once; the report keeps them too (JSON "warnings")
         if str(w.message) not in seen:

@@ -151,6 +151,12 @@ def test_attrs_are_plain_values_and_parquet_round_trips(tmp_path, cdnow_summary)
     back = pd.read_parquet(path)
     pd.testing.assert_frame_equal(back, cdnow_summary)
     assert back.attrs == cdnow_summary.attrs
+    from cltv_xl.models import calibration_holdout
+
+    cal = calibration_holdout(_small(), "2024-01-31", "2024-03-01", time_unit="D")
+    assert cal.attrs == {"time_unit": "D", "as_of": "2024-01-31", "holdout_end": "2024-03-01"}
+    cal.to_parquet(tmp_path / "cal.parquet")
+    assert pd.read_parquet(tmp_path / "cal.parquet").attrs == cal.attrs
 
 
 def test_lifetimes_column_keywords_and_aliases():

@@ -8,6 +8,7 @@ expected purchases, P(alive), P(X(t) = n), the Gamma-Gamma fit, expected spend a
 from __future__ import annotations
 
 import warnings
+from importlib import resources
 
 import numpy as np
 import pandas as pd
@@ -16,16 +17,30 @@ import pytest
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.datasets import (
-        load_cdnow_summary_data_with_monetary_value,
-        load_transaction_data,
-    )
     from lifetimes.utils import summary_data_from_transaction_data
 
 from cltv_xl.datasets import CDNOW_CALIBRATION_END, load_cdnow
 from cltv_xl.lifetimes_compat import summary_data_from_transaction_data as compat_summary
 from cltv_xl.models import BGNBD, GammaGamma, predict_clv
 from cltv_xl.summary import rfm_summary
+
+
+def _lifetimes_dataset(name: str) -> pd.DataFrame:
+    # lifetimes.datasets imports pkg_resources, which Python 3.12+ venvs lack: read the same
+    # files (shipped in the lifetimes wheel) directly.
+    return pd.read_csv(resources.files("lifetimes") / "datasets" / name)
+
+
+def load_cdnow_summary_data_with_monetary_value() -> pd.DataFrame:
+    """As lifetimes.datasets.load_cdnow_summary_data_with_monetary_value."""
+    df = _lifetimes_dataset("cdnow_customers_summary_with_transactions.csv")
+    df.columns = ["customer_id", "frequency", "recency", "T", "monetary_value"]
+    return df.set_index("customer_id")
+
+
+def load_transaction_data() -> pd.DataFrame:
+    """As lifetimes.datasets.load_transaction_data."""
+    return _lifetimes_dataset("example_transactions.csv")
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning")
 

@@ -14,8 +14,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 
-$(RUNTIME_STAMP): pyproject.toml setup.py | $(BIN)/python
-	$(PIP) -e .
+# A regular (not editable) install: what a user gets, and setuptools has nothing to say about it.
+SOURCES := $(shell find cltv_xl templates -type f ! -path '*__pycache__*' 2>/dev/null)
+$(RUNTIME_STAMP): pyproject.toml setup.py $(SOURCES) | $(BIN)/python
+	$(PIP) .
 	touch $@
 
 $(TEST_STAMP): $(RUNTIME_STAMP)

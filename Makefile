@@ -1,30 +1,48 @@
 # The two commands of the README: `make demo` and `make test`. Each sets itself up.
+# `make demo` installs cltv-xl with its runtime dependencies only; `make test` adds the test
+# extra, runs ruff and the whole suite, then the version matrix (scripts/matrix.sh).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
+RUNTIME_STAMP := $(VENV)/.installed-runtime
+TEST_STAMP    := $(VENV)/.installed-test
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test suite matrix lint bench clean
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
-	touch $(STAMP)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
 
-demo: $(STAMP)
+# A regular (not editable) install: what a user gets, and setuptools has nothing to say about it.
+SOURCES := $(shell find cltv_xl templates -type f ! -path '*__pycache__*' 2>/dev/null)
+$(RUNTIME_STAMP): pyproject.toml setup.py $(SOURCES) | $(BIN)/python
+	$(PIP) .
+	touch $@
+
+$(TEST_STAMP): $(RUNTIME_STAMP)
+	$(PIP) -e '.[test]'
+	touch $@
+
+demo: $(RUNTIME_STAMP)
 	$(BIN)/cltv-xl demo -o cltv-demo
 
-test: $(STAMP)
+test: suite matrix
+
+suite: $(TEST_STAMP)
 	bash scripts/ensure-libreoffice.sh
-	$(BIN)/ruff check cltv_xl tests bench templates
+	$(BIN)/ruff check cltv_xl tests bench templates scripts
 	$(BIN)/python -m pytest -n 2 -q
 
-lint: $(STAMP)
+# One venv per leg (floor / newest versions) and per Python found; see scripts/matrix.sh.
+matrix:
+	bash scripts/matrix.sh
+
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info cltv-demo
+	rm -rf $(VENV) .matrix build *.egg-info cltv-demo

@@ -20,6 +20,7 @@ terminal and ``--quiet`` is not given.
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import threading
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import __version__
-from .errors import CltvError
+from .errors import CltvError, CltvWarning
 
 PROG = "cltv-xl"
 
@@ -265,7 +266,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Warnings come before "Report written" (they are about this report), each once.
     caught = getattr(args, "caught_warnings", None)
     if caught is not None:
-        _print_warnings(caught, err, args.quiet)
+        _print_warnings(caught, err, args)
         caught.clear()
     gaps = report.gap_messages()
     for what, why in gaps.items() if not args.quiet else ():  # before "Report written"
@@ -328,14 +329,27 @@ def cmd_lite(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _debug(args: argparse.Namespace, err: TextIO, message: str) -> None:
+    """Log to the ``cltv_xl`` debug log; ``--debug`` also prints it."""
+    logging.getLogger("cltv_xl").debug(message)
+    if getattr(args, "debug", False):
+        print(f"{PROG}: debug: {message}", file=err)
+
+
 COMMANDS = {"report": cmd_report, "demo": cmd_demo, "addin": cmd_addin, "lite": cmd_lite}
 
 
-def _print_warnings(caught: list[warnings.WarningMessage], err: TextIO, quiet: bool) -> None:
-    """Each warning once, as ``cltv-xl: warning: ...``."""
-    if quiet:
+def _print_warnings(caught: list[warnings.WarningMessage], err: TextIO, args: argparse.Namespace,
+                    ) -> None:
+    """cltv-xl's own warnings (:class:`~cltv_xl.errors.CltvWarning`) once each, as
+    ``cltv-xl: warning: ...``; other libraries' warnings go to the debug log (``--debug``)."""
+    for w in caught:
+        if not issubclass(w.category, CltvWarning):
+            _debug(args, err, f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})")
+    if getattr(args, "quiet", False):
         return
-    for message in dict.fromkeys(str(w.message) for w in caught):
+    ours = [w for w in caught if issubclass(w.category, CltvWarning)]
+    for message in dict.fromkeys(str(w.message) for w in ours):
         print(f"{PROG}: warning: {message}", file=err)
 
 
@@ -403,7 +417,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None,
             warnings.simplefilter("always")
             args.caught_warnings = caught
             code = COMMANDS[args.command](args, out, err)
-        _print_warnings(caught, err, getattr(args, "quiet", False))
+        _print_warnings(caught, err, args)
         return code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; nothing was written", file=err)

@@ -24,3 +24,11 @@ class FitError(CltvError, RuntimeError):
 
 class TemplateError(CltvError, ValueError):
     """A report template lacks a defined name or table the writer needs."""
+
+
+class CltvWarning(UserWarning):
+    """Base class of every warning this package issues (e.g. ``cltv_xl.models.ModelWarning``).
+
+    The command line prints these as ``cltv-xl: warning: ...``; other libraries' warnings go to
+    the ``cltv_xl`` debug log (shown with ``--debug``).
+    """

@@ -468,7 +468,7 @@ def _summary_and_as_of(tx_or_summary: Any, as_of: Any) -> tuple[pd.DataFrame, pd
     if isinstance(tx_or_summary, (Transactions, pd.DataFrame)):
         end = None if as_of is None else as_date(as_of, "as_of", required=True)
         summary = rfm_summary(tx_or_summary, as_of=end, time_unit="D")
-        return summary, summary.attrs["as_of"]
+        return summary, pd.Timestamp(summary.attrs["as_of"])
     raise InputError(
         "period_kpis needs Transactions, a transactions frame (customer_id, date, amount) or an "
         f"rfm_summary frame ({', '.join(_SUMMARY_NEEDS)}); got {type(tx_or_summary).__name__}"

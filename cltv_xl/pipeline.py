@@ -36,7 +36,7 @@ import pandas as pd
 
 from . import metrics
 from .assumptions import Assumptions
-from .errors import CltvError, FitError, InputError
+from .errors import CltvError, CltvWarning, FitError, InputError
 from .summary import rfm_summary
 from .transactions import Transactions
 
@@ -260,9 +260,10 @@ def _tracking(res: PipelineResult):
 
 def _pass_on(res: PipelineResult, caught: list[warnings.WarningMessage]) -> None:
     seen: set[str] = set()
-    for w in caught:  # pass each on once; the result keeps them too (JSON "warnings")
+    for w in caught:  # pass each on once; the result keeps cltv-xl's own (JSON "warnings")
         text = str(w.message)
         if text not in seen:
             seen.add(text)
-            res.warnings.append(text)
+            if issubclass(w.category, CltvWarning):
+                res.warnings.append(text)
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

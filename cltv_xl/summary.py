@@ -41,7 +41,12 @@ def rfm_summary(
     *,
     as_of=None,
     calibration_end=None,
-    time_unit: str = "W",
+    time_unit: str | None = None,
+    customer_id_col: str | None = None,
+    datetime_col: str | None = None,
+    monetary_value_col: str | None = None,
+    observation_period_end=None,
+    freq: str | None = None,
 ) -> pd.DataFrame:
     """Summarise transactions per customer.
 
@@ -57,8 +62,18 @@ def rfm_summary(
         End of a calibration period. When given, only transactions on or before it count and ``T``
         runs to it. It takes precedence over ``as_of``.
     time_unit:
-        ``"D"``, ``"W"`` or ``"M"``: unit of ``recency`` and ``T``. Weeks are days / 7 and months
-        are days / (365.25 / 12), never rounded.
+        ``"D"``, ``"W"`` (the default) or ``"M"``: unit of ``recency`` and ``T``. Weeks are
+        days / 7 and months are days / (365.25 / 12), never rounded.
+    customer_id_col, datetime_col, monetary_value_col:
+        Column names of a transactions frame whose columns are not called ``customer_id``,
+        ``date`` and ``amount`` (the keywords of lifetimes' ``summary_data_from_transaction_data``).
+        The columns are converted as :meth:`Transactions.from_frame` does. Without a
+        ``monetary_value_col`` (and no ``amount`` column), ``monetary_value`` and ``revenue`` are
+        NaN: unknown, not zero.
+    observation_period_end, freq:
+        lifetimes' names for ``as_of`` and ``time_unit``; give one name or the other. ``freq``
+        takes ``"D"``, ``"W"`` or ``"M"`` only, and counts purchases on distinct *days* whatever
+        the unit (lifetimes' ``freq="W"`` counts distinct weeks instead).
 
     Returns
     -------
@@ -67,10 +82,13 @@ def rfm_summary(
     when the data have an ``order_id`` column, else purchase rows; refunds excluded), and
     ``revenue`` (net of refunds). Customers whose only rows are refunds have no purchase and
     are left out; ``df.attrs["refund_only"]`` gives their number and net amount.
-    ``df.attrs`` also records ``time_unit`` and ``as_of``.
+    ``df.attrs`` also records ``time_unit`` (``"D"``, ``"W"`` or ``"M"``) and ``as_of`` (an
+    ISO date string such as ``"1997-09-30"``), so the frame can be saved with ``to_parquet``
+    and read back with its attrs.
     """
-    unit = check_unit(time_unit)
-    data = transaction_frame(tx, "rfm_summary")
+    unit = check_unit(_one_of(time_unit, freq, "time_unit", "freq") or "W")
+    as_of = _one_of(as_of, observation_period_end, "as_of", "observation_period_end")
+    data = _named_columns(tx, customer_id_col, datetime_col, monetary_value_col)
     end = as_date(calibration_end, "calibration_end")
     if end is None:
         end = as_date(as_of, "as_of")
@@ -135,6 +153,8 @@ def rfm_summary(
     frequency = n_days - 1
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary = np.where(frequency > 0, (cust_day_sum - first_total) / frequency, 0.0)
+    if np.isnan(amounts).all():  # no monetary column: spend is unknown, not zero
+        monetary = np.full(n_cust, np.nan)
     out = pd.DataFrame(
         {
             "frequency": frequency.astype(np.int64),
@@ -149,9 +169,52 @@ def rfm_summary(
         index=pd.Index(np.asarray(uniques, dtype=object), name="customer_id"),
     )
     out.attrs["time_unit"] = unit
-    out.attrs["as_of"] = end
+    out.attrs["as_of"] = end.date().isoformat()
     out.attrs["refund_only"] = {
         "customers": len(pd.unique(ids_all[refund_only])),
         "amount": float(amounts_all[refund_only].sum()),
     }
     return out
+
+
+def _one_of(value, alias, name: str, alias_name: str):
+    """``value`` or its lifetimes-named ``alias``; giving both is an error."""
+    if value is not None and alias is not None:
+        raise InputError(
+            f"rfm_summary: give {name}= or {alias_name}= (lifetimes' name for it), not both"
+        )
+    return alias if value is None else value
+
+
+def _named_columns(
+    tx: Transactions | pd.DataFrame,
+    customer_id_col: str | None,
+    datetime_col: str | None,
+    monetary_value_col: str | None,
+) -> pd.DataFrame:
+    """The ``customer_id``/``date``/``amount`` frame, taking columns by the names given."""
+    if customer_id_col is None and datetime_col is None and monetary_value_col is None:
+        return transaction_frame(tx, "rfm_summary")
+    if not isinstance(tx, pd.DataFrame):
+        raise InputError(
+            "rfm_summary: customer_id_col, datetime_col and monetary_value_col name the columns "
+            f"of a DataFrame; got {type(tx).__name__}"
+        )
+    names = {
+        "customer_id": customer_id_col or "customer_id",
+        "date": datetime_col or "date",
+        "amount": monetary_value_col or "amount",
+    }
+    missing = [
+        f"{name!r}" for key, name in names.items()
+        if name not in tx.columns and not (key == "amount" and monetary_value_col is None)
+    ]
+    if missing:
+        raise InputError(
+            f"rfm_summary: no column {', '.join(missing)} in the transactions; "
+            f"found {list(tx.columns)}"
+        )
+    frame = pd.DataFrame({key: tx[name] for key, name in names.items() if name in tx.columns})
+    if "amount" not in frame:
+        frame["amount"] = np.nan
+    return Transactions.from_frame(frame).data

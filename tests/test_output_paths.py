@@ -175,11 +175,12 @@ def test_warnings_come_before_report_written(orders, tmp_path, monkeypatch):
     import warnings
 
     from cltv_xl import pipeline
+    from cltv_xl.errors import CltvWarning
 
     real = pipeline.run
 
     def warn_then_run(*a, **k):
-        warnings.warn("the holdout model did not converge", UserWarning, stacklevel=1)
+        warnings.warn("the holdout model did not converge", CltvWarning, stacklevel=1)
         return real(*a, **k)
 
     monkeypatch.setattr(pipeline, "run", warn_then_run)

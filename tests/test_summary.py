@@ -117,7 +117,7 @@ def test_calibration_end_excludes_later_transactions():
     assert s.loc["a", "frequency"] == 1
     assert s.loc["c", "frequency"] == 0
     assert s.loc["c", "T"] == 26.0
-    assert s.attrs["as_of"] == pd.Timestamp("2024-01-31")
+    assert s.attrs["as_of"] == "2024-01-31"
 
 
 def test_accepts_transactions_object_and_bad_arguments():
@@ -168,3 +168,43 @@ def test_summary_properties(rows):
     first_total = first_day.groupby("customer_id")["amount"].sum().loc[s.index]
     bought = buys.groupby("customer_id")["amount"].sum().loc[s.index]
     assert np.allclose(s["monetary_value"] * s["frequency"] + first_total, bought, atol=1e-6)
+
+
+def test_attrs_are_plain_values_and_parquet_round_trips(tmp_path, cdnow_summary):
+    # attrs must hold JSON-serialisable values: pandas writes them into the Parquet metadata.
+    assert cdnow_summary.attrs == {"time_unit": "W", "as_of": "1997-09-30",
+                                  "refund_only": {"customers": 0, "amount": 0.0}}
+    path = tmp_path / "summary.parquet"
+    cdnow_summary.to_parquet(path)
+    back = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(back, cdnow_summary)
+    assert back.attrs == cdnow_summary.attrs
+    from cltv_xl.models import calibration_holdout
+
+    cal = calibration_holdout(_small(), "2024-01-31", "2024-03-01", time_unit="D")
+    assert cal.attrs == {"time_unit": "D", "as_of": "2024-01-31", "holdout_end": "2024-03-01",
+                         "refund_only": {"customers": 0, "amount": 0.0}}
+    cal.to_parquet(tmp_path / "cal.parquet")
+    assert pd.read_parquet(tmp_path / "cal.parquet").attrs == cal.attrs
+
+
+def test_lifetimes_column_keywords_and_aliases():
+    raw = _small().rename(columns={"customer_id": "cust", "date": "when", "amount": "spend"})
+    raw["when"] = raw["when"].dt.strftime("%Y-%m-%d")  # text dates, as read_csv gives them
+    named = rfm_summary(
+        raw, customer_id_col="cust", datetime_col="when", monetary_value_col="spend",
+        observation_period_end="2024-03-01", freq="D",
+    )
+    pd.testing.assert_frame_equal(named, rfm_summary(_small(), as_of="2024-03-01", time_unit="D"))
+    # No monetary column: spend is unknown (NaN), never zero.
+    no_money = rfm_summary(raw, customer_id_col="cust", datetime_col="when", freq="D")
+    assert no_money["monetary_value"].isna().all() and no_money["revenue"].isna().all()
+    assert no_money.loc["a", "frequency"] == 1
+    with pytest.raises(InputError, match="not both"):
+        rfm_summary(_small(), time_unit="W", freq="D")
+    with pytest.raises(InputError, match="not both"):
+        rfm_summary(_small(), as_of="2024-03-01", observation_period_end="2024-03-01")
+    with pytest.raises(InputError, match="no column 'client'"):
+        rfm_summary(raw, customer_id_col="client", datetime_col="when")
+    with pytest.raises(InputError, match="name the columns of a DataFrame"):
+        rfm_summary(Transactions.from_frame(_small()), customer_id_col="customer_id")

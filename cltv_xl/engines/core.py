@@ -118,7 +118,7 @@ class EngineSummary:
                            name="customer_id"),
         )[list(SUMMARY_COLUMNS)]
         out.attrs["time_unit"] = self.time_unit
-        out.attrs["as_of"] = self.as_of
+        out.attrs["as_of"] = pd.Timestamp(self.as_of).date().isoformat()  # as rfm_summary
         out.attrs["engine"] = self.engine
         return out
 

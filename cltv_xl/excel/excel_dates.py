@@ -29,7 +29,7 @@ def serials_to_dates(serials) -> tuple[np.ndarray, np.ndarray]:
     whole = np.floor(np.where(finite, nums, 0)).astype(np.int64)
     valid = finite & (whole >= 1) & (whole <= MAX_SERIAL) & (whole != PHANTOM_LEAP_SERIAL)
     days = np.where(whole > PHANTOM_LEAP_SERIAL, whole, whole + 1)
-    out = np.full(nums.shape, np.datetime64("NaT"), dtype="datetime64[ns]")
+    out = np.full(nums.shape, np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
     out[valid] = (EPOCH + days[valid].astype("timedelta64[D]")).astype("datetime64[ns]")
     return out, valid
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from ..errors import FitError, InputError
+from ..errors import CltvWarning, FitError, InputError
 
 try:  # optional: without it, fits are correct but slower on a busy machine (see below)
     from threadpoolctl import threadpool_limits
@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 LOG_BOUND = 20.0
 
 
-class ModelWarning(UserWarning):
+class ModelWarning(CltvWarning):
     """A model was fitted, but its result needs care (the message says why)."""
 
 

@@ -79,7 +79,7 @@ def calibration_holdout(
     out["monetary_value_holdout"] = mon.to_numpy(dtype=np.float64)
     out["duration_holdout"] = (hold - cal).days / unit_days(unit)
     out.attrs.update(summary.attrs)
-    out.attrs["holdout_end"] = hold
+    out.attrs["holdout_end"] = hold.date().isoformat()  # serialisable, like "as_of"
     return out
 
 

@@ -27,7 +27,7 @@ import pandas as pd
 from .. import metrics, pipeline
 from ..assumptions import Assumptions
 from ..cohort_tables import MAX_COHORT_PERIODS, MAX_COHORTS, observed_retention
-from ..errors import InputError
+from ..errors import CltvWarning, InputError
 from ..safety import EXCEL_MAX_CELL_CHARS, fit_cell
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
@@ -316,7 +316,7 @@ def compute_report(
     table_notes, cohort_facts = _cohort_notes(res.cohorts)
     if "note" in cohort_facts:  # loud: terminal (a warning), JSON, Cohorts sheet note
         notes.append(cohort_facts["note"])
-        warnings.warn(cohort_facts["note"], UserWarning, stacklevel=2)
+        warnings.warn(cohort_facts["note"], CltvWarning, stacklevel=2)
 
     customers = pd.DataFrame({
         "Customer ID": summary.index.to_numpy(dtype=object),

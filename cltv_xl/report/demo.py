@@ -31,7 +31,7 @@ def write_demo_orders(path: str | Path) -> Path:
     """Write the sample orders workbook to ``path`` (atomically) and return the path."""
     cdnow = load_cdnow().sort_values(["date", "customer_id"], kind="stable")
     ids = cdnow["customer_id"].astype(int).map("{:05d}".format).tolist()
-    dates = cdnow["date"].dt.to_pydatetime().tolist()
+    dates = [ts.to_pydatetime() for ts in cdnow["date"]]
     cds = cdnow["cds"].astype(int).tolist()
     amounts = cdnow["amount"].astype(float).tolist()
     extra = {pos: values for pos, values, _why in MESSY_ROWS}

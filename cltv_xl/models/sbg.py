@@ -338,9 +338,8 @@ class SBG(FittedModel):
 
     # --------------------------------------------------------------------------- predictions
     def _fitted(self) -> tuple[float, float]:
-        if not hasattr(self, "params_"):
-            raise InputError("this SBG is not fitted yet; call fit() first")
-        return self.params_["alpha"], self.params_["beta"]
+        alpha, beta = self.check_fitted()  # the base's one fitted check
+        return float(alpha), float(beta)
 
     def survival(self, t: Any) -> float | np.ndarray:
         """Projected share of a cohort still subscribed after ``t`` periods (FH 2007, eq. 6)."""
@@ -365,15 +364,3 @@ class SBG(FittedModel):
         a, b = self._fitted()
         return a / (a + b)
 
-    def summary_frame(self) -> pd.DataFrame:
-        """Parameters with standard errors, one row per parameter."""
-        self._fitted()
-        return pd.DataFrame(
-            {"estimate": self.params_, "standard_error": self.standard_errors_}
-        ).rename_axis("parameter")
-
-    def __repr__(self) -> str:
-        if hasattr(self, "params_"):
-            inner = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-            return f"SBG({inner})"
-        return f"SBG(penalizer={self.penalizer})"

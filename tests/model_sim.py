@@ -72,3 +72,13 @@ def gammagamma(rng, n, p, q, v):
     nu = rng.gamma(q, 1.0 / v, n)
     m = rng.gamma(p * x, 1.0 / (nu * x))  # mean of x Gamma(p, nu) draws
     return x, m
+
+
+def sbg(rng: np.random.Generator, n: int, alpha: float, beta: float, periods: int = 12):
+    """One cohort of ``n`` subscribers under the sBG (Fader & Hardie 2007): each churns with a
+    probability theta ~ Beta(alpha, beta) at every renewal. Returns ``(survivors,)``, the
+    customers still subscribed at the start of periods 0..``periods``."""
+    theta = rng.beta(alpha, beta, n)
+    lifetime = rng.geometric(theta)  # periods paid: 1, 2, ...
+    survivors = np.array([(lifetime > t).sum() for t in range(periods + 1)], dtype=float)
+    return (survivors,)

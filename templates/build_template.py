@@ -846,16 +846,17 @@ def data_issues(wb: Workbook) -> None:
               ("COUNT_BLANK", "Blank rows skipped", NUM0),
               ("COUNT_DOUBTFUL", "Doubtful rows (used)", NUM0),
               ("COUNT_CUSTOMERS", "Customers", NUM0),
-              ("REVENUE_REFUND_ONLY", "Net amount of customers with refunds only (in revenue, "
-               "not on Customers)", NUM2)]
+              ("REVENUE_REFUND_ONLY", "Refund-only customers' net amount", NUM2)]
     for i, (defined, label, fmt) in enumerate(counts):
         r = 4 + i
         ws.cell(row=r, column=1, value=label).font = F_BOLD
-        val = ws.cell(row=r, column=4 if defined == "REVENUE_REFUND_ONLY" else 3)
+        val = ws.cell(row=r, column=3)
         val.number_format = fmt
         val.font = F_BODY
         val.alignment = Alignment(horizontal="left")
         name(wb, defined, ws, val.coordinate)
+    ws.cell(row=10, column=4, value="customers whose only rows are refunds: in the revenue, "
+            "not on the Customers sheet").font = F_NOTE
     ws.cell(row=ISSUE_SUMMARY_TOP - 1, column=1, value="By reason").font = F_SECTION
     table(ws, "IssueSummary", f"A{ISSUE_SUMMARY_TOP}",
           ["Rows", "Share of rows", "Amount", "Reason", "Severity", "Share of amount",

@@ -28,7 +28,7 @@ from ..transactions import REJECTED
 LOUD_SHARE = 0.02
 #: Reasons listed on the Data issues sheet's summary table; the rest are one "other reasons"
 #: row (the table sits above the list of every row and has room for this many).
-MAX_REASONS = 12
+MAX_REASONS = 8
 #: Reasons the terminal lists when the loss is loud.
 TERMINAL_REASONS = 5
 #: Example rows per reason in the JSON.
@@ -122,9 +122,8 @@ def quality_sentence(summary: pd.DataFrame, counts: dict[str, int],
             head = f"{rejected:,} of {read:,} rows not used ({pct(rows_share)})"
         reasons = [f"{pct(r.share_of_rows)} of rows {_plain(str(r.reason))}"
                    for r in rej.head(3).itertuples()]
-        parts.append(f"{head}; {', '.join(reasons)}")
-        parts.append(f"{rejected:,} of {read:,} rows and {pct(amount_share)} of the amount read "
-                     "were not used")
+        parts.append(f"{head}; {', '.join(reasons)} ({rejected:,} of {read:,} rows and "
+                     f"{pct(amount_share)} of the amount read not used)")
     refunds = summary[summary["reason"].astype(str).str.contains("not a purchase")] if len(
         summary) else summary
     if len(refunds):
@@ -145,7 +144,7 @@ def date_order_text(date_order: dict[str, Any]) -> str:
         return f"{order}, AMBIGUOUS: no value decides ({date_order.get('evidence', '')})"
     if how == "inferred":
         evidence = date_order.get("evidence", "")
-        return f"{order}, inferred ({evidence})" if evidence else f"{order}, inferred"
+        return f"{order}, inferred: {evidence}" if evidence else f"{order}, inferred"
     return f"{order}, as asked ({how})"
 
 

@@ -78,7 +78,8 @@ def test_report_revenue_is_the_sum_of_used_amounts_including_refund_only_custome
     assert float(rep.customers["Revenue"].sum()) == pytest.approx(total + 15.0)  # C not there
     assert rep.cells()["REVENUE_REFUND_ONLY"] == -15.0
     assert rep.summary()["data"]["refund_only"] == {"customers": 1, "amount": -15.0}
-    assert "1 customers with refunds only" in rep.data_quality()
+    assert "1 customer with refunds only: in revenue, not on the Customers sheet" in (
+        rep.data_quality())
 
 
 # ----------------------------------------------------------------- the loud summary
@@ -138,8 +139,8 @@ def test_few_rejected_rows_are_not_loud(tmp_path):
     tx = read_transactions(src)
     rep = compute_report(tx)
     assert rep.data_quality_lines() == []
-    assert rep.data_quality().startswith("2 of 200 rows not used (1.0 %); 1.0 % of rows had no "
-                                         "customer id")
+    assert rep.data_quality().startswith("2 of 200 rows not used (1.0 %): 2 rows had no "
+                                         "customer id.")
 
 
 def test_an_ambiguous_date_order_is_said_on_the_terminal_dashboard_and_json(tmp_path):

@@ -46,7 +46,7 @@ _PLAIN = {
     "missing amount": "had no amount",
     "missing quantity": "had no quantity",
     "missing unit price": "had no unit price",
-    "summary/total row": "were total rows",
+    "summary/total row": "repeated a total",
 }
 
 
@@ -59,7 +59,13 @@ def pct(share: float) -> str:
     if share is None or not math.isfinite(share):
         return "n/a"
     value = share * 100
-    return f"{value:.0f} %" if value >= 10 or value == 0 else f"{value:.1f} %"
+    if value >= 10 or value == 0:
+        return f"{value:.0f} %"
+    return f"{value:.1f} %" if value >= 0.1 else f"{value:.2f} %"
+
+
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
 
 
 def rejected_shares(summary: pd.DataFrame, counts: dict[str, int]) -> tuple[float, float]:
@@ -118,20 +124,26 @@ def quality_sentence(summary: pd.DataFrame, counts: dict[str, int],
         top = str(rej["reason"].iloc[0]) if len(rej) else ""
         head = ("Revenue from identified customers only" if top == "missing customer id"
                 else "Revenue from the rows used only")
-        if not is_loud(summary, counts):
-            head = f"{rejected:,} of {read:,} rows not used ({pct(rows_share)})"
-        reasons = [f"{pct(r.share_of_rows)} of rows {_plain(str(r.reason))}"
-                   for r in rej.head(3).itertuples()]
-        parts.append(f"{head}; {', '.join(reasons)} ({rejected:,} of {read:,} rows and "
-                     f"{pct(amount_share)} of the amount read not used)")
+        if is_loud(summary, counts):
+            reasons = [f"{pct(r.share_of_rows)} of rows {_plain(str(r.reason))}"
+                       for r in rej.head(3).itertuples()]
+            parts.append(f"{head}; {', '.join(reasons)} ({rejected:,} of {read:,} rows and "
+                         f"{pct(amount_share)} of the amount read not used)")
+        else:
+            reasons = [f"{_rows(int(r.rows))} {_plain(str(r.reason))}"
+                       for r in rej.head(3).itertuples()]
+            parts.append(f"{rejected:,} of {read:,} rows not used ({pct(rows_share)}): "
+                         f"{', '.join(reasons)}")
     refunds = summary[summary["reason"].astype(str).str.contains("not a purchase")] if len(
         summary) else summary
     if len(refunds):
-        parts.append(f"{int(refunds['rows'].sum()):,} refund or cancellation rows were netted "
-                     "into revenue, never counted as purchases")
+        n = int(refunds["rows"].sum())
+        parts.append(f"{_rows(n)} of refunds or cancellations netted into revenue, never "
+                     "counted as purchases")
     if refund_only and refund_only.get("customers"):
-        parts.append(f"{int(refund_only['customers']):,} customers with refunds only are in "
-                     "revenue but not in the Customers sheet")
+        k = int(refund_only["customers"])
+        parts.append(f"{k:,} customer{'' if k == 1 else 's'} with refunds only: in revenue, not "
+                     "on the Customers sheet")
     return ". ".join(parts) + ". Details: Data issues sheet."
 
 
@@ -139,7 +151,7 @@ def date_order_text(date_order: dict[str, Any]) -> str:
     """How the date column's day/month order was decided, in words."""
     order, how = date_order.get("order"), date_order.get("how", "")
     if not order:
-        return "dates as written (no day/month text dates)"
+        return "no day/month order to decide"
     if how == "ambiguous":
         return f"{order}, AMBIGUOUS: no value decides ({date_order.get('evidence', '')})"
     if how == "inferred":

@@ -163,3 +163,22 @@ def _named(wb, name: str):
     sheet, ref = next(iter(wb.defined_names[name].destinations))
     return wb[sheet][ref.replace("$", "")]
 
+
+
+def test_the_sheet_summary_keeps_the_top_reasons_and_sums_the_rest():
+    from cltv_xl.report.quality import MAX_REASONS, summary_table
+
+    n = MAX_REASONS + 2
+    summary = pd.DataFrame({
+        "reason": [f"reason {i}" for i in range(n)], "severity": "doubtful",
+        "rows": list(range(n * 10, 0, -10)), "share_of_rows": [0.01] * n,
+        "amount": [1.0] * n, "share_of_amount": [0.001] * n,
+        "example_rows": [[100 + i] for i in range(n)],
+    })
+    table = summary_table(summary)
+    assert len(table) == MAX_REASONS
+    last = table.iloc[-1]
+    assert last["Reason"] == "3 other reasons (see the rows below)"
+    assert last["Rows"] == 30 + 20 + 10 and last["Amount"] == 3.0
+    assert last["Example rows"] == f"{100 + MAX_REASONS - 1}, {100 + MAX_REASONS}, " \
+        f"{100 + MAX_REASONS + 1}"

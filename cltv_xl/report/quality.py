@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..transactions import REJECTED
+from ..loading.clean import (
+    REASON_NO_AMOUNT,
+    REASON_NO_DATE,
+    REASON_NO_ID,
+    REASON_NO_PRICE,
+    REASON_NO_QTY,
+)
+from ..transactions import REASON_TOTAL, REJECTED
 
 #: Share of the rows read, or of the amount read, above which rejected rows are reported
 #: loudly: the terminal lists the top reasons, the Dashboard's sentence says what is missing.
@@ -41,12 +48,12 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
 
 #: Loader reasons (``cltv_xl.loading.clean``) in the words of the Dashboard's sentence.
 _PLAIN = {
-    "missing customer id": "had no customer id",
-    "missing date": "had no date",
-    "missing amount": "had no amount",
-    "missing quantity": "had no quantity",
-    "missing unit price": "had no unit price",
-    "summary/total row": "repeated a total",
+    REASON_NO_ID: "had no customer id",
+    REASON_NO_DATE: "had no date",
+    REASON_NO_AMOUNT: "had no amount",
+    REASON_NO_QTY: "had no quantity",
+    REASON_NO_PRICE: "had no unit price",
+    REASON_TOTAL: "repeated a total",
 }
 
 
@@ -122,7 +129,7 @@ def quality_sentence(summary: pd.DataFrame, counts: dict[str, int],
         parts.append(f"All {read:,} rows read were used")
     else:
         top = str(rej["reason"].iloc[0]) if len(rej) else ""
-        head = ("Revenue from identified customers only" if top == "missing customer id"
+        head = ("Revenue from identified customers only" if top == REASON_NO_ID
                 else "Revenue from the rows used only")
         if is_loud(summary, counts):
             reasons = [f"{pct(r.share_of_rows)} of rows {_plain(str(r.reason))}"

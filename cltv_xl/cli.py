@@ -232,8 +232,10 @@ def summary_lines(report: Any, output: Path) -> list[str]:
         ratio = f"{k['ltv_cac']:.2f}x"
     else:
         ratio = "n/a (CAC is 0)" if a.cac == 0 else "not estimated"
+    read_as = report.read_as() if hasattr(report, "read_as") else ""
     return [
         f"Report written: {output}",
+        *([read_as] if read_as else []),
         f"Rows: {c['read']:,} read, {c['used']:,} used, {c['rejected']:,} rejected, "
         f"{c['blank']:,} blank, {c['doubtful']:,} doubtful (details: Data issues sheet)",
         f"Customers {k['customers']:,} | revenue {_fmt(k['revenue'], 0)} | ARPU "
@@ -272,6 +274,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for what, why in gaps.items() if not args.quiet else ():  # before "Report written"
         print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
               file=err)
+    for line in report.data_quality_lines() if not args.quiet else ():  # loud data loss
+        print(f"{PROG}: warning: {line}" if not line.startswith(" ") else line, file=err)
     if not args.quiet:
         info = err if to_stdout else out  # stdout carries the JSON
         for line in summary_lines(report, Path(args.output).resolve()):

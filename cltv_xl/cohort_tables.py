@@ -14,7 +14,7 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import as_date
-from .transactions import Transactions, transaction_frame
+from .transactions import Transactions, purchase_mask, transaction_frame
 from .validation import choice
 
 __all__ = [
@@ -47,7 +47,7 @@ class CohortTables:
     Attributes
     ----------
     customers:
-        Active customers: customers of the cohort with at least one transaction in that period.
+        Active customers: customers of the cohort with at least one purchase in that period.
     revenue:
         Net revenue of the cohort's customers in that period.
     retention:
@@ -179,11 +179,15 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
 
     Definitions
     -----------
-    * cohort of a customer = the period holding its first transaction;
+    * cohort of a customer = the period holding its first purchase (refund and cancellation
+      rows, :func:`~cltv_xl.transactions.purchase_mask`, are never purchases; a customer with
+      refunds only has no cohort);
     * ``k`` = periods since acquisition = period number of a transaction - that of the cohort;
-    * ``customers[c, k]`` = customers of cohort ``c`` with at least one transaction in period
-      ``k`` (a customer counts once however many transactions it made);
-    * ``revenue[c, k]`` = sum of the amounts of those transactions (net of refunds);
+    * ``customers[c, k]`` = customers of cohort ``c`` with at least one purchase in period
+      ``k`` (a customer counts once however many purchases it made; a period holding only
+      refunds does not make it active);
+    * ``revenue[c, k]`` = sum of the amounts of the cohort's transactions in period ``k``, net of
+      refunds (a refund dated before its customer's first purchase counts in period 0);
     * ``retention[c, k] = customers[c, k] / sizes[c]``;
     * a cell whose period starts after the period of ``as_of`` is not observed yet: NaN;
     * a cell of the period holding ``as_of``, when ``as_of`` is not its last day, is partial
@@ -198,10 +202,11 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
     dates = data["date"].to_numpy(dtype="datetime64[ns]")
     amounts = data["amount"].to_numpy(dtype=np.float64)
     ids = data["customer_id"]
+    purchase = purchase_mask(data)
     if as_of is not None:
         end = as_date(as_of, "as_of", required=True)
         keep = dates <= end.to_datetime64()
-        dates, amounts, ids = dates[keep], amounts[keep], ids[keep]
+        dates, amounts, ids, purchase = dates[keep], amounts[keep], ids[keep], purchase[keep]
     if len(dates) == 0:
         raise InputError("cohorts: there are no transactions to group into cohorts")
     if np.isnat(dates).any():
@@ -212,8 +217,21 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
     p = period_index(dates, code)
     codes, _ = pd.factorize(ids)  # a Series factorizes faster than an object array
     n_cust = int(codes.max()) + 1
-    first = np.full(n_cust, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first, codes, p)
+    # Acquisition and activity come from purchase rows only: a refund (or a cancellation) is
+    # netted into its customer's revenue but never makes the customer active in a period.
+    never = np.iinfo(np.int64).max
+    first = np.full(n_cust, never, dtype=np.int64)
+    np.minimum.at(first, codes[purchase], p[purchase])
+    buyer = first < never
+    if not buyer.any():
+        raise InputError("cohorts: there are no purchases to group into cohorts (only refunds)")
+    if not buyer.all():  # customers with refunds only have no cohort
+        rows = buyer[codes]
+        renumber = np.cumsum(buyer) - 1
+        codes, p, amounts, purchase = renumber[codes[rows]], p[rows], amounts[rows], purchase[rows]
+        first = first[buyer]
+    # A refund dated before the customer's first purchase counts in the acquisition period.
+    p = np.maximum(p, first[codes])
     end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
     all_cohorts = np.unique(first)
     total_cohorts = len(all_cohorts)
@@ -224,11 +242,12 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
         rows = kept_customer[codes]
         renumber = np.cumsum(kept_customer) - 1  # old customer code -> new, order kept
         codes, p, amounts = renumber[codes[rows]], p[rows], amounts[rows]
+        purchase = purchase[rows]
         first = first[kept_customer]
     age_all = p - first[codes]
     if max_periods is not None and total_periods > max_periods:
         rows = age_all < int(max_periods)
-        codes, p, amounts = codes[rows], p[rows], amounts[rows]
+        codes, p, amounts, purchase = codes[rows], p[rows], amounts[rows], purchase[rows]
     cohort_values, cohort_of_customer = np.unique(first, return_inverse=True)
     n_cohorts = len(cohort_values)
     sizes = np.bincount(cohort_of_customer, minlength=n_cohorts)
@@ -241,7 +260,8 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
     cell = row * n_ages + age
     revenue = np.bincount(cell, weights=amounts, minlength=n_cohorts * n_ages)
     # Active customers: distinct (customer, period) pairs, counted per cell.
-    pair = pd.unique(codes.astype(np.int64) * n_ages + age)  # hash-based, no sort
+    # (purchase rows only: a refund-only period is not an active one)
+    pair = pd.unique(codes[purchase].astype(np.int64) * n_ages + age[purchase])  # hash-based
     pair_cust = pair // n_ages
     pair_cell = cohort_of_customer[pair_cust] * n_ages + pair % n_ages
     active = np.bincount(pair_cell, minlength=n_cohorts * n_ages).astype(np.float64)

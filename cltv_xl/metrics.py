@@ -402,7 +402,8 @@ class PeriodKPIs:
     Attributes
     ----------
     customers: number of customers with a purchase on or before ``as_of``.
-    revenue: their total net revenue up to ``as_of``.
+    revenue: total net revenue up to ``as_of`` (every used amount, refunds netted, including
+        customers whose only rows are refunds).
     churned: customers whose last purchase is more than ``inactivity`` periods before ``as_of``.
     exposure: customer-periods observed (sum of :func:`customer_exposure`).
     arpu: ``revenue / exposure``, revenue per customer per period.
@@ -532,7 +533,9 @@ def customer_kpi_table(
 
     Columns: ``first_purchase``, ``last_purchase``, ``revenue``, ``exposure`` (periods, see
     :func:`customer_exposure`), ``churned`` (bool, see :func:`is_churned`). ``attrs`` records
-    ``as_of``, ``inactivity`` and ``period``.
+    ``as_of``, ``inactivity``, ``period`` and ``refund_only_revenue``: the net amount of the
+    customers whose only rows are refunds (no purchase, so no row here; from the summary's
+    ``attrs["refund_only"]``), which the total revenue still includes.
     """
     unit = _check_period(period)
     window = _check_inactivity(inactivity)
@@ -547,7 +550,9 @@ def customer_kpi_table(
         },
         index=summary.index,
     )
-    table.attrs.update({"as_of": end, "inactivity": window, "period": unit})
+    refund_only = summary.attrs.get("refund_only") or {}
+    table.attrs.update({"as_of": end, "inactivity": window, "period": unit,
+                        "refund_only_revenue": float(refund_only.get("amount", 0.0))})
     return table
 
 
@@ -574,7 +579,8 @@ def period_kpis(
     Definitions
     -----------
     * ``customers`` = customers with a purchase on or before ``as_of``;
-      ``revenue`` = their total net revenue.
+      ``revenue`` = total net revenue up to ``as_of``: every used amount, refunds netted,
+      including the refunds of customers with no purchase in the window.
     * ``churned`` = number of customers with ``as_of - last_purchase > inactivity`` periods.
     * ``exposure`` = sum over customers of
       ``min(as_of, last_purchase + inactivity) - first_purchase``, in periods.
@@ -598,6 +604,13 @@ def period_kpis(
     return kpis_from_table(table)
 
 
+def table_revenue(table: pd.DataFrame) -> float:
+    """Total net revenue of a :func:`customer_kpi_table`: its customers' revenue plus the net
+    amount of refund-only customers (``attrs["refund_only_revenue"]``), so that it equals the
+    sum of every used amount up to ``as_of``."""
+    return float(table["revenue"].sum()) + float(table.attrs.get("refund_only_revenue", 0.0))
+
+
 def kpis_from_table(table: pd.DataFrame) -> PeriodKPIs:
     """:class:`PeriodKPIs` from a :func:`customer_kpi_table` (the sums of its columns), so a
     caller that needs both builds the per-customer table once. Definitions: see
@@ -607,7 +620,7 @@ def kpis_from_table(table: pd.DataFrame) -> PeriodKPIs:
     end = table.attrs["as_of"]
     churned = int(table["churned"].sum())
     exposure = float(table["exposure"].sum())
-    revenue = float(table["revenue"].sum())
+    revenue = table_revenue(table)
     if churned == 0:
         raise InputError(
             f"the churn rate cannot be estimated from this window: no customer has been inactive "

@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import as_date, check_unit, unit_days
-from .transactions import Transactions, transaction_frame
+from .transactions import Transactions, purchase_mask, transaction_frame
 
 SUMMARY_COLUMNS = (
     "frequency",
@@ -99,9 +99,7 @@ def rfm_summary(
         end = pd.Timestamp(dates.max()).normalize()
     keep = dates <= end.to_datetime64()
     amounts_all = data["amount"].to_numpy(dtype=np.float64)
-    refund_all = (
-        data["refund"].to_numpy(dtype=bool) if "refund" in data.columns else amounts_all < 0
-    ) | (amounts_all < 0)
+    refund_all = ~purchase_mask(data)
     if not keep.any():
         raise InputError(f"rfm_summary: no transactions on or before {end.date()}")
     # Customers with at least one purchase row in the window; refund-only customers are left

@@ -19,6 +19,9 @@ ISSUE_SUMMARY_COLUMNS = (
 #: ``severity`` values: a rejected row is not used; a doubtful row is used but worth a look.
 REJECTED = "rejected"
 DOUBTFUL = "doubtful"
+#: Reason of a summary/total row (rejected). Its amount repeats the other rows' amounts, so it
+#: is left out of the amount shares of :meth:`Transactions.issue_summary`.
+REASON_TOTAL = "summary/total row"
 
 
 def empty_issues() -> pd.DataFrame:
@@ -93,7 +96,8 @@ class Transactions:
         One row per (``reason``, ``severity``), most rows first: ``rows`` (distinct input rows
         with that reason), ``share_of_rows`` (of ``counts["read"]``), ``amount`` (sum of those
         rows' amounts as read; refunds are negative), ``share_of_amount`` (of the sum of
-        absolute amounts of all rows read and readable), ``example_rows`` (the first
+        absolute amounts of all rows read and readable, total rows left out; NaN for a total
+        row, whose amount repeats the others'), ``example_rows`` (the first
         ``examples`` row numbers, a list).
         """
         issues = self.issues
@@ -112,7 +116,8 @@ class Transactions:
         read = max(int(self.counts.get("read", 0)), 1)
         # Denominator of the amount share: every row read with a readable amount, once.
         used_abs = float(np.abs(self.data["amount"].to_numpy(dtype=np.float64)).sum())
-        rej = issues[issues["severity"] == REJECTED].drop_duplicates("row")
+        rej = issues[(issues["severity"] == REJECTED)
+                     & (issues["reason"] != REASON_TOTAL)].drop_duplicates("row")
         rej_abs = float(np.nansum(np.abs(rej["amount"].to_numpy(dtype=np.float64)))) if (
             "amount" in rej) else 0.0
         total_abs = used_abs + rej_abs
@@ -120,6 +125,8 @@ class Transactions:
         out["share_of_amount"] = (
             np.abs(out["amount"]) / total_abs if total_abs > 0 else np.nan
         )
+        # A total row's amount repeats the others': it is not revenue lost (nor a share of it).
+        out.loc[out["reason"] == REASON_TOTAL, "share_of_amount"] = np.nan
         out = out.sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
         return out.reset_index(drop=True)[list(ISSUE_SUMMARY_COLUMNS)]
 
@@ -154,6 +161,18 @@ class Transactions:
     def as_of(self) -> pd.Timestamp | None:
         """The latest transaction date, or ``None`` for an empty set."""
         return None if self.data.empty else pd.Timestamp(self.data["date"].max())
+
+
+def purchase_mask(data: pd.DataFrame) -> np.ndarray:
+    """True for the rows that are purchases: not flagged ``refund`` and not negative. The one
+    rule every reader of *activity* uses (:func:`cltv_xl.summary.rfm_summary`, the cohorts'
+    active customers, the holdout tracking): a refund or cancellation is netted into revenue
+    but never makes a customer active on its day."""
+    amounts = data["amount"].to_numpy(dtype=np.float64)
+    refund = amounts < 0
+    if "refund" in data.columns:
+        refund = refund | data["refund"].to_numpy(dtype=bool)
+    return ~refund
 
 
 def transaction_frame(tx: Transactions | pd.DataFrame, who: str) -> pd.DataFrame:

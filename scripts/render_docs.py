@@ -3,8 +3,9 @@ cltv_xl.plotting figures.
 
 Usage: ``python scripts/render_docs.py`` from the repository root (needs LibreOffice,
 pdftoppm and matplotlib). Writes docs/dashboard.png,
-docs/customers.png, docs/segments.png, docs/model-holdout.png, docs/glossary.png and
-docs/plots/*.png.
+docs/customers.png, docs/segments.png, docs/model-holdout.png, docs/glossary.png,
+docs/retailer-dashboard.png, docs/retailer-data-issues.png (the retailer-style sample) and
+docs/plots/*.png. ``python scripts/render_docs.py retailer`` renders the retailer pages only.
 """
 
 from __future__ import annotations
@@ -66,6 +67,21 @@ def report_pages(folder: Path) -> None:
     _png(pdf, model, DOCS / "model-holdout.png")
 
 
+def retailer_pages(folder: Path) -> None:
+    """The retailer-style sample (cltv_xl.report.retail: invoice lines, "C" cancellations, a
+    quarter of the rows without a customer id): its Dashboard and the first Data issues page."""
+    from cltv_xl.report.retail import write_retail_csv
+
+    orders = write_retail_csv(folder / "online_retail.csv")
+    build_report(orders, folder / "retail.xlsx", cac=20.0, margin=0.3, currency="GBP",
+                 include_transactions=False)
+    pdf = convert(folder / "retail.xlsx", "pdf", folder)
+    heads = _pages(pdf)
+    _png(pdf, 1, DOCS / "retailer-dashboard.png")
+    issues = next(i + 1 for i, h in enumerate(heads) if h.startswith("Data issues"))
+    _png(pdf, issues, DOCS / "retailer-data-issues.png")
+
+
 def plots() -> None:
     import matplotlib
 
@@ -100,6 +116,12 @@ def plots() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["retailer"]:
+        with tempfile.TemporaryDirectory() as tmp:
+            retailer_pages(Path(tmp))
+        raise SystemExit(0)
     with tempfile.TemporaryDirectory() as tmp:
         report_pages(Path(tmp))
+    with tempfile.TemporaryDirectory() as tmp:
+        retailer_pages(Path(tmp))
     plots()

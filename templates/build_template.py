@@ -39,6 +39,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from cltv_xl.report.quality import MAX_REASONS
 from cltv_xl.segments import SCORE_RULE
 
 HERE = Path(__file__).resolve().parent
@@ -62,6 +63,7 @@ LINE = "D0D5DD"
 TILE = "F3F5F8"
 INPUT = "FFF4D6"
 WHITE = "FFFFFF"
+WARN = "9A3412"  # the Dashboard's data-quality sentence
 FONT = "Calibri"
 
 F_TITLE = Font(name=FONT, size=20, bold=True, color=NAVY)
@@ -72,6 +74,7 @@ F_NOTE = Font(name=FONT, size=8, italic=True, color=MUTED)
 F_BODY = Font(name=FONT, size=10, color=INK)
 F_BOLD = Font(name=FONT, size=10, bold=True, color=INK)
 F_SECTION = Font(name=FONT, size=12, bold=True, color=NAVY)
+F_WARN = Font(name=FONT, size=10, bold=True, color=WARN)
 FILL_TILE = PatternFill("solid", fgColor=TILE)
 FILL_INPUT = PatternFill("solid", fgColor=INPUT)
 THIN = Side(style="thin", color=LINE)
@@ -174,7 +177,7 @@ TILES = [
         ("KPI_CUSTOMERS", "CUSTOMERS", "with a purchase up to the as-of date", NUM0,
          "=ROWS(Customers[Customer ID])"),
         ("KPI_REVENUE", f'="REVENUE"&{CUR}', "net of refunds", NUM0,
-         "=SUM(Customers[Revenue])"),
+         "=SUM(Customers[Revenue])+REVENUE_REFUND_ONLY"),
         ("KPI_ARPU", f'="ARPU"&{CUR}', f'="revenue per customer per "&{PER}', NUM2,
          "=KPI_REVENUE/SUM(Customers[Periods observed (exposure)])"),
         ("KPI_CHURN_RATE", "CHURN RATE", f'="churned customers per customer-"&{PER}', PCT1,
@@ -361,8 +364,18 @@ def dashboard(wb: Workbook) -> None:
         ws[cell].alignment = Alignment(horizontal="left")
     ws["H24"] = "details: Data issues sheet"
     ws["H24"].font = F_NOTE
+    # Issue 9: what the figures leave out, in a plain sentence, and how the file was read
+    # (columns, amount rule, date order; an ambiguous date order is flagged WARNING).
+    for row, defined, font, height in ((25, "INFO_DATA_QUALITY", F_WARN, 28),
+                                       (26, "INFO_READ_AS", F_SUB, 28)):
+        cell = ws[f"B{row}"]
+        cell.font = font
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(f"B{row}:I{row}")
+        ws.row_dimensions[row].height = height
+        name(wb, defined, ws, f"B{row}")
 
-    end = levers(wb, ws, 26)
+    end = levers(wb, ws, 27)
     assert end < CHART_TOP, "the levers block runs into the charts"
     portrait(ws, f"A1:J{CHART_TOP + 2 * CHART_H + 2}")
     ws.page_setup.fitToHeight = 1  # the whole Dashboard on one portrait page
@@ -817,24 +830,43 @@ def model(wb: Workbook) -> None:
     landscape(ws, "A1:Q38")
 
 
+#: Rows of the Data issues sheet: the summary by reason (at most MAX_REASONS rows, see
+#: cltv_xl.report.quality) starts at ISSUE_SUMMARY_TOP, the list of every row below it.
+ISSUE_SUMMARY_TOP = 13
+ISSUE_LIST_TOP = ISSUE_SUMMARY_TOP + MAX_REASONS + 4
+
+
 def data_issues(wb: Workbook) -> None:
     ws = wb.create_sheet("Data issues")
     title(ws, "Data issues", "Every input row that was rejected (not used) or doubtful (used, "
-          "worth a look). Row = row number in the source sheet.")
-    counts = [("COUNT_READ", "Rows read (non-blank)"), ("COUNT_USED", "Rows used"),
-              ("COUNT_REJECTED", "Rows rejected"), ("COUNT_BLANK", "Blank rows skipped"),
-              ("COUNT_DOUBTFUL", "Doubtful rows (used)"), ("COUNT_CUSTOMERS", "Customers")]
-    for i, (defined, label) in enumerate(counts):
+          "worth a look): first counted by reason, then row by row. Row = row number in the "
+          "source sheet.")
+    counts = [("COUNT_READ", "Rows read (non-blank)", NUM0), ("COUNT_USED", "Rows used", NUM0),
+              ("COUNT_REJECTED", "Rows rejected", NUM0),
+              ("COUNT_BLANK", "Blank rows skipped", NUM0),
+              ("COUNT_DOUBTFUL", "Doubtful rows (used)", NUM0),
+              ("COUNT_CUSTOMERS", "Customers", NUM0),
+              ("REVENUE_REFUND_ONLY", "Refund-only customers' net amount", NUM2)]
+    for i, (defined, label, fmt) in enumerate(counts):
         r = 4 + i
         ws.cell(row=r, column=1, value=label).font = F_BOLD
         val = ws.cell(row=r, column=3)
-        val.number_format = NUM0
+        val.number_format = fmt
         val.font = F_BODY
+        val.alignment = Alignment(horizontal="left")
         name(wb, defined, ws, val.coordinate)
-    table(ws, "DataIssues", "A11", ["Row", "Column", "Value", "Reason", "Severity"],
+    ws.cell(row=10, column=4, value="customers whose only rows are refunds: in the revenue, "
+            "not on the Customers sheet").font = F_NOTE
+    ws.cell(row=ISSUE_SUMMARY_TOP - 1, column=1, value="By reason").font = F_SECTION
+    table(ws, "IssueSummary", f"A{ISSUE_SUMMARY_TOP}",
+          ["Rows", "Share of rows", "Amount", "Reason", "Severity", "Share of amount",
+           "Example rows"], [NUM0, PCT1, NUM2, "@", "@", PCT1, "@"])
+    ws.cell(row=ISSUE_LIST_TOP - 1, column=1, value="Every row").font = F_SECTION
+    table(ws, "DataIssues", f"A{ISSUE_LIST_TOP}", ["Row", "Column", "Value", "Reason",
+                                                   "Severity"],
           ["0", "@", "@", "@", "@"], [22, 14, 24, 70, 10])
-    ws.freeze_panes = "A12"
-    landscape(ws, title_rows="11:11")
+    widths(ws, {"F": 14, "G": 24})
+    landscape(ws, title_rows=f"{ISSUE_LIST_TOP}:{ISSUE_LIST_TOP}")
 
 
 GLOSSARY = [

@@ -51,8 +51,8 @@ def test_report_with_json_and_counts_agree(orders, tmp_path):
                                    "palive_guard": 0.5}
     wb = openpyxl.load_workbook(out, data_only=True)
     assert _cell(wb, "KPI_CLTV").value == pytest.approx(data["kpis"]["cltv"], rel=1e-12)
-    assert _cell(wb, "COUNT_REJECTED").value == rows["rejected"] == len(
-        [i for i in data["issues"] if i["severity"] == "rejected"])
+    assert _cell(wb, "COUNT_REJECTED").value == rows["rejected"] == sum(
+        i["rows"] for i in data["issues_by_reason"] if i["severity"] == "rejected")
     assert _cell(wb, "ASSUME_HORIZON").value == 26
 
 
@@ -136,7 +136,7 @@ def test_demo(tmp_path):
         assert name in out
     data = json.loads((tmp_path / "demo" / "cltv-summary.json").read_text())
     assert data["rows"]["rejected"] == 3
-    reasons = {i["reason"] for i in data["issues"]}
+    reasons = {i["reason"] for i in data["issues_by_reason"]}
     assert any("total" in r for r in reasons) and any("refund" in r for r in reasons)
 
 

@@ -61,7 +61,8 @@ def test_per_customer_pieces():
     assert list(table.columns) == ["first_purchase", "last_purchase", "revenue", "exposure",
                                    "churned"]
     assert table["exposure"].sum() == 55.0
-    assert table.attrs == {"as_of": pd.Timestamp("2024-01-31"), "inactivity": 10.0, "period": "D"}
+    assert table.attrs == {"as_of": pd.Timestamp("2024-01-31"), "inactivity": 10.0, "period": "D",
+                           "refund_only_revenue": 0.0}
 
 
 def test_weeks_and_months_use_exact_unit_lengths():

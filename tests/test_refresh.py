@@ -581,3 +581,31 @@ def test_a_huge_horizon_cell_is_an_alert_not_a_22_gb_workbook(snapshot):
     message = _alert_text(actions)
     assert "ASSUME_HORIZON" in message and "horizon must be at most" in message
     assert _changes(actions) == []
+
+
+def test_a_refresh_with_many_rejected_rows_or_gaps_alerts_the_user(snapshot):
+    """Issue 9: rows lost above the threshold and a report with gaps are said in a message
+    box, not only written on the Data issues sheet and the Model sheet."""
+    data = copy.deepcopy(snapshot)
+    orders = load_cdnow()
+    values = [["Customer ID", "Date", "Amount", "Source row"]]
+    for i, (cid, day, amount) in enumerate(zip(orders["customer_id"], orders["date"],
+                                               orders["amount"], strict=True)):
+        values.append(["" if i % 4 == 0 else cid, _json_cell(day.to_pydatetime()), amount, ""])
+    _sheet(data, "Transactions")["values"] = values
+    message = _alert_text(run_script(data))
+    assert "Refreshed the report" in message
+    assert "Revenue from identified customers only; 25 % of rows had no customer id" in message
+
+
+def test_refresh_notes_name_the_gaps():
+    class Fake:
+        def gap_messages(self):
+            return {"churn rate": "no customer has been inactive for more than 3 months"}
+
+        def data_quality_lines(self):
+            return []
+
+    assert refresh.refresh_notes(Fake()) == [
+        "The report has gaps: churn rate not estimated: no customer has been inactive for "
+        "more than 3 months."]

@@ -206,12 +206,16 @@ def test_nothing_lost(tmp_path):
     wb = openpyxl.load_workbook(out)
     for key in ("read", "used", "rejected", "blank", "doubtful"):
         assert summary["rows"][key] == c[key] == _cell(wb, f"COUNT_{key.upper()}").value
-    assert len(summary["issues"]) == len(_table(wb, "DataIssues")) == len(rep.issues)
+    assert len(_table(wb, "DataIssues")) == len(rep.issues)
+    by_reason = summary["issues_by_reason"]  # counts by reason; the sheet lists every row
+    assert sum(i["rows"] for i in by_reason) == len(
+        rep.issues.drop_duplicates(["Reason", "Severity", "Row"]))
 
 
 def test_json_schema(report, tmp_path):
     data = json.loads(write_json(report, tmp_path / "s.json").read_text())
-    assert set(data) >= {"rows", "kpis", "models", "assumptions", "issues"}
+    assert set(data) >= {"rows", "kpis", "models", "assumptions", "issues_by_reason",
+                         "column_map", "data"}
     assert set(data["kpis"]) >= {v for v in KPI_KEYS.values()}
     assert data["models"]["time_unit"] == "W"
     assert set(data["models"]["bgnbd"]) >= {"r", "alpha", "a", "b", "log_likelihood"}

@@ -135,7 +135,8 @@ def test_every_sheet_prints_fitted_to_width_with_repeated_headers(shared_templat
             header_row = int("".join(ch for ch in t.ref.split(":")[0] if ch.isdigit()))
             assert ws.print_title_rows and str(header_row) in ws.print_title_rows, ws.title
     # Row numbers are plain integers (no thousands separators).
-    assert wb["Data issues"]["A12"].number_format == "0"
+    first_row = wb["Data issues"].tables["DataIssues"].ref.split(":")[0]
+    assert wb["Data issues"][first_row].offset(row=1).number_format == "0"
     assert wb["Transactions"]["D2"].number_format == "0"
 
 

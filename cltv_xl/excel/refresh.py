@@ -132,10 +132,27 @@ def refresh_report(book: xw.Book, *, sheet: str | None = None) -> str:
         return message
     plan.apply()
     counts = report.counts
-    return (
+    status = (
         f"Refreshed the report from {counts['used']:,} orders of {len(report.customers):,} "
         f"customers ({counts['rejected']:,} rows rejected; see the Data issues sheet)."
     )
+    notes = refresh_notes(report)
+    if notes:  # what the user must know about this report: said, not only written
+        status = " ".join([status, *notes])
+        _alert(book, status, mode="info")
+    return status
+
+
+def refresh_notes(report) -> list[str]:
+    """What a refreshed report must say out loud (a message box): the gaps (a model or the
+    churn rate not estimated, and why), and the rows not used when more than
+    :data:`cltv_xl.report.quality.LOUD_SHARE` of the rows or of the amount were rejected."""
+    notes = [f"{what} not estimated: {why}." for what, why in report.gap_messages().items()]
+    if notes:
+        notes[0] = "The report has gaps: " + notes[0]
+    if report.data_quality_lines():
+        notes.append(report.data_quality())
+    return notes
 
 
 # --------------------------------------------------------------------------------------------
@@ -502,7 +519,7 @@ def _as_text(value: Any) -> Any:
     return value
 
 
-def _alert(book: xw.Book, message: str) -> None:
+def _alert(book: xw.Book, message: str, mode: str = "critical") -> None:
     # Where a runtime has no message box, the returned status still carries the message.
     with contextlib.suppress(Exception):
-        book.app.alert(message, title=TITLE, buttons="ok", mode="critical")
+        book.app.alert(message, title=TITLE, buttons="ok", mode=mode)

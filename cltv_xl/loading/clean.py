@@ -31,13 +31,19 @@ import pandas as pd
 from ..errors import InputError
 from ..safety import XML_ILLEGAL
 from ..timeunits import as_date
-from ..transactions import DOUBTFUL, ISSUE_COLUMNS, REJECTED, Transactions, empty_issues
+from ..transactions import (
+    DOUBTFUL,
+    ISSUE_COLUMNS,
+    REASON_TOTAL,
+    REJECTED,
+    Transactions,
+    empty_issues,
+)
 from .amounts import parse_amounts
 from .dates import DateOrder, parse_dates
 from .ids import REASON_CONTROL, parse_ids
 from .parsed import MISSING, OK, Parsed, as_series, display, factorize
 
-REASON_TOTAL = "summary/total row"
 REASON_REFUND = "negative amount (refund/return): netted, not a purchase"
 REASON_NEG_QTY = "negative quantity (return): netted, not a purchase"
 REASON_C_INVOICE = "cancellation invoice (a 'C' number): netted, not a purchase"

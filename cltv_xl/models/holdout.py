@@ -18,7 +18,7 @@ import pandas as pd
 from ..errors import InputError
 from ..summary import rfm_summary
 from ..timeunits import as_date, check_unit, convert, unit_days
-from ..transactions import Transactions, transaction_frame
+from ..transactions import Transactions, purchase_mask, transaction_frame
 from ._base import PurchaseModel
 
 
@@ -35,9 +35,11 @@ def _dates(calibration_end, holdout_end) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _customer_days(data: pd.DataFrame, end: pd.Timestamp) -> pd.DataFrame:
-    """One row per (customer, purchase day) up to ``end``: customer_id, day (int), total."""
+    """One row per (customer, purchase day) up to ``end``: customer_id, day (int), total of
+    the day's purchases. Refund and cancellation rows are never purchases
+    (:func:`~cltv_xl.transactions.purchase_mask`), as in :func:`~cltv_xl.summary.rfm_summary`."""
     dates = data["date"].to_numpy(dtype="datetime64[ns]")
-    keep = dates <= end.to_datetime64()
+    keep = (dates <= end.to_datetime64()) & purchase_mask(data)
     days = dates[keep].astype("datetime64[D]").astype(np.int64)
     frame = pd.DataFrame(
         {

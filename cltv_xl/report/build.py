@@ -15,6 +15,7 @@ them. The numbers come from:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import warnings
@@ -108,7 +109,7 @@ def _kpis(res, a: Assumptions, pred: pd.DataFrame | None) -> dict[str, Any]:
     table = res.customer_kpis
     kp = res.kpis
     customers = len(table)
-    revenue = float(table["revenue"].sum())
+    revenue = metrics.table_revenue(table)  # refund-only customers' net amounts included
     exposure = float(table["exposure"].sum())
     churned = int(table["churned"].sum())
     out: dict[str, Any] = {
@@ -221,6 +222,17 @@ def _long_text_issues(tx: Transactions) -> tuple[pd.DataFrame | None, int]:
     return issues, len(set(rows.tolist()) - already)
 
 
+def _issue_summary(tx: Transactions, extra: pd.DataFrame | None) -> pd.DataFrame:
+    """:meth:`Transactions.issue_summary` of the loader's issues plus the report's own
+    (ids longer than a cell), counted by reason."""
+    if extra is None or len(extra) == 0:
+        return tx.issue_summary()
+    extra = extra.assign(amount=np.nan)
+    issues = extra if tx.issues is None or len(tx.issues) == 0 else pd.concat(
+        [tx.issues, extra], ignore_index=True)
+    return dataclasses.replace(tx, issues=issues).issue_summary()
+
+
 def _issues_frame(tx: Transactions, extra: pd.DataFrame | None = None) -> pd.DataFrame:
     issues = tx.issues
     if extra is not None:
@@ -283,6 +295,10 @@ def compute_report(
     summary, end = res.summary, res.as_of
     per_customer, pred = res.customer_kpis, res.predictions
     notes = list(res.warnings)
+    for text in tx.warnings:  # the loader's loud notes (an ambiguous date order): everywhere
+        if text not in notes:
+            notes.insert(0, text)
+            warnings.warn(text, CltvWarning, stacklevel=2)
     models, params = _model_facts(res.purchase_model, res.spend_model, res.spend_customers,
                                   a.time_unit, gaps)
     n = len(summary)
@@ -361,6 +377,12 @@ def compute_report(
                                                     "doubtful")}
     long_text, newly_doubtful = _long_text_issues(tx)
     counts["doubtful"] += newly_doubtful
+    refund_only = dict(summary.attrs.get("refund_only") or {"customers": 0, "amount": 0.0})
+    issue_summary = _issue_summary(tx, long_text)
+    data = {"column_map": dict(tx.column_map), "date_order": dict(tx.date_order),
+            "reading": dict(tx.reading), "warnings": list(tx.warnings),
+            "refund_only": {"customers": int(refund_only.get("customers", 0)),
+                            "amount": float(refund_only.get("amount", 0.0))}}
     return Report(
         source=tx.source or "",
         as_of=end,
@@ -379,8 +401,10 @@ def compute_report(
         model_params=params,
         tracking=tracking,
         issues=_issues_frame(tx, long_text),
+        issue_summary=issue_summary,
         transactions=transactions,
         extras={"summary_customers": len(summary),
+                "data": data,
                 "holdout": holdout_facts,
                 "warnings": notes,
                 "cohorts": cohort_facts},

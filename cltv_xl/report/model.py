@@ -53,6 +53,7 @@ import pandas as pd
 
 from ..assumptions import CELL_FIELDS, Assumptions
 from ..timeunits import UNIT_NAMES
+from . import quality
 
 #: KPI defined name -> key in :attr:`Report.kpis` and in the JSON summary.
 KPI_KEYS: dict[str, str] = {
@@ -130,6 +131,11 @@ VALUE_NAMES: tuple[str, ...] = (
     "COUNT_BLANK",
     "COUNT_DOUBTFUL",
     "COUNT_CUSTOMERS",
+    # issue 9: how the data were read and what was lost, in words; refund-only customers'
+    # net amount (in KPI_REVENUE, but not in the Customers table)
+    "INFO_DATA_QUALITY",
+    "INFO_READ_AS",
+    "REVENUE_REFUND_ONLY",
     "MODEL_TIME_UNIT",
     "MODEL_BGNBD_CONVERGED",
     "MODEL_BGNBD_LL",
@@ -202,6 +208,8 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "ClvBins": ("Predicted CLV", "Customers", "Share of customers"),
     "ModelParams": ("Model", "Parameter", "Estimate", "Std. error"),
     "Tracking": ("Period", "Actual purchases", "Expected purchases", "Holdout period"),
+    "IssueSummary": ("Rows", "Share of rows", "Amount", "Reason", "Severity",
+                     "Share of amount", "Example rows"),
     "DataIssues": ("Row", "Column", "Value", "Reason", "Severity"),
     "Transactions": ("Customer ID", "Date", "Amount", "Source row"),
 }
@@ -218,6 +226,7 @@ DATA_TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "Customers": ("Customer ID",),
     "Transactions": ("Customer ID",),
     "DataIssues": ("Column", "Value", "Reason"),
+    "IssueSummary": ("Reason",),
 }
 
 
@@ -251,6 +260,9 @@ class Report:
     #: The report is still written; the Dashboard tiles, the Model sheet, the terminal and
     #: the JSON (``gaps``) say why, and the command exits with 3.
     gaps: dict[str, str] = field(default_factory=dict)
+    #: Issue lines counted by reason (:meth:`cltv_xl.transactions.Transactions.issue_summary`
+    #: columns): the Data issues sheet's first table and the JSON ``issues_by_reason``.
+    issue_summary: pd.DataFrame | None = None
     #: Notes on tables: table name -> text, shown as a note on the table's first header cell
     #: (e.g. the cohort month cut short by the as-of date) and listed in the JSON ``notes``.
     table_notes: dict[str, str] = field(default_factory=dict)
@@ -269,6 +281,36 @@ class Report:
                 for key in kpi_keys:
                     out[keys[key]] = f"{NOT_ESTIMATED}: {self.gaps[step]}"
         return out
+
+    # ------------------------------------------------------------------ data quality
+    def _issue_summary(self) -> pd.DataFrame:
+        if self.issue_summary is not None:
+            return self.issue_summary
+        from ..transactions import Transactions, empty_issues
+
+        return Transactions(data=pd.DataFrame({"amount": []}), issues=empty_issues(),
+                            counts=dict(self.counts)).issue_summary()
+
+    def data_quality(self) -> str:
+        """The Dashboard's sentence on rows not used, refunds netted and refund-only
+        customers (:func:`cltv_xl.report.quality.quality_sentence`)."""
+        data = self.extras.get("data", {})
+        return quality.quality_sentence(self._issue_summary(), self.counts,
+                                        data.get("refund_only"))
+
+    def read_as(self) -> str:
+        """The Dashboard's "Read as" note: columns, amount rule, date order, encoding; the
+        loader's loud notes (an ambiguous date order) follow it."""
+        data = self.extras.get("data", {})
+        text = quality.read_as_sentence(data.get("column_map", {}), data.get("date_order", {}),
+                                        data.get("reading"))
+        loud = " ".join(f"WARNING: {w}" for w in data.get("warnings", []))
+        return f"{text} {loud}".strip()
+
+    def data_quality_lines(self) -> list[str]:
+        """The terminal's loud lines when more than :data:`quality.LOUD_SHARE` of the rows or
+        of the amount were rejected (else empty)."""
+        return quality.terminal_lines(self._issue_summary(), self.counts)
 
     # ------------------------------------------------------------------ writer-neutral views
     def cells(self) -> dict[str, Any]:
@@ -299,6 +341,10 @@ class Report:
                 "COUNT_BLANK": int(self.counts["blank"]),
                 "COUNT_DOUBTFUL": int(self.counts["doubtful"]),
                 "COUNT_CUSTOMERS": len(self.customers),
+                "INFO_DATA_QUALITY": self.data_quality(),
+                "INFO_READ_AS": self.read_as(),
+                "REVENUE_REFUND_ONLY": float(self.extras.get("data", {}).get(
+                    "refund_only", {}).get("amount", 0.0)),
                 "MODEL_TIME_UNIT": UNIT_NAMES[a.time_unit],
                 "MODEL_BGNBD_CONVERGED": _converged(bg),
                 "MODEL_BGNBD_LL": float(bg.get("log_likelihood", math.nan)),
@@ -338,6 +384,7 @@ class Report:
             "ClvBins": self.clv_bins,
             "ModelParams": self.model_params,
             "Tracking": self.tracking,
+            "IssueSummary": quality.summary_table(self._issue_summary()),
             "DataIssues": self.issues,
             "Transactions": tx,
         }
@@ -347,22 +394,15 @@ class Report:
         """The ``--json`` summary: ``rows``, ``kpis``, ``models``, ``assumptions``, ``issues``.
 
         ``kpis`` holds exactly the values the workbook's KPI formulas compute (checked by the
-        LibreOffice test); ``issues`` lists every rejected or doubtful row.
+        LibreOffice test). ``issues_by_reason`` counts the rejected and doubtful rows by reason
+        with a few example rows each (the Data issues sheet lists every row; the JSON stays
+        small). ``data`` says how the file was read: ``column_map``, ``date_order``,
+        ``reading`` (container, encoding, delimiter), the loader's loud ``warnings``,
+        ``refund_only`` customers and the Dashboard's ``quality`` and ``read_as`` sentences.
         """
-        issues = self.issues
-        records = [
-            {
-                "row": int(r),
-                "column": str(c),
-                "value": str(v),
-                "reason": str(why),
-                "severity": str(s),
-            }
-            for r, c, v, why, s in zip(
-                issues["Row"], issues["Column"], issues["Value"], issues["Reason"],
-                issues["Severity"], strict=True,
-            )
-        ]
+        data = dict(self.extras.get("data", {}))
+        data.update({"quality": self.data_quality(), "read_as": self.read_as(),
+                     "loud": bool(self.data_quality_lines())})
         return {
             "source": self.source,
             "as_of": pd.Timestamp(self.as_of).date().isoformat(),
@@ -372,7 +412,9 @@ class Report:
             "kpis": {k: _json_number(v) for k, v in self.kpis.items()},
             "models": self.models,
             "assumptions": self.assumptions.as_dict(),
-            "issues": records,
+            "issues_by_reason": quality.json_issues(self._issue_summary(), self.issues),
+            "column_map": dict(data.get("column_map", {})),
+            "data": data,
             "warnings": list(self.extras.get("warnings", [])),
             "gaps": self.gap_messages(),
             "notes": dict(self.table_notes),

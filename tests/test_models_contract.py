@@ -29,7 +29,7 @@ def _cdnow_rfm():
 
 
 def _donations():
-    from lifetimes.datasets import load_donations
+    from datasets_ref import load_donations
 
     d = load_donations()
     reps = d["weights"].to_numpy()

@@ -12,7 +12,7 @@ import warnings
 import mpmath as mp
 import numpy as np
 import pytest
-from lifetimes.datasets import load_donations
+from datasets_ref import load_donations
 
 from cltv_xl.datasets import load_cdnow
 from cltv_xl.models import (

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from lifetimes.datasets import load_donations
+from datasets_ref import load_donations
 
 from cltv_xl.datasets import CDNOW_CALIBRATION_END, CDNOW_END, load_cdnow
 from cltv_xl.models import BGBB, BGNBD, MBGNBD, GammaGamma, ParetoNBD, tracking

@@ -608,6 +608,9 @@ ASSUMPTIONS = [
      "Shown beside the money figures on the Dashboard (live). Blank: not stated."),
     ("ASSUME_PALIVE_GUARD", "Segment guard: P(alive) below", 0.5, PCT0, "probability, 0-100%",
      "Customers less likely than this to be active are never Champions or Loyal (next run)."),
+    ("ASSUME_MODEL", "Purchase model", "auto", "@", "auto, bgnbd, mbgnbd, paretonbd, none",
+     "auto: the best of BG/NBD, MBG/NBD, Pareto/NBD (Model sheet); none: no predictions "
+     "(next run or refresh)."),
 ]
 
 
@@ -623,6 +626,9 @@ def assumptions(wb: Workbook) -> None:
     units = DataValidation(type="list", formula1='"days,weeks,months"', allow_blank=False)
     positive = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
     share = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
+    models = DataValidation(type="list", formula1='"auto,bgnbd,mbgnbd,paretonbd,none"',
+                            allow_blank=True)
+    ws.add_data_validation(models)
     ws.add_data_validation(units)
     ws.add_data_validation(positive)
     ws.add_data_validation(share)
@@ -645,6 +651,8 @@ def assumptions(wb: Workbook) -> None:
             share.add(val.coordinate)
         elif defined in ("ASSUME_TIME_UNIT", "ASSUME_KPI_PERIOD"):
             units.add(val.coordinate)
+        elif defined == "ASSUME_MODEL":
+            models.add(val.coordinate)
         elif fmt != "@":
             positive.add(val.coordinate)
     landscape(ws, f"A1:E{6 + len(ASSUMPTIONS)}")

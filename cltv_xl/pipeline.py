@@ -103,10 +103,10 @@ def spend_fit_mask(summary: pd.DataFrame) -> np.ndarray:
 
 
 #: Most customers the automatic model choice compares the candidates on: above it, a
-#: deterministic sample (:func:`comparison_sample`). A Pareto/NBD fit costs about 1.5 s per
-#: 10,000 simulated customers on the test machine (docs/models.md), the BG/NBD and MBG/NBD a
-#: hundredth of that, so the comparison stays within seconds; the chosen model is then fitted
-#: on every customer.
+#: deterministic sample (:func:`comparison_sample`). A Pareto/NBD fit took 1.7 s on 10,000,
+#: 8 s on 50,000 and 13 s on 100,000 simulated customers on the 2-core test machine (the
+#: BG/NBD and MBG/NBD under 0.1 s), so the comparison stays within seconds; the chosen model
+#: is then fitted on every customer.
 COMPARE_MAX_CUSTOMERS = 50_000
 
 
@@ -115,11 +115,15 @@ def purchase_model(summary: pd.DataFrame, a: Assumptions):
     ``"paretonbd"``). ``"auto"`` is decided by :func:`choose_purchase_model`, which calls this
     with the chosen key; here it stands for the BG/NBD (Fader, Hardie & Lee 2005), the default
     of the worksheet functions."""
+    return _new_model("bgnbd" if a.model == "auto" else a.model)
+
+
+def _new_model(key: str):
+    """An unfitted purchase model by key (:data:`cltv_xl.models.selection.MODELS`)."""
     from .models.selection import MODELS
 
-    key = "bgnbd" if a.model == "auto" else a.model
     if key not in MODELS:
-        raise InputError(f"model {a.model!r} has no purchase model; choose from "
+        raise InputError(f"model {key!r} has no purchase model; choose from "
                          f"{', '.join(k for k in MODELS if k != 'bgbb')}")
     return MODELS[key]()
 
@@ -189,14 +193,13 @@ def choose_purchase_model(res: PipelineResult) -> ModelChoice:
                    "on the purchases after it.")
     sampled = len(sample) if len(sample) < len(base) else 0
     if sampled:
-        reason += (f" Compared on {sampled:,} of the {len(base):,} customers (every "
-                   f"{len(base) / sampled:.1f}th by customer id, for speed); the chosen model "
-                   "was then fitted on all of them.")
+        reason += (f" Compared on {sampled:,} of the {len(base):,} customers (evenly spaced "
+                   "in customer-id order, for speed); the chosen model was then fitted on all "
+                   "of them.")
     if holdout is None and not sampled:
         model = cmp.model  # fitted on this very summary
     else:
-        model = purchase_model(summary, Assumptions.parse(
-            **{**a.as_fields(), "model": cmp.chosen})).fit_summary(summary)
+        model = _new_model(cmp.chosen).fit_summary(summary)
     calibration = cmp.model if holdout is not None and not sampled else None
     return ModelChoice(cmp.chosen, model, reason, cmp, sampled, calibration)
 
@@ -349,9 +352,8 @@ def _tracking(res: PipelineResult):
     if choice is not None and choice.calibration_model is not None:
         model = choice.calibration_model  # already fitted up to holdout_start by the choice
     else:  # the chosen (or named) model's class, fitted on the orders up to holdout_start
-        key = choice.key if choice is not None and choice.key else a.model
-        model = purchase_model(res.summary, Assumptions.parse(**{**a.as_fields(),
-                                                                 "model": key}))
+        named = choice is not None and choice.key
+        model = _new_model(choice.key) if named else purchase_model(res.summary, a)
     result = tracking(model, res.transactions.data, a.holdout_start, res.as_of, a.time_unit)
     res.tracking_model = model  # the calibration fit, shown on the Model sheet
     return result

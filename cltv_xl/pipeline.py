@@ -103,11 +103,11 @@ def spend_fit_mask(summary: pd.DataFrame) -> np.ndarray:
 
 
 #: Most customers the automatic model choice compares the candidates on: above it, a
-#: deterministic sample (:func:`comparison_sample`). A Pareto/NBD fit took 1.7 s on 10,000,
-#: 8 s on 50,000 and 13 s on 100,000 simulated customers on the 2-core test machine (the
-#: BG/NBD and MBG/NBD under 0.1 s), so the comparison stays within seconds; the chosen model
-#: is then fitted on every customer.
-COMPARE_MAX_CUSTOMERS = 50_000
+#: deterministic sample (:func:`comparison_sample`). A Pareto/NBD fit took 1.7 s on 10,000
+#: and 8-45 s on 50,000 simulated customers on the 2-core test machine (the BG/NBD and MBG/NBD
+#: under 0.1 s); with this bound ``auto`` adds about 5 s to a report
+#: (``bench/bench_model_choice.py``). The chosen model is then fitted on every customer.
+COMPARE_MAX_CUSTOMERS = 10_000
 
 
 def purchase_model(summary: pd.DataFrame, a: Assumptions):

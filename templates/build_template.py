@@ -194,7 +194,7 @@ MODEL_TILES = [
      "=SUM(Customers[Expected purchases])"),
     ("KPI_PREDICTED_CLV", f'="PREDICTED CLV, ALL"&{CUR}', "all customers, over the horizon",
      NUM0, "=SUM(Customers[Predicted CLV])"),
-    ("KPI_SHARE_ALIVE", "LIKELY ALIVE", "average P(alive), BG/NBD", PCT1,
+    ("KPI_SHARE_ALIVE", "LIKELY ALIVE", '="average P(alive), "&MODEL_PURCHASE', PCT1,
      "=AVERAGE(Customers[Probability still active (P(alive))])"),
     ("LEVER_ACTIVE", "ACTIVE CUSTOMERS", "bought within the churn window", NUM0,
      "=COUNTIF(Customers[Churned],0)"),
@@ -210,8 +210,8 @@ CLASSIC_DEF = (
 MODEL_DEF = (
     '="= expected purchases x expected spend x margin "&FIXED(ASSUME_MARGIN*100,0)&"%, '
     'over the next "&ASSUME_HORIZON&" "&ASSUME_TIME_UNIT&", discounted at "'
-    '&FIXED(ASSUME_DISCOUNT_RATE*100,2)&"% a month; per customer (BG/NBD + Gamma-Gamma), '
-    'CAC not deducted."'
+    '&FIXED(ASSUME_DISCOUNT_RATE*100,2)&"% a month; per customer ("&MODEL_PURCHASE&" + '
+    'Gamma-Gamma), CAC not deducted."'
 )
 WHY_DIFFER = (
     '="Why they differ: the classic CLTV follows one average customer over its whole lifetime ("'

@@ -36,8 +36,9 @@ MAX_HORIZON_PERIODS = 10_000
 #: Default CLV horizon (used when ``horizon`` is not given), in weeks, whatever the unit.
 DEFAULT_HORIZON_WEEKS = 52.0
 
-#: Model choices: ``"auto"`` (today the BG/NBD), a named purchase model, or ``"none"``
-#: (no predictive model: only the historical KPIs and tables).
+#: Model choices: ``"auto"`` (the pipeline compares BG/NBD, MBG/NBD and Pareto/NBD and keeps
+#: the best: :func:`cltv_xl.pipeline.choose_purchase_model`), a named purchase model, or
+#: ``"none"`` (no predictive model: only the historical KPIs and tables).
 MODEL_CHOICES: tuple[str, ...] = ("auto", "bgnbd", "mbgnbd", "paretonbd", "none")
 
 #: Allowed numeric ranges: field -> keyword arguments of :func:`cltv_xl.validation.number`.
@@ -173,6 +174,7 @@ class Assumptions:
             "ASSUME_KPI_PERIOD": UNIT_NAMES[self.kpi_period],
             "ASSUME_PALIVE_GUARD": float(self.palive_guard),
             "ASSUME_CURRENCY": self.currency,
+            "ASSUME_MODEL": self.model,
         }
 
     def as_dict(self) -> dict[str, Any]:
@@ -213,6 +215,7 @@ CELL_FIELDS: dict[str, str] = {
     "ASSUME_KPI_PERIOD": "kpi_period",
     "ASSUME_PALIVE_GUARD": "palive_guard",
     "ASSUME_CURRENCY": "currency",
+    "ASSUME_MODEL": "model",
 }
 
 

@@ -65,7 +65,7 @@ STEPS = (
     "reading transactions",
     "summarising customers",
     "computing KPIs",
-    "fitting BG/NBD and Gamma-Gamma",
+    "fitting the purchase and spend models",
     "segments and cohorts",
     "writing the workbook",
 )
@@ -141,7 +141,12 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    help="churn window in KPI periods: no purchase for longer = churned "
                    "(default 3)")
     a.add_argument("--holdout-start", metavar="DATE",
-                   help="fit a second BG/NBD up to this date and track the rest (Model sheet)")
+                   help="also fit the purchase model up to this date and track the rest "
+                   "(Model sheet); with --model auto the models are compared on it")
+    a.add_argument("--model", metavar="MODEL",
+                   help="purchase model: auto (default: compare BG/NBD, MBG/NBD and "
+                   "Pareto/NBD, keep the best by holdout error or BIC), bgnbd, mbgnbd, "
+                   "paretonbd, or none (historical KPIs only)")
     a.add_argument("--currency", metavar="CODE",
                    help="currency code shown beside money figures, e.g. USD (default: none)")
     a.add_argument("--palive-guard", metavar="P",
@@ -202,13 +207,13 @@ def assumptions_from_args(args: argparse.Namespace):
     from .assumptions import Assumptions
 
     fields = ("cac", "margin", "discount_rate", "horizon", "time_unit", "kpi_period",
-              "inactivity", "as_of", "holdout_start", "currency", "palive_guard")
+              "inactivity", "as_of", "holdout_start", "currency", "palive_guard", "model")
     labels = {f: "option --" + f.replace("_", "-") for f in fields}
     return Assumptions.from_strings(
         labels, cac=args.cac, margin=args.margin, discount_rate=args.discount_rate,
         horizon=args.horizon, time_unit=args.time_unit, kpi_period=args.kpi_period,
         inactivity=args.inactivity, as_of=args.as_of, holdout_start=args.holdout_start,
-        currency=args.currency, palive_guard=args.palive_guard,
+        currency=args.currency, palive_guard=args.palive_guard, model=args.model,
     )
 
 
@@ -228,6 +233,13 @@ def summary_lines(report: Any, output: Path) -> list[str]:
     from .timeunits import UNIT_NAMES
 
     c, k, a = report.counts, report.kpis, report.assumptions
+    m = report.models
+    if a.model == "none":
+        model_line = "Model: none (--model none): historical KPIs and tables only"
+    elif m.get("chosen"):
+        model_line = f"Model: {m['reason']}"
+    else:
+        model_line = f"Model: not estimated: {m.get('reason', '')}"
     if k["ltv_cac"] is not None:
         ratio = f"{k['ltv_cac']:.2f}x"
     else:
@@ -245,11 +257,13 @@ def summary_lines(report: Any, output: Path) -> list[str]:
         f"CLTV {_fmt(k['cltv'])} | LTV:CAC {ratio} | predicted CLV next {a.horizon:g} "
         f"{UNIT_NAMES[a.time_unit]}: {_fmt(k['predicted_clv'], 0)} | likely alive "
         f"{_pct(k['share_alive'])}",
+        model_line,
     ]
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .report import build_report
+    from .report.model import NOT_ASKED
 
     progress = args.progress = Progress(err, not args.quiet)
     to_stdout = args.json == "-"
@@ -270,7 +284,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if caught is not None:
         _print_warnings(caught, err, args)
         caught.clear()
-    gaps = report.gap_messages()
+    # --model none leaves the predictions out on purpose: not a gap (exit 0, no warning).
+    gaps = {what: why for what, why in report.gap_messages().items() if why != NOT_ASKED}
     for what, why in gaps.items() if not args.quiet else ():  # before "Report written"
         print(f"{PROG}: warning: report written with gaps: {what} not estimated: {why}",
               file=err)

@@ -197,7 +197,7 @@ MODEL_TILES = [
      "=SUM(Customers[Expected purchases])"),
     ("KPI_PREDICTED_CLV", f'="PREDICTED CLV, ALL"&{CUR}', "all customers, over the horizon",
      NUM0, "=SUM(Customers[Predicted CLV])"),
-    ("KPI_SHARE_ALIVE", "LIKELY ALIVE", "average P(alive), BG/NBD", PCT1,
+    ("KPI_SHARE_ALIVE", "LIKELY ALIVE", '="average P(alive), "&MODEL_PURCHASE', PCT1,
      "=AVERAGE(Customers[Probability still active (P(alive))])"),
     ("LEVER_ACTIVE", "ACTIVE CUSTOMERS", "bought within the churn window", NUM0,
      "=COUNTIF(Customers[Churned],0)"),
@@ -213,8 +213,8 @@ CLASSIC_DEF = (
 MODEL_DEF = (
     '="= expected purchases x expected spend x margin "&FIXED(ASSUME_MARGIN*100,0)&"%, '
     'over the next "&ASSUME_HORIZON&" "&ASSUME_TIME_UNIT&", discounted at "'
-    '&FIXED(ASSUME_DISCOUNT_RATE*100,2)&"% a month; per customer (BG/NBD + Gamma-Gamma), '
-    'CAC not deducted."'
+    '&FIXED(ASSUME_DISCOUNT_RATE*100,2)&"% a month; per customer ("&MODEL_PURCHASE&" + '
+    'Gamma-Gamma), CAC not deducted."'
 )
 WHY_DIFFER = (
     '="Why they differ: the classic CLTV follows one average customer over its whole lifetime ("'
@@ -573,14 +573,17 @@ def charts(wb: Workbook) -> None:
     band = BarChart()
     band.type = "col"
     band.gapWidth = 0
-    band.add_data(Reference(model, min_col=4, min_row=16, max_row=17), titles_from_data=True)
+    band.add_data(Reference(model, min_col=4, min_row=TRACK_TOP, max_row=TRACK_TOP + 1),
+                  titles_from_data=True)
     band.series[0].graphicalProperties.solidFill = "E4ECF2"
     band.series[0].graphicalProperties.line.noFill = True
     track = LineChart()
-    track.add_data(Reference(model, min_col=2, max_col=3, min_row=16, max_row=17),
+    track.add_data(Reference(model, min_col=2, max_col=3, min_row=TRACK_TOP,
+                                   max_row=TRACK_TOP + 1),
                    titles_from_data=True)
-    track.set_categories(Reference(model, min_col=1, min_row=17, max_row=17))
-    band.set_categories(Reference(model, min_col=1, min_row=17, max_row=17))
+    periods = Reference(model, min_col=1, min_row=TRACK_TOP + 1, max_row=TRACK_TOP + 1)
+    track.set_categories(periods)
+    band.set_categories(periods)
     for s, colour, dash in zip(track.series, (NAVY, TEAL), ("solid", "dash"), strict=True):
         s.graphicalProperties.line.solidFill = colour
         s.graphicalProperties.line.width = 22000
@@ -595,7 +598,7 @@ def charts(wb: Workbook) -> None:
     band.y_axis.title = "repeat purchases"
     band += track
     band.width, band.height = 20.0, 9.0
-    model.add_chart(band, _span(8, 15, 17, 37))
+    model.add_chart(band, _span(4, TRACK_TOP + 5, 12, TRACK_TOP + 22))
 
 
 # ---------------------------------------------------------------------------- other sheets
@@ -618,6 +621,9 @@ ASSUMPTIONS = [
      "Shown beside the money figures on the Dashboard (live). Blank: not stated."),
     ("ASSUME_PALIVE_GUARD", "Segment guard: P(alive) below", 0.5, PCT0, "probability, 0-100%",
      "Customers less likely than this to be active are never Champions or Loyal (next run)."),
+    ("ASSUME_MODEL", "Purchase model", "auto", "@", "auto, bgnbd, mbgnbd, paretonbd, none",
+     "auto: the best of BG/NBD, MBG/NBD, Pareto/NBD (Model sheet); none: no predictions "
+     "(next run or refresh)."),
 ]
 
 
@@ -633,6 +639,9 @@ def assumptions(wb: Workbook) -> None:
     units = DataValidation(type="list", formula1='"days,weeks,months"', allow_blank=False)
     positive = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0")
     share = DataValidation(type="decimal", operator="between", formula1="0", formula2="1")
+    models = DataValidation(type="list", formula1='"auto,bgnbd,mbgnbd,paretonbd,none"',
+                            allow_blank=True)
+    ws.add_data_validation(models)
     ws.add_data_validation(units)
     ws.add_data_validation(positive)
     ws.add_data_validation(share)
@@ -655,6 +664,8 @@ def assumptions(wb: Workbook) -> None:
             share.add(val.coordinate)
         elif defined in ("ASSUME_TIME_UNIT", "ASSUME_KPI_PERIOD"):
             units.add(val.coordinate)
+        elif defined == "ASSUME_MODEL":
+            models.add(val.coordinate)
         elif fmt != "@":
             positive.add(val.coordinate)
     landscape(ws, f"A1:E{6 + len(ASSUMPTIONS)}")
@@ -769,41 +780,82 @@ def chart_data(wb: Workbook) -> None:
     portrait(ws, title_rows="4:4")
 
 
+#: Model sheet rows: the parameter table (purchase model, Gamma-Gamma and, with a holdout, the
+#: calibration fit: up to 4 + 3 + 4 rows), the model choice and its comparison table (three
+#: candidates), then the holdout check with its tracking table (grows downwards).
+PARAM_TOP, PARAM_ROWS = 4, 11
+CHOICE_TOP = PARAM_TOP + PARAM_ROWS + 2
+COMPARE_TOP, COMPARE_ROWS = CHOICE_TOP + 3, 3
+HOLDOUT_TOP = COMPARE_TOP + COMPARE_ROWS + 2
+TRACK_TOP = HOLDOUT_TOP + 3
+
+
 def model(wb: Workbook) -> None:
     ws = wb.create_sheet("Model")
-    title(ws, "Model", "BG/NBD (Fader, Hardie & Lee 2005) for purchases and P(alive); "
-          "Gamma-Gamma (Fader & Hardie 2013) for spend per purchase. Maximum likelihood.")
-    table(ws, "ModelParams", "A4", ["Model", "Parameter", "Estimate", "Std. error"],
-          [None, None, "0.0000", "0.0000"], [14, 11, 12, 12], body_rows=7)
-    facts = [("MODEL_TIME_UNIT", "Time unit", None), ("MODEL_BGNBD_LL", "BG/NBD log-likelihood",
-             "#,##0.0"), ("MODEL_BGNBD_CONVERGED", "BG/NBD converged", None),
+    title(ws, "Model", "Purchase model (chosen below): P(alive) and expected purchases. "
+          "Gamma-Gamma (Fader & Hardie 2013): spend per purchase. Maximum likelihood.")
+    table(ws, "ModelParams", f"A{PARAM_TOP}", ["Model", "Parameter", "Estimate", "Std. error",
+                                                "Poorly identified"],
+          [None, None, "0.0000", "0.0000", None], [26, 12, 12, 12, 12], body_rows=PARAM_ROWS)
+    facts = [("MODEL_TIME_UNIT", "Time unit", None),
+             ("MODEL_PURCHASE", "Purchase model", None),
+             ("MODEL_PURCHASE_LL", "Purchase model log-likelihood", "#,##0.0"),
+             ("MODEL_PURCHASE_CONVERGED", "Purchase model converged", None),
              ("MODEL_GG_CONVERGED", "Gamma-Gamma converged", None),
              ("MODEL_GG_CUSTOMERS", "Gamma-Gamma repeat buyers", NUM0),
              ("INFO_HOLDOUT", "Holdout from", None)]
-    widths(ws, {"E": 3, "F": 38, "G": 14})
+    widths(ws, {"F": 12, "G": 12, "H": 12, "I": 16, "J": 3, "K": 32, "L": 16})
     for i, (defined, label, fmt) in enumerate(facts):
-        r = 5 + i
-        ws.cell(row=r, column=6, value=label).font = F_BOLD
-        val = ws.cell(row=r, column=7)
+        r = PARAM_TOP + 1 + i
+        ws.cell(row=r, column=11, value=label).font = F_BOLD
+        val = ws.cell(row=r, column=12)
         val.font = F_BODY
         val.alignment = Alignment(horizontal="right")
         if fmt:
             val.number_format = fmt
         name(wb, defined, ws, val.coordinate)
-    ws["A13"] = "Holdout check"
-    ws["A13"].font = F_SECTION
-    ws["A14"] = ('=IF(INFO_HOLDOUT="none","Not run: add --holdout-start DATE to fit the model '
-                 'on the orders up to DATE and compare its forecast with what happened after.",'
-                 '"A BG/NBD fitted on the orders up to "&INFO_HOLDOUT&" forecasts the repeat '
-                 'purchases after it (shaded); the figures on the right measure the miss.")')
-    ws["A14"].font = F_SUB
-    table(ws, "Tracking", "A16", ["Period", "Actual purchases", "Expected purchases",
-                                  "Holdout period"],
-          [DATE, "#,##0.0", "#,##0.0", YES_NO], [14, 11, 12, 12])
+        old = {"MODEL_PURCHASE_LL": "MODEL_BGNBD_LL",
+               "MODEL_PURCHASE_CONVERGED": "MODEL_BGNBD_CONVERGED"}.get(defined)
+        if old:  # the cell's name before the model choice (issue 10), kept for old readers
+            name(wb, old, ws, val.coordinate)
+
+    ws[f"A{CHOICE_TOP}"] = "Model choice"
+    ws[f"A{CHOICE_TOP}"].font = F_SECTION
+    why = ws[f"A{CHOICE_TOP + 1}"]
+    why.font = F_BODY
+    why.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=CHOICE_TOP + 1, start_column=1, end_row=CHOICE_TOP + 1,
+                   end_column=12)
+    ws.row_dimensions[CHOICE_TOP + 1].height = 30
+    name(wb, "MODEL_CHOICE", ws, why.coordinate)
+    table(ws, "ModelComparison", f"A{COMPARE_TOP}",
+          ["Model", "Log-likelihood", "BIC", "Converged", "Poorly identified", "Holdout MAE",
+           "Holdout RMSE", "Holdout total error", "Chosen"],
+          [None, "#,##0.0", "#,##0.0", None, None, "0.000", "0.000", "+0.0%;-0.0%", None],
+          body_rows=COMPARE_ROWS)
+    ws[f"K{COMPARE_TOP}"] = ("How to read it: with a holdout (--holdout-start) the model with "
+                             "the lowest holdout RMSE per customer is chosen, else the one "
+                             "with the lowest BIC (= k ln n - 2 LL; lower is better). A model "
+                             "that did not converge is chosen only if none did. "
+                             "--model bgnbd|mbgnbd|paretonbd overrides the choice.")
+    ws[f"K{COMPARE_TOP}"].font = F_SUB
+    ws[f"K{COMPARE_TOP}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(start_row=COMPARE_TOP, start_column=11, end_row=COMPARE_TOP + COMPARE_ROWS,
+                   end_column=12)
+
+    ws[f"A{HOLDOUT_TOP}"] = "Holdout check"
+    ws[f"A{HOLDOUT_TOP}"].font = F_SECTION
+    ws[f"A{HOLDOUT_TOP + 1}"] = (
+        '=IF(INFO_HOLDOUT="none","Not run: add --holdout-start DATE to fit the model '
+        'on the orders up to DATE and compare its forecast with what happened after.",'
+        '"The "&MODEL_PURCHASE&" fitted on the orders up to "&INFO_HOLDOUT&" (its parameters '
+        'are in the table above) forecasts the repeat purchases after it (shaded); the figures '
+        'on the right measure the miss.")')
+    ws[f"A{HOLDOUT_TOP + 1}"].font = F_SUB
+    table(ws, "Tracking", f"A{TRACK_TOP}", ["Period", "Actual purchases", "Expected purchases",
+                                            "Holdout period"],
+          [DATE, "#,##0.0", "#,##0.0", YES_NO])
     hold = [
-        (None, "Calibration fit (BG/NBD up to the holdout)", None),
-        ("MODEL_CAL_R", "r", "0.0000"), ("MODEL_CAL_ALPHA", "alpha", "0.0000"),
-        ("MODEL_CAL_A", "a", "0.0000"), ("MODEL_CAL_B", "b", "0.0000"),
         (None, "Holdout errors (repeat purchases)", None),
         ("MODEL_HOLDOUT_ACTUAL", "Actual in the holdout", "#,##0"),
         ("MODEL_HOLDOUT_EXPECTED", "Expected by the model", "#,##0"),
@@ -811,23 +863,24 @@ def model(wb: Workbook) -> None:
         ("MODEL_HOLDOUT_MAE", "Mean absolute error per period", "#,##0.0"),
     ]
     for i, (defined, label, fmt) in enumerate(hold):
-        r = 16 + i + (1 if i >= 5 else 0)
-        lab = ws.cell(row=r, column=6, value=label)
+        r = TRACK_TOP + i
+        lab = ws.cell(row=r, column=11, value=label)
         if defined is None:
             lab.font = F_LABEL
             lab.border = Border(bottom=THIN)
-            ws.cell(row=r, column=7).border = Border(bottom=THIN)
+            ws.cell(row=r, column=12).border = Border(bottom=THIN)
             continue
         lab.font = F_BODY
         lab.alignment = Alignment(indent=1)
-        val = ws.cell(row=r, column=7)
+        val = ws.cell(row=r, column=12)
         val.font = F_BODY
         val.number_format = fmt
         val.alignment = Alignment(horizontal="right")
         name(wb, defined, ws, val.coordinate)
-    wb.defined_names["HOLDOUT_BLOCK"] = DefinedName("HOLDOUT_BLOCK",
-                                                    attr_text="'Model'!$A$15:$Q$38")
-    landscape(ws, "A1:Q38")
+    last = TRACK_TOP + 22
+    wb.defined_names["HOLDOUT_BLOCK"] = DefinedName(
+        "HOLDOUT_BLOCK", attr_text=f"'Model'!$A${HOLDOUT_TOP + 2}:$Q${last}")
+    landscape(ws, f"A1:L{last}")
 
 
 #: Rows of the Data issues sheet: the summary by reason (at most MAX_REASONS rows, see
@@ -888,8 +941,8 @@ GLOSSARY = [
     ("Horizon", "How far ahead the predicted CLV looks, in model time units (Assumptions)."),
     ("Discount rate", "Monthly rate by which a future purchase is worth less today "
      "(Assumptions)."),
-    ("P(alive), probability still active", "The BG/NBD model's probability that the customer "
-     "still buys, from its number of purchases and the time since the last one."),
+    ("P(alive), probability still active", "The purchase model's probability that the "
+     "customer still buys, from its number of purchases and the time since the last one."),
     ("Expected purchases", "Purchases the customer is expected to make over the horizon, "
      "already weighted by P(alive)."),
     ("Expected spend per purchase", "Gamma-Gamma estimate of one future purchase: the "
@@ -913,6 +966,15 @@ GLOSSARY = [
      "compare with what happened (Model sheet, --holdout-start)."),
     ("BG/NBD", "Beta-geometric / negative binomial model of purchases and drop-out (Fader, "
      "Hardie & Lee 2005)."),
+    ("MBG/NBD", "Modified BG/NBD: one-time buyers can have lapsed too (Batislam, Denizel & "
+     "Filiztekin 2007)."),
+    ("Pareto/NBD", "Purchases and drop-out at any time, not only after a purchase (Schmittlein, "
+     "Morrison & Colombo 1987)."),
+    ("Model choice, BIC", "With --model auto the report fits BG/NBD, MBG/NBD and Pareto/NBD and "
+     "keeps the one with the lowest holdout error (with a holdout) or the lowest BIC = "
+     "k ln n - 2 log-likelihood (Model sheet)."),
+    ("Poorly identified", "A parameter whose standard error exceeds its estimate: the data "
+     "barely pin it down, so predictions that depend on it are uncertain."),
     ("Gamma-Gamma", "Model of spend per purchase (Fader & Hardie 2013)."),
     ("KPI period, model time unit", "Units of ARPU, churn and lifetime, and of recency, T and "
      "the horizon (Assumptions)."),

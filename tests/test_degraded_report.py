@@ -80,10 +80,15 @@ def test_dashboard_tiles_and_model_sheet_say_why(degraded):
         cell = _cell(wb, name)
         assert cell.value == "not estimated", name
         assert cell.comment is not None and cell.comment.text.startswith("not estimated: ")
-    if "purchase model (BG/NBD)" in data["gaps"]:
-        reason = data["gaps"]["purchase model (BG/NBD)"]
-        assert _cell(wb, "MODEL_BGNBD_CONVERGED").value == f"not estimated: {reason}"
-        assert data["models"]["bgnbd"] == {"estimated": False, "reason": reason}
+    if "purchase model" in data["gaps"]:
+        reason = data["gaps"]["purchase model"]
+        for name in ("MODEL_PURCHASE_CONVERGED", "MODEL_BGNBD_CONVERGED"):
+            assert _cell(wb, name).value == f"not estimated: {reason}"
+        assert data["models"]["chosen"] is None and data["models"]["reason"] == reason
+        # "auto": every candidate was tried, and the comparison says why each failed
+        rows = data["models"]["comparison"]["models"]
+        assert [r["key"] for r in rows] == ["bgnbd", "mbgnbd", "paretonbd"]
+        assert all(r["error"] for r in rows) and rows[0]["error"] == reason
         params = [row for row in wb["Model"].iter_rows(values_only=True)
                   if row and any(isinstance(v, str) and v.startswith("not estimated: ")
                                  for v in row)]

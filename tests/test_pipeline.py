@@ -57,8 +57,9 @@ def test_clv_predict_and_the_report_agree_customer_by_customer(orders_with_a_ref
     df = orders_with_a_refunder
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # CLV_PREDICT is the BG/NBD's; the report's "auto" may choose another model
         report = compute_report(read_transactions(df), margin=0.3, horizon=12,
-                                horizon_unit="M", discount_rate=0.01)
+                                horizon_unit="M", discount_rate=0.01, model="bgnbd")
     r1 = report.customers.set_index("Customer ID").loc["R1"]
     assert r1["Frequency"] == 2 and r1["Average spend"] == pytest.approx(0.0)
 
@@ -179,11 +180,12 @@ def test_readme_defaults_match_assumptions():
     assert rows["--kpi-period"] == UNIT_NAMES[a.kpi_period]
     assert rows["--holdout-start"] == "none" and a.holdout_start is None
     assert rows["--as-of"] == "last order date" and a.as_of is None
+    assert rows["--model"] == a.model == "auto"
     # every assumption option of the command line is in the table
     options = {o for act in cli.parser()._subparsers._group_actions[0].choices["report"]._actions
                for o in act.option_strings}
     assert set(number) | {"--horizon", "--time-unit", "--kpi-period", "--holdout-start",
-                          "--as-of"} <= options
+                          "--as-of", "--model"} <= options
 
 
 def test_one_number_check_names_the_argument_and_the_range():
@@ -220,7 +222,9 @@ def test_template_cells_parse_into_assumptions():
 
 
 def test_the_model_choice_is_made_in_one_place():
-    from cltv_xl.models import BGNBD, ParetoNBD
+    from cltv_xl.models import ParetoNBD, compare_models
+    from cltv_xl.models.selection import MODELS
+    from cltv_xl.summary import rfm_summary
 
     tx = read_transactions(load_cdnow()[["customer_id", "date", "amount"]])
     with warnings.catch_warnings():
@@ -228,10 +232,11 @@ def test_the_model_choice_is_made_in_one_place():
         auto = pipeline.run(tx, Assumptions(), steps=("purchase_model",))
         pareto = pipeline.run(tx, Assumptions(model="paretonbd"), steps=("predictions",))
         none = pipeline.run(tx, Assumptions(model="none"))
-    assert type(auto.require("purchase_model")) is BGNBD
+        chosen = compare_models(rfm_summary(tx, time_unit="W")).chosen
+    assert type(auto.require("purchase_model")) is MODELS[chosen]
+    assert auto.choice.key == chosen and auto.choice.comparison.chosen == chosen
     assert type(pareto.require("purchase_model")) is ParetoNBD
+    assert pareto.choice.comparison is None and "as asked for" in pareto.choice.reason
     assert len(pareto.require("predictions")) == 2357
     assert none.purchase_model is None and none.predictions is None and not none.failures
     assert none.kpis is not None
-    with pytest.raises(InputError, match="the report shows the BG/NBD model"):
-        compute_report(tx, model="paretonbd")

@@ -609,3 +609,26 @@ def test_refresh_notes_name_the_gaps():
     assert refresh.refresh_notes(Fake()) == [
         "The report has gaps: churn rate not estimated: no customer has been inactive for "
         "more than 3 months."]
+
+
+def test_refresh_reads_the_model_cell(snapshot):
+    """Issue 10: the Assumptions sheet's ASSUME_MODEL cell picks the purchase model on the next
+    refresh, like --model on the command line (Pareto/NBD fitted directly as the check)."""
+    from cltv_xl.models import ParetoNBD
+    from cltv_xl.summary import rfm_summary
+
+    data = copy.deepcopy(snapshot)
+    _paste_all_orders(data)
+    _set(data, "ASSUME_MODEL", "paretonbd")
+    actions = run_script(data)
+
+    def written(name):
+        sheet, row, col = _name(data, name)
+        return [a for a in _writes(actions) if _covers(a, sheet, row, col)][-1]["values"]
+
+    assert written("MODEL_PURCHASE") == [["Pareto/NBD"]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pnbd = ParetoNBD().fit_summary(rfm_summary(load_cdnow(), time_unit="W"))
+    assert written("MODEL_PURCHASE_LL")[0][0] == pytest.approx(pnbd.log_likelihood_, rel=1e-9)
+    assert "as asked for" in written("MODEL_CHOICE")[0][0]

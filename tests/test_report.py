@@ -14,7 +14,7 @@ import pytest
 from cltv_xl import metrics
 from cltv_xl.datasets import load_cdnow
 from cltv_xl.errors import InputError
-from cltv_xl.models import BGNBD
+from cltv_xl.models.selection import MODELS
 from cltv_xl.report import build_report, compute_report, write_json
 from cltv_xl.report.model import (
     FORMULA_NAMES,
@@ -84,10 +84,11 @@ def test_kpis_come_from_metrics(report, cdnow_tx):
     assert c["Churned"].sum() == kp.churned
 
 
-def test_models_and_tables(report):
-    bg = report.models["bgnbd"]
-    fitted = BGNBD().fit_summary(rfm_summary(load_cdnow(), time_unit="W"))
-    assert bg["r"] == pytest.approx(fitted.params_["r"], rel=1e-2)
+def test_models_and_tables(report, cdnow_tx):
+    chosen = report.models["chosen"]
+    fitted = MODELS[chosen]().fit_summary(rfm_summary(cdnow_tx, time_unit="W"))
+    for k, v in fitted.params_.items():
+        assert report.models[chosen][k] == pytest.approx(v, rel=1e-12)
     assert set(report.models["gamma_gamma"]) >= {"p", "q", "v"}
     tables = report.tables()
     assert set(tables) == set(REQUIRED_TABLES)
@@ -165,7 +166,8 @@ def test_holdout_chart_only_with_holdout(cdnow_tx, written, tmp_path):
     track = _table(wb, "Tracking")
     assert len(track) == len(with_holdout.tracking)
     ref = wb["Model"]._charts[0].series[0].val.numRef.f
-    assert ref.endswith(f"${4 + 12 + len(track)}")
+    header = int(wb["Model"].tables["Tracking"].ref.split(":")[0][1:])
+    assert ref.endswith(f"${header + len(track)}")
 
 
 def test_cohort_tables_grow_and_keep_colour_scale(report, written):
@@ -218,7 +220,9 @@ def test_json_schema(report, tmp_path):
                          "column_map", "data"}
     assert set(data["kpis"]) >= {v for v in KPI_KEYS.values()}
     assert data["models"]["time_unit"] == "W"
-    assert set(data["models"]["bgnbd"]) >= {"r", "alpha", "a", "b", "log_likelihood"}
+    chosen = data["models"]["chosen"]
+    assert set(data["models"][chosen]) >= {"log_likelihood", "converged", "standard_errors",
+                                           "poorly_identified", "warnings", "name"}
     assert set(data["models"]["gamma_gamma"]) >= {"p", "q", "v"}
     assert data["assumptions"]["cac"] == 30.0
 
@@ -269,12 +273,17 @@ def test_holdout_facts_and_hidden_section(cdnow_tx, written, tmp_path):
         (hold["Actual purchases"] - hold["Expected purchases"]).abs().mean())
     assert 0.8 < facts["expected"] / facts["actual"] < 1.2
     assert facts["error"] == pytest.approx(facts["expected"] / facts["actual"] - 1)
-    assert set(facts["calibration"]) == {"r", "alpha", "a", "b"}
+    cal = rep.models[rep.models["chosen"]]["name"]
+    assert set(facts["calibration"]) == set(MODELS[rep.models["chosen"]].param_names)
     path = write_report(rep, tmp_path / "h.xlsx")
     wb = openpyxl.load_workbook(path)
-    assert _cell(wb, "MODEL_CAL_R").value == pytest.approx(facts["calibration"]["r"])
+    params = _table(wb, "ModelParams")  # the calibration fit: rows of the parameter table
+    rows = params[params["Model"] == f"{cal} up to 1997-10-01"].set_index("Parameter")
+    for k, v in facts["calibration"].items():
+        assert rows.loc[k, "Estimate"] == pytest.approx(v)
     assert _cell(wb, "MODEL_HOLDOUT_ACTUAL").value == len(later)
-    assert not wb["Model"].row_dimensions[16].hidden
+    first = int(wb.defined_names["HOLDOUT_BLOCK"].attr_text.split("$")[2].rstrip(":"))
+    assert not wb["Model"].row_dimensions[first].hidden
     plain = openpyxl.load_workbook(written)  # no holdout: the section is hidden, a note stays
-    assert plain["Model"].row_dimensions[16].hidden
+    assert plain["Model"].row_dimensions[first].hidden
     assert _cell(plain, "MODEL_HOLDOUT_ACTUAL").value is None

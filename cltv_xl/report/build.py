@@ -6,9 +6,10 @@ them. The numbers come from:
 * :func:`cltv_xl.summary.rfm_summary` - per-customer frequency, recency, T, revenue;
 * :func:`cltv_xl.metrics.period_kpis`, :func:`~cltv_xl.metrics.customer_kpi_table`,
   :func:`~cltv_xl.metrics.cltv`, :func:`~cltv_xl.metrics.ltv_cac_ratio` - the headline KPIs;
-* :class:`cltv_xl.models.BGNBD` (Fader, Hardie & Lee 2005) and
-  :class:`cltv_xl.models.GammaGamma` (Fader & Hardie 2013), and
-  :func:`cltv_xl.models.predict_clv` - P(alive), expected purchases and spend, predicted CLV;
+* the purchase model the pipeline chose or was told to use (BG/NBD, MBG/NBD or Pareto/NBD;
+  :func:`cltv_xl.pipeline.choose_purchase_model`), :class:`cltv_xl.models.GammaGamma`
+  (Fader & Hardie 2013) and :func:`cltv_xl.models.predict_clv` - P(alive), expected purchases
+  and spend, predicted CLV; the model comparison for ``model="auto"``;
 * :func:`cltv_xl.cohort_tables.cohorts` - monthly acquisition cohorts;
 * :func:`cltv_xl.segments.rfm_segments` and :func:`~cltv_xl.segments.segment_table`.
 """
@@ -28,18 +29,14 @@ import pandas as pd
 from .. import metrics, pipeline
 from ..assumptions import Assumptions
 from ..cohort_tables import MAX_COHORT_PERIODS, MAX_COHORTS, observed_retention
-from ..errors import CltvWarning, InputError
+from ..errors import CltvWarning
 from ..safety import EXCEL_MAX_CELL_CHARS, fit_cell
 from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
 from .chart_tables import clv_bins, holdout_tracking
-from .model import NOT_ESTIMATED, TABLE_COLUMNS, Report
+from .model import NOT_ASKED, NOT_ESTIMATED, TABLE_COLUMNS, Report
 
 Progress = Callable[[str], None]
-
-#: Purchase-model choices the report can show today (see :data:`cltv_xl.assumptions.MODEL_CHOICES`).
-REPORT_MODELS: tuple[str, ...] = ("auto", "bgnbd")
-
 
 def resolve_assumptions(assumptions: Assumptions | None = None, **kwargs: Any) -> Assumptions:
     """Validated :class:`Assumptions`: ``assumptions`` (default: the defaults) with the given
@@ -50,43 +47,100 @@ def resolve_assumptions(assumptions: Assumptions | None = None, **kwargs: Any) -
     return Assumptions.parse(**{**assumptions.as_fields(), **given}) if given else assumptions
 
 
-def _model_facts(bg, gg, spend_customers: int, unit: str,
-                 gaps: dict[str, str]) -> tuple[dict, pd.DataFrame]:
-    """Model facts for the JSON and the Model sheet; a model that could not be fitted is
-    ``{"estimated": False, "reason": ...}`` and one ModelParams row saying why."""
-    models: dict[str, Any] = {"time_unit": unit}
-    rows: list[tuple[str, str, float, float]] = []
-    if bg is not None:
-        bp = dict(bg.params_)
-        bse = dict(getattr(bg, "standard_errors_", {}) or {})
-        models["bgnbd"] = {**{k: float(bp[k]) for k in ("r", "alpha", "a", "b")},
-                           "log_likelihood": float(bg.log_likelihood_),
-                           "converged": bool(bg.converged_),
-                           "standard_errors": {k: _finite(v) for k, v in bse.items()}}
-        rows += [("BG/NBD", k, bp[k], bse.get(k, math.nan)) for k in ("r", "alpha", "a", "b")]
+def _model_entry(m, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One fitted model for the JSON: its parameters (top level, by name), log-likelihood,
+    convergence, standard errors, poorly identified parameters and fit warnings."""
+    se = dict(getattr(m, "standard_errors_", {}) or {})
+    return {"name": m.model_name,
+            **{k: float(v) for k, v in m.params_.items()},
+            "log_likelihood": float(getattr(m, "log_likelihood_", math.nan)),
+            "converged": bool(getattr(m, "converged_", True)),
+            **(extra or {}),
+            "standard_errors": {k: _finite(v) for k, v in se.items()},
+            "poorly_identified": list(getattr(m, "poorly_identified_", ())),
+            "warnings": list(getattr(m, "fit_warnings_", ()))}
+
+
+def _param_rows(label: str, m) -> list[tuple[str, str, float, float, str]]:
+    """ModelParams rows of a fitted model: name, value, standard error, poorly identified."""
+    se = dict(getattr(m, "standard_errors_", {}) or {})
+    poor = set(getattr(m, "poorly_identified_", ()))
+    return [(label, k, float(v), float(se.get(k, math.nan)), "Yes" if k in poor else "No")
+            for k, v in m.params_.items()]
+
+
+def _model_facts(res, gaps: dict[str, str]) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """Model facts for the JSON and the Model sheet: the purchase model used (whatever it
+    is), the spend model, how the purchase model was chosen and, for ``model="auto"``, the
+    comparison (:class:`~cltv_xl.models.ModelComparison`). A model that could not be fitted
+    is ``{"estimated": False, "reason": ...}`` and one ModelParams row saying why. Returns
+    the JSON block, the ModelParams table and the ModelComparison table."""
+    a = res.assumptions
+    choice = res.choice
+    pm, gg = res.purchase_model, res.spend_model
+    cmp = None if choice is None else choice.comparison
+    chosen = None if pm is None or choice is None else choice.key
+    if a.model == "none":
+        reason = NOT_ASKED[0].upper() + NOT_ASKED[1:] + "."
+    elif choice is not None:
+        reason = choice.reason if pm is not None else gaps.get("purchase_model", choice.reason)
     else:
         reason = gaps.get("purchase_model", "the purchase model was not fitted")
-        models["bgnbd"] = {"estimated": False, "reason": reason}
-        rows.append(("BG/NBD", f"{NOT_ESTIMATED}: {reason}", math.nan, math.nan))
-    if gg is not None:
-        gp = dict(gg.params_)
-        gse = dict(getattr(gg, "standard_errors_", {}) or {})
-        models["gamma_gamma"] = {
-            **{k: float(gp[k]) for k in ("p", "q", "v")},
-            "log_likelihood": float(getattr(gg, "log_likelihood_", math.nan)),
-            "converged": bool(getattr(gg, "converged_", True)),
-            "customers": spend_customers,
-            "standard_errors": {k: _finite(v) for k, v in gse.items()}}
-        rows += [("Gamma-Gamma", k, gp[k], gse.get(k, math.nan)) for k in ("p", "q", "v")]
+    models: dict[str, Any] = {"time_unit": a.time_unit, "asked": a.model, "chosen": chosen,
+                              "reason": reason,
+                              "comparison": None if cmp is None else cmp.to_dict()}
+    if choice is not None and choice.sampled:
+        models["compared_on_customers"] = choice.sampled
+    rows: list[tuple[str, str, float, float, str]] = []
+    if pm is not None:
+        models[chosen] = _model_entry(pm)
+        rows += _param_rows(pm.model_name, pm)
     else:
-        reason = gaps.get("spend_model", "the spend model was not fitted")
-        models["gamma_gamma"] = {"estimated": False, "reason": reason,
-                                 "customers": spend_customers}
-        rows.append(("Gamma-Gamma", f"{NOT_ESTIMATED}: {reason}", math.nan, math.nan))
+        why = gaps.get("purchase_model", reason)
+        if a.model not in ("auto", "none"):
+            models[a.model] = {"estimated": False, "reason": why}
+        rows.append(("Purchase model", f"{NOT_ESTIMATED}: {why}", math.nan, math.nan, ""))
+    if gg is not None:
+        models["gamma_gamma"] = _model_entry(gg, {"customers": res.spend_customers})
+        rows += _param_rows("Gamma-Gamma", gg)
+    else:
+        why = gaps.get("spend_model", "the spend model was not fitted")
+        models["gamma_gamma"] = {"estimated": False, "reason": why,
+                                 "customers": res.spend_customers}
+        rows.append(("Gamma-Gamma", f"{NOT_ESTIMATED}: {why}", math.nan, math.nan, ""))
+    cal = res.tracking_model
+    if res.tracking is not None and cal is not None:  # the holdout check's calibration fit
+        start = pd.Timestamp(a.holdout_start).date().isoformat()
+        rows += _param_rows(f"{cal.model_name} up to {start}", cal)
     params = pd.DataFrame(rows, columns=list(TABLE_COLUMNS["ModelParams"]))
     params["Estimate"] = params["Estimate"].astype(np.float64)
     params["Std. error"] = params["Std. error"].astype(np.float64)
-    return models, params
+    return models, params, _comparison_table(cmp)
+
+
+def _comparison_table(cmp) -> pd.DataFrame:
+    """The Model sheet's ModelComparison table (empty when the model was named)."""
+    columns = TABLE_COLUMNS["ModelComparison"]
+    if cmp is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    t = cmp.table
+    blank = pd.Series(np.nan, index=t.index)
+
+    def col(name: str) -> np.ndarray:
+        return t.get(name, blank).to_numpy(dtype=np.float64)
+
+    return pd.DataFrame({
+        "Model": t["model"].to_numpy(dtype=object),
+        "Log-likelihood": col("log_likelihood"),
+        "BIC": col("bic"),
+        "Converged": ["Yes" if c else "No" for c in t["converged"]],
+        "Poorly identified": [p or "-" for p in t["poorly_identified"]],
+        "Holdout MAE": col("mae"),
+        "Holdout RMSE": col("rmse"),
+        "Holdout total error": col("aggregate_error"),
+        "Chosen": ["Yes" if c else (f"not fitted: {e}" if e else "No")
+                   for c, e in zip(t["chosen"], t["error"], strict=True)],
+    }, columns=list(columns))
 
 
 def _gaps(res) -> dict[str, str]:
@@ -100,7 +154,7 @@ def _gaps(res) -> dict[str, str]:
                        "falls on the as-of date")
     if res.assumptions.model == "none":
         for step in ("purchase_model", "spend_model", "predictions"):
-            out.setdefault(step, "no predictive model was asked for (model='none')")
+            out.setdefault(step, NOT_ASKED)
     return out
 
 
@@ -283,11 +337,6 @@ def compute_report(
     """
     say = progress or (lambda _msg: None)
     a = resolve_assumptions(assumptions, **kwargs)
-    if a.model not in REPORT_MODELS:
-        # TODO(model selection): the Model sheet and MODEL_BGNBD_* cells show BG/NBD
-        # parameters; other purchase models need a generic Model sheet first.
-        raise InputError(f"the report shows the BG/NBD model; model={a.model!r} is available "
-                         "through cltv_xl.pipeline.run and cltv_xl.models")
     res = pipeline.run(tx, a, progress=say)
     # Issue 9: a model or the churn rate that cannot be estimated leaves a gap, not a missing
     # report: every other sheet is written and the gaps say why (Report.gaps).
@@ -299,8 +348,7 @@ def compute_report(
         if text not in notes:
             notes.insert(0, text)
             warnings.warn(text, CltvWarning, stacklevel=2)
-    models, params = _model_facts(res.purchase_model, res.spend_model, res.spend_customers,
-                                  a.time_unit, gaps)
+    models, params, comparison = _model_facts(res, gaps)
     n = len(summary)
     blank = np.full(n, np.nan)
 
@@ -399,6 +447,7 @@ def compute_report(
         clv_bins=clv_bins(customers["Predicted CLV"]) if pred is not None else clv_bins(
             pd.Series([], dtype=np.float64)).iloc[:0],
         model_params=params,
+        model_comparison=comparison,
         tracking=tracking,
         issues=_issues_frame(tx, long_text),
         issue_summary=issue_summary,

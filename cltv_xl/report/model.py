@@ -24,17 +24,23 @@ Names a template must define (:data:`REQUIRED_NAMES`)
 * Values written by Python (:data:`VALUE_NAMES`): ``INFO_SOURCE``, ``INFO_AS_OF``,
   ``INFO_GENERATED``, ``INFO_TIME_UNIT``, ``INFO_KPI_PERIOD``, ``INFO_HOLDOUT``,
   ``COUNT_READ``, ``COUNT_USED``, ``COUNT_REJECTED``, ``COUNT_BLANK``, ``COUNT_DOUBTFUL``,
-  ``COUNT_CUSTOMERS``, ``MODEL_TIME_UNIT``, ``MODEL_BGNBD_CONVERGED``, ``MODEL_BGNBD_LL``,
-  ``MODEL_GG_CONVERGED``, ``MODEL_GG_CUSTOMERS``.
+  ``COUNT_CUSTOMERS``, ``MODEL_TIME_UNIT``, ``MODEL_PURCHASE`` (the purchase model used),
+  ``MODEL_PURCHASE_LL``, ``MODEL_PURCHASE_CONVERGED``, ``MODEL_CHOICE`` (how it was chosen,
+  one sentence), ``MODEL_GG_CONVERGED``, ``MODEL_GG_CUSTOMERS``, the holdout figures
+  ``MODEL_HOLDOUT_*``; and ``MODEL_BGNBD_LL``, ``MODEL_BGNBD_CONVERGED``, the names of the
+  purchase model's cells before the model choice (same cells, same values; kept for workbooks
+  and scripts that read them).
 
 Tables a template must hold (:data:`REQUIRED_TABLES`)
 -----------------------------------------------------
 ``Customers``, ``Segments``, ``CohortRetention``, ``CohortRevenue``, ``RetentionCurve``,
-``ClvBins``, ``ModelParams``, ``Tracking``, ``DataIssues``, ``Transactions``.
+``ClvBins``, ``ModelParams``, ``ModelComparison``, ``Tracking``, ``DataIssues``,
+``Transactions``.
 ``CohortRetention``/``CohortRevenue`` have a variable number of columns
 (:data:`VARIABLE_COLUMN_TABLES`); every other table has the fixed header of
 :data:`TABLE_COLUMNS`. ``Transactions`` may be left empty (``--no-transactions``) and
-``Tracking`` is empty without a holdout.
+``Tracking`` is empty without a holdout, ``ModelComparison`` when the model was named
+(``--model bgnbd``) rather than chosen (``auto``).
 
 The KPI formulas of the bundled template (see ``templates/build_template.py``) reproduce the
 values of :attr:`Report.kpis`, which come from :mod:`cltv_xl.metrics` and
@@ -79,6 +85,10 @@ FORMULA_NAMES: tuple[str, ...] = tuple(KPI_KEYS)
 #: The label of a value the pipeline could not estimate (issue 9: a report with gaps).
 NOT_ESTIMATED = "not estimated"
 
+#: The reason of the gaps of a report built with ``model="none"``: nothing failed, no
+#: predictive model was asked for (the command exits with 0, not 3).
+NOT_ASKED = "no predictive model was asked for (--model none): historical KPIs only"
+
 #: Pipeline step (a key of :attr:`Report.gaps`) -> the KPI keys it leaves without a value.
 GAP_KPIS: dict[str, tuple[str, ...]] = {
     "arpu": ("arpu",),
@@ -91,7 +101,7 @@ GAP_KPIS: dict[str, tuple[str, ...]] = {
 GAP_LABELS: dict[str, str] = {
     "arpu": "ARPU",
     "kpis": "churn rate",
-    "purchase_model": "purchase model (BG/NBD)",
+    "purchase_model": "purchase model",
     "spend_model": "spend model (Gamma-Gamma)",
     "predictions": "predicted CLV",
     "tracking": "holdout tracking",
@@ -137,15 +147,16 @@ VALUE_NAMES: tuple[str, ...] = (
     "INFO_READ_AS",
     "REVENUE_REFUND_ONLY",
     "MODEL_TIME_UNIT",
-    "MODEL_BGNBD_CONVERGED",
-    "MODEL_BGNBD_LL",
+    "MODEL_PURCHASE",
+    "MODEL_PURCHASE_LL",
+    "MODEL_PURCHASE_CONVERGED",
+    "MODEL_CHOICE",
+    "MODEL_BGNBD_CONVERGED",  # = MODEL_PURCHASE_CONVERGED (the cell's name before issue 10)
+    "MODEL_BGNBD_LL",  # = MODEL_PURCHASE_LL
     "MODEL_GG_CONVERGED",
     "MODEL_GG_CUSTOMERS",
-    # report-issue-13: the holdout check (blank without --holdout-start)
-    "MODEL_CAL_R",
-    "MODEL_CAL_ALPHA",
-    "MODEL_CAL_A",
-    "MODEL_CAL_B",
+    # report-issue-13: the holdout check (blank without --holdout-start); the calibration
+    # fit's parameters are rows of ModelParams.
     "MODEL_HOLDOUT_ACTUAL",
     "MODEL_HOLDOUT_EXPECTED",
     "MODEL_HOLDOUT_ERROR",
@@ -206,7 +217,9 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "CohortRevenue": ("Cohort", "Customers"),
     "RetentionCurve": ("Months since first purchase", "All cohorts", "First cohort"),
     "ClvBins": ("Predicted CLV", "Customers", "Share of customers"),
-    "ModelParams": ("Model", "Parameter", "Estimate", "Std. error"),
+    "ModelParams": ("Model", "Parameter", "Estimate", "Std. error", "Poorly identified"),
+    "ModelComparison": ("Model", "Log-likelihood", "BIC", "Converged", "Poorly identified",
+                        "Holdout MAE", "Holdout RMSE", "Holdout total error", "Chosen"),
     "Tracking": ("Period", "Actual purchases", "Expected purchases", "Holdout period"),
     "IssueSummary": ("Rows", "Share of rows", "Amount", "Reason", "Severity",
                      "Share of amount", "Example rows"),
@@ -255,6 +268,9 @@ class Report:
     tracking: pd.DataFrame
     issues: pd.DataFrame
     transactions: pd.DataFrame | None = None
+    #: The candidates compared for ``model="auto"`` (ModelComparison table); None or empty
+    #: when the model was named.
+    model_comparison: pd.DataFrame | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     #: What could not be estimated: pipeline step -> reason (empty for a complete report).
     #: The report is still written; the Dashboard tiles, the Model sheet, the terminal and
@@ -321,7 +337,10 @@ class Report:
         booleans are "Yes"/"No", everything else is a number or text.
         """
         a = self.assumptions
-        bg = self.models.get("bgnbd", {})
+        chosen = self.models.get("chosen")
+        pm = self.models.get(chosen, {}) if chosen else {
+            "estimated": False, "reason": self.gaps.get("purchase_model",
+                                                        self.models.get("reason", ""))}
         gg = self.models.get("gamma_gamma", {})
         out: dict[str, Any] = {name: self.kpis[key] for name, key in KPI_KEYS.items()}
         out.update(a.cells())
@@ -346,19 +365,18 @@ class Report:
                 "REVENUE_REFUND_ONLY": float(self.extras.get("data", {}).get(
                     "refund_only", {}).get("amount", 0.0)),
                 "MODEL_TIME_UNIT": UNIT_NAMES[a.time_unit],
-                "MODEL_BGNBD_CONVERGED": _converged(bg),
-                "MODEL_BGNBD_LL": float(bg.get("log_likelihood", math.nan)),
+                "MODEL_PURCHASE": pm.get("name", NOT_ESTIMATED),
+                "MODEL_PURCHASE_LL": float(pm.get("log_likelihood", math.nan)),
+                "MODEL_PURCHASE_CONVERGED": _converged(pm),
+                "MODEL_CHOICE": str(self.models.get("reason", "")),
+                "MODEL_BGNBD_CONVERGED": _converged(pm),
+                "MODEL_BGNBD_LL": float(pm.get("log_likelihood", math.nan)),
                 "MODEL_GG_CONVERGED": _converged(gg),
                 "MODEL_GG_CUSTOMERS": int(gg.get("customers", 0)),
             }
         )
         hold = self.extras.get("holdout") or {}  # report-issue-13
-        cal = hold.get("calibration", {})
         out.update({
-            "MODEL_CAL_R": cal.get("r"),
-            "MODEL_CAL_ALPHA": cal.get("alpha"),
-            "MODEL_CAL_A": cal.get("a"),
-            "MODEL_CAL_B": cal.get("b"),
             "MODEL_HOLDOUT_ACTUAL": hold.get("actual"),
             "MODEL_HOLDOUT_EXPECTED": hold.get("expected"),
             "MODEL_HOLDOUT_ERROR": hold.get("error"),
@@ -383,6 +401,8 @@ class Report:
             "RetentionCurve": self.retention_curve,
             "ClvBins": self.clv_bins,
             "ModelParams": self.model_params,
+            "ModelComparison": self.model_comparison if self.model_comparison is not None
+            else pd.DataFrame({c: [] for c in TABLE_COLUMNS["ModelComparison"]}),
             "Tracking": self.tracking,
             "IssueSummary": quality.summary_table(self._issue_summary()),
             "DataIssues": self.issues,

@@ -21,6 +21,9 @@ import numpy as np
 from scipy.special import hyp2f1
 
 _CHUNK = 64
+#: Rows of the log-space series evaluated at once in ``beta_geometric_expectation`` (its
+#: temporaries are rows x _CHUNK doubles, about 80 MB at this size).
+_SERIES_ROWS = 1 << 14
 _MAX_TERMS = 200_000
 _REL_TOL = 1e-17
 
@@ -229,7 +232,11 @@ def beta_geometric_expectation(t, A, scale, a, B, *, path: str = "auto") -> np.n
         ser = todo & ok_a & (C > 0) & (z <= SERIES_Z)
         if ser.any():
             idx = np.flatnonzero(ser)
-            lf = log_hyp2f1(A[idx], B[idx], C[idx], z[idx]).value
+            # the series keeps rows x _CHUNK terms per step: rows in slices bound its memory
+            lf = np.concatenate([
+                log_hyp2f1(A[j], B[j], C[j], z[j]).value
+                for j in np.array_split(idx, max(1, -(-len(idx) // _SERIES_ROWS)))
+            ])
             with np.errstate(all="ignore"):
                 val = C[idx] / (a[idx] - 1.0) * -np.expm1(A[idx] * log1mz[idx] + lf)
             good = np.isfinite(val)

@@ -15,6 +15,7 @@ from ..errors import TemplateError
 from ..safety import atomic_write, check_json_output, check_output
 from ..transactions import Transactions
 from .build import Progress, compute_report, resolve_assumptions
+from .limits import check_transactions_fit
 from .model import REQUIRED_NAMES, REQUIRED_TABLES, Assumptions, Report
 
 __all__ = [
@@ -103,6 +104,8 @@ def build_report(
                                quantity_col=quantity_col, price_col=price_col,
                                order_col=order_col, status_col=status_col, dayfirst=dayfirst,
                                as_of=a.as_of)
+    # Excel's row limit, checked as soon as the row count is known (not after the models).
+    check_transactions_fit(len(tx.data), include_transactions)
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
                             progress=say)
     say("writing the workbook")

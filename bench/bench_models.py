@@ -63,13 +63,17 @@ BASELINE_FALLBACK = 300_000
 BASELINE_PROBE = 100_000
 
 
-def simulate(n: int, seed: int = 1) -> pd.DataFrame:
-    """A weekly rfm summary of ``n`` BG/NBD customers (day-resolution times)."""
+def simulate(n: int, seed: int = 1, *, distinct: bool = False) -> pd.DataFrame:
+    """A weekly rfm summary of ``n`` BG/NBD customers (day-resolution times; with
+    ``distinct``, times to the second, so that nearly every (x, t_x, T) row is distinct, as in
+    a log of timestamps)."""
     rng = np.random.default_rng(seed)
     r, alpha, a, b = 0.243, 4.414, 0.793, 2.426
     lam = rng.gamma(r, 1.0 / alpha, n)  # purchases per week
     p = rng.beta(a, b, n)
-    first_day = rng.integers(0, 84, n)
+    first_day = rng.integers(0, 84, n).astype(np.float64)
+    if distinct:
+        first_day += np.round(rng.random(n) * 86400) / 86400
     T_days = 272 - first_day
     t = np.zeros(n)
     last = np.zeros(n)
@@ -83,7 +87,7 @@ def simulate(n: int, seed: int = 1) -> pd.DataFrame:
         last[active] = t[active]
         alive = rng.random(active.size) >= p[active]
         active = active[alive]
-    recency_days = np.floor(last)
+    recency_days = np.round(last * 86400) / 86400 if distinct else np.floor(last)
     pq, gq, pp = 3.74, 15.44, 6.25
     nu = rng.gamma(pq, 1.0 / gq, n)
     mean_spend = np.where(x > 0, rng.gamma(pp * np.maximum(x, 1), 1.0, n) / (nu * np.maximum(x, 1)),

@@ -64,3 +64,21 @@ def test_ten_year_daily_horizon_stays_within_a_block(fitted):
     # more days never lower the expected purchases
     short = predict_clv(bg, gg, s, horizon=365, time_unit="D", discount_rate=0.0003)
     assert np.all(got["expected_purchases"].to_numpy() >= short["expected_purchases"].to_numpy())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_grid_expectation_equals_direct(seed):
+    """beta_geometric_grid (2F1 interpolated per distinct x) against the direct evaluation,
+    over parameters in and out of the fast regime (a < 1, a near 1, large x, long horizons)."""
+    from cltv_xl.models._special import beta_geometric_expectation, beta_geometric_grid
+
+    rng = np.random.default_rng(seed)
+    r, alpha = rng.uniform(0.1, 3.0), rng.uniform(0.5, 50.0)
+    a, b = rng.choice([0.3, 0.79, 1.0 + 1e-8, 2.5]), rng.uniform(0.2, 5.0)
+    x = rng.integers(0, 40, 3000).astype(float)
+    T = rng.uniform(0.0, 80.0, 3000)
+    t = np.arange(1, 1 + rng.integers(5, 60)) * rng.uniform(0.2, 5.0)
+    got = beta_geometric_grid(t, r + x, alpha + T, a, b + x)
+    ref = beta_geometric_expectation(t[None, :], (r + x)[:, None], (alpha + T)[:, None], a,
+                                     (b + x)[:, None])
+    np.testing.assert_allclose(got, ref, rtol=1e-11, atol=0)

@@ -15,7 +15,7 @@ from scipy.special import betainc, betaln, digamma, gammaln
 from ..errors import InputError
 from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import beta_geometric_expectation
+from ._special import beta_geometric_expectation, beta_geometric_grid
 
 
 class BGNBD(PurchaseModel):
@@ -217,6 +217,15 @@ class BGNBD(PurchaseModel):
         ``_special.beta_geometric_expectation``."""
         r, alpha, a, b = (self.params_[n] for n in self.param_names)
         return beta_geometric_expectation(t, r + x, alpha + T, a, b + x)
+
+    #: B - b - x of the posterior Beta(a, B) of p given alive (0 here, 1 for the MBG/NBD).
+    _posterior_b_shift: ClassVar[float] = 0.0
+
+    def _alive_expectation_grid(self, t, x, T) -> np.ndarray:
+        """``_alive_expectation`` on a (customers x periods) grid, by
+        ``_special.beta_geometric_grid`` (2F1 interpolated per distinct x)."""
+        r, alpha, a, b = (self.params_[n] for n in self.param_names)
+        return beta_geometric_grid(t, r + x, alpha + T, a, b + x + self._posterior_b_shift)
 
     def expected_purchases_new(self, t):
         """Unconditional E[X(t)] for a customer just acquired (FHL 2005 eq. 9):

@@ -54,9 +54,7 @@ def _discounted_alive(model: PurchaseModel, t_model: np.ndarray, discount: np.nd
     disc_alive = np.zeros(len(ux))
     for start in range(0, n_periods, step):
         stop = min(start + step, n_periods)
-        cum = model.expected_purchases_if_alive(
-            t_model[None, start:stop], ux[:, None], uT[:, None]
-        )
+        cum = model._alive_expectation_grid(t_model[start:stop], ux, uT)
         inc = np.diff(cum, axis=1, prepend=prev[:, None])
         # not `inc @ discount`: no BLAS threads
         disc_alive += np.add.reduce(inc * discount[start:stop], axis=1)

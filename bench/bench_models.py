@@ -35,12 +35,14 @@ Two more measurements:
   that is the fallback elsewhere), with the largest relative difference between the two.
 
 Usage: python bench/bench_models.py [SIZE ...]      (default: 100000 1000000)
+       python bench/bench_models.py distinct [SIZE]  (default 400000; issue 16's goal)
        python bench/bench_models.py fits [SIZE]
        python bench/bench_models.py paths
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import tracemalloc
@@ -203,6 +205,27 @@ def run(sizes=(100_000, 1_000_000)) -> list[dict]:
     return rows
 
 
+def distinct(n: int = 400_000, rounds: int = 2) -> dict:
+    """Issue 16's mostly-distinct goal: times to the second (nearly every (x, t_x, T) row
+    distinct), ours and lifetimes interleaved ``rounds`` times (medians), and the traced peak
+    memory of each."""
+    summary = simulate(n, seed=4, distinct=True)
+    _quiet(ours, _head(summary, 1000))  # warm-up (imports)
+    _quiet(lifetimes_baseline, _head(summary, 1000))
+    ours_t, base_t = [], []
+    for _ in range(rounds):
+        ours_t.append(_best_time(ours, summary, 1))
+        base_t.append(_best_time(lifetimes_baseline, summary, 1))
+    o, b = float(np.median(ours_t)), float(np.median(base_t))
+    po, pb = _peak_mb(ours, summary), _peak_mb(lifetimes_baseline, summary)
+    return {"benchmark": f"{BENCHMARK} (mostly distinct rows)", "size": n,
+            "distinct_rows": len(summary.drop_duplicates(["frequency", "recency", "T"])),
+            "ours_s": round(o, 2), "baseline": BASELINE, "baseline_s": round(b, 2),
+            "speedup": round(b / o, 1), "peak_mb": round(po), "baseline_peak_mb": round(pb),
+            "peak_ratio": round(po / pb, 2), "ours_runs": [round(v, 2) for v in ours_t],
+            "baseline_runs": [round(v, 2) for v in base_t]}
+
+
 def fit_times(size: int = 1_000_000) -> list[dict]:
     """Seconds per fit of each model class on ``size`` simulated customers (best of REPEATS)."""
     import cltv_xl.models as models
@@ -246,7 +269,9 @@ def special_paths(n: int = 10_000) -> dict:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["fits"]:
+    if sys.argv[1:2] == ["distinct"]:
+        print(json.dumps(distinct(int(sys.argv[2]) if len(sys.argv) > 2 else 400_000)))
+    elif sys.argv[1:2] == ["fits"]:
         for row in fit_times(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000):
             print(row)
     elif sys.argv[1:2] == ["paths"]:

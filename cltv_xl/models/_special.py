@@ -444,7 +444,11 @@ def beta_geometric_grid(t, A, scale, a: float, B) -> np.ndarray:
     if len(A) == 0:
         return out
     C = a + B - 1.0
-    codes = np.unique(np.stack([A, B]), axis=1, return_inverse=True)[1].ravel()
+    import pandas as pd
+
+    ca, _ = pd.factorize(A, sort=False)  # hashing: linear time (np.unique(axis=1) sorts)
+    cb, _ = pd.factorize(B, sort=False)
+    codes = pd.factorize(ca.astype(np.int64) * (int(cb.max()) + 1) + cb, sort=False)[0]
     order = np.argsort(codes, kind="stable")
     bounds = np.flatnonzero(np.diff(codes[order])) + 1
     for idx in np.split(order, bounds):

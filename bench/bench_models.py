@@ -35,12 +35,14 @@ Two more measurements:
   that is the fallback elsewhere), with the largest relative difference between the two.
 
 Usage: python bench/bench_models.py [SIZE ...]      (default: 100000 1000000)
+       python bench/bench_models.py distinct [SIZE]  (default 400000; issue 16's goal)
        python bench/bench_models.py fits [SIZE]
        python bench/bench_models.py paths
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 import tracemalloc
@@ -63,13 +65,17 @@ BASELINE_FALLBACK = 300_000
 BASELINE_PROBE = 100_000
 
 
-def simulate(n: int, seed: int = 1) -> pd.DataFrame:
-    """A weekly rfm summary of ``n`` BG/NBD customers (day-resolution times)."""
+def simulate(n: int, seed: int = 1, *, distinct: bool = False) -> pd.DataFrame:
+    """A weekly rfm summary of ``n`` BG/NBD customers (day-resolution times; with
+    ``distinct``, times to the second, so that nearly every (x, t_x, T) row is distinct, as in
+    a log of timestamps)."""
     rng = np.random.default_rng(seed)
     r, alpha, a, b = 0.243, 4.414, 0.793, 2.426
     lam = rng.gamma(r, 1.0 / alpha, n)  # purchases per week
     p = rng.beta(a, b, n)
-    first_day = rng.integers(0, 84, n)
+    first_day = rng.integers(0, 84, n).astype(np.float64)
+    if distinct:
+        first_day += np.round(rng.random(n) * 86400) / 86400
     T_days = 272 - first_day
     t = np.zeros(n)
     last = np.zeros(n)
@@ -83,7 +89,7 @@ def simulate(n: int, seed: int = 1) -> pd.DataFrame:
         last[active] = t[active]
         alive = rng.random(active.size) >= p[active]
         active = active[alive]
-    recency_days = np.floor(last)
+    recency_days = np.round(last * 86400) / 86400 if distinct else np.floor(last)
     pq, gq, pp = 3.74, 15.44, 6.25
     nu = rng.gamma(pq, 1.0 / gq, n)
     mean_spend = np.where(x > 0, rng.gamma(pp * np.maximum(x, 1), 1.0, n) / (nu * np.maximum(x, 1)),
@@ -199,6 +205,27 @@ def run(sizes=(100_000, 1_000_000)) -> list[dict]:
     return rows
 
 
+def distinct(n: int = 400_000, rounds: int = 2) -> dict:
+    """Issue 16's mostly-distinct goal: times to the second (nearly every (x, t_x, T) row
+    distinct), ours and lifetimes interleaved ``rounds`` times (medians), and the traced peak
+    memory of each."""
+    summary = simulate(n, seed=4, distinct=True)
+    _quiet(ours, _head(summary, 1000))  # warm-up (imports)
+    _quiet(lifetimes_baseline, _head(summary, 1000))
+    ours_t, base_t = [], []
+    for _ in range(rounds):
+        ours_t.append(_best_time(ours, summary, 1))
+        base_t.append(_best_time(lifetimes_baseline, summary, 1))
+    o, b = float(np.median(ours_t)), float(np.median(base_t))
+    po, pb = _peak_mb(ours, summary), _peak_mb(lifetimes_baseline, summary)
+    return {"benchmark": f"{BENCHMARK} (mostly distinct rows)", "size": n,
+            "distinct_rows": len(summary.drop_duplicates(["frequency", "recency", "T"])),
+            "ours_s": round(o, 2), "baseline": BASELINE, "baseline_s": round(b, 2),
+            "speedup": round(b / o, 1), "peak_mb": round(po), "baseline_peak_mb": round(pb),
+            "peak_ratio": round(po / pb, 2), "ours_runs": [round(v, 2) for v in ours_t],
+            "baseline_runs": [round(v, 2) for v in base_t]}
+
+
 def fit_times(size: int = 1_000_000) -> list[dict]:
     """Seconds per fit of each model class on ``size`` simulated customers (best of REPEATS)."""
     import cltv_xl.models as models
@@ -242,7 +269,9 @@ def special_paths(n: int = 10_000) -> dict:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["fits"]:
+    if sys.argv[1:2] == ["distinct"]:
+        print(json.dumps(distinct(int(sys.argv[2]) if len(sys.argv) > 2 else 400_000)))
+    elif sys.argv[1:2] == ["fits"]:
         for row in fit_times(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000):
             print(row)
     elif sys.argv[1:2] == ["paths"]:

@@ -158,6 +158,15 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
                    help="also write a JSON summary ('-' for stdout)")
     o.add_argument("--no-transactions", action="store_true",
                    help="leave the Transactions sheet empty (very large inputs)")
+    e = p.add_argument_group("engine (big CSV/Parquet logs; docs/scale.md)")
+    e.add_argument("--engine", choices=("auto", "pandas", "duckdb", "spark"), default="auto",
+                   help="auto (default): DuckDB for a CSV or Parquet file of 64 MiB or more, "
+                        "pandas otherwise")
+    e.add_argument("--spark-master", metavar="URL",
+                   help="Spark master or sc:// URL (default $CLTV_XL_SPARK_MASTER, local[*])")
+    e.add_argument("--customers-parquet", metavar="PATH",
+                   help="engine runs: every customer's scores (default: "
+                        "OUTPUT-customers.parquet beside the report)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -275,7 +284,8 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             include_transactions=not args.no_transactions, progress=progress,
             **{k: v for k in ("quantity_col", "price_col", "order_col")
                if (v := getattr(args, k)) is not None},
-            assumptions=assumptions_from_args(args),
+            assumptions=assumptions_from_args(args), engine=args.engine,
+            spark_master=args.spark_master, customers_parquet=args.customers_parquet,
         )
     finally:
         progress.close()

@@ -178,7 +178,9 @@ class FittedModel(ABC):
         def grad_natural(p: np.ndarray) -> np.ndarray:
             return -self._safe_total(p, data)[1]
 
-        hess = natural_hessian(grad_natural, params)
+        ll_at, g_at = self._safe_total(params, data)  # reused: log-likelihood and Hessian base
+        hess = natural_hessian(grad_natural, params,
+                               -g_at if np.all(np.isfinite(g_at)) else None)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             se = standard_errors(hess, names)
@@ -196,7 +198,7 @@ class FittedModel(ABC):
                 )
         poor = tuple(n for n in names if not (se[n] <= _param_dict(params, names)[n]))
         self.params_ = _param_dict(params, names)
-        self.log_likelihood_ = self._safe_total(params, data)[0]
+        self.log_likelihood_ = ll_at
         self.standard_errors_ = se
         self.converged_ = bool(converged)
         self.poorly_identified_ = poor
@@ -298,10 +300,23 @@ class RFMData:
     row's index, so that log(alpha + T) and friends cost one logarithm per distinct value.
     """
 
-    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray):
+    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, *,
+                 per_row: bool = False):
         self.x, self.tx, self.T, self.w = x, tx, T, w
         self.ux, self.xi = np.unique(x, return_inverse=True)
         self.total_w = float(w.sum())
+        #: Rows are (nearly) all distinct: a model's total takes per-row sums, not sums per
+        #: distinct T and t_x.
+        self.per_row = per_row
+
+    @cached_property
+    def split(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
+        """((T, w) of the rows with x = 0), ((x, t_x, T, w, index into ``ux``) of the rest):
+        one-time buyers' likelihood has no second term, so they need no per-row softplus."""
+        zero = self.x == 0
+        pos = ~zero
+        return ((self.T[zero], self.w[zero]),
+                (self.x[pos], self.tx[pos], self.T[pos], self.w[pos], self.xi[pos]))
 
     @cached_property
     def by_T(self) -> tuple[np.ndarray, np.ndarray]:
@@ -328,6 +343,19 @@ class RFMData:
             np.bincount(Ti, weights=self.w, minlength=len(uT)),
             np.bincount(Ti, weights=self.w * self.x, minlength=len(uT)),
         )
+
+
+#: Share of distinct T values above which ``fit`` skips grouping rows (``mostly_distinct``).
+DISTINCT_SHARE = 0.5
+
+
+def mostly_distinct(T: np.ndarray) -> bool:
+    """True when at least :data:`DISTINCT_SHARE` of the T values are distinct (then at least
+    as many (x, t_x, T) rows are): one hash of one column decides, instead of grouping three."""
+    n = len(T)
+    if n < 50_000:  # small data: grouping is cheap either way
+        return False
+    return len(pd.unique(T)) >= DISTINCT_SHARE * n
 
 
 def summary_columns(summary: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:
@@ -384,9 +412,15 @@ class PurchaseModel(FittedModel):
         w = check_weights(weights, len(x))
         if time_unit is not None:
             check_unit(time_unit)
-        (ux, utx, uT), _, uw = compress(x, tx, tt, weights=None if weights is None else w)
-        keep = uw > 0
-        d = RFMData(ux[keep], utx[keep], uT[keep], uw[keep])
+        if mostly_distinct(tt):
+            # Nearly every row is its own (x, t_x, T) (e.g. times from timestamps): grouping
+            # would cost more hashing than it saves; the likelihood takes plain per-row sums.
+            keep = w > 0
+            d = RFMData(x[keep], tx[keep], tt[keep], w[keep], per_row=True)
+        else:
+            (ux, utx, uT), _, uw = compress(x, tx, tt, weights=None if weights is None else w)
+            keep = uw > 0
+            d = RFMData(ux[keep], utx[keep], uT[keep], uw[keep])
         self._check_identifiable(d)
         return self._fit_data(d, weighted=weights is not None, time_unit=time_unit)
 
@@ -425,6 +459,11 @@ class PurchaseModel(FittedModel):
     @abstractmethod
     def _alive_expectation(self, t, x, T) -> np.ndarray:
         """E[purchases in (T, T + t] | alive at T, x, T] on float arrays (already checked)."""
+
+    def _alive_expectation_grid(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+        """``_alive_expectation`` on the grid rows (x, T) x columns t (``predict_clv``); a
+        model may evaluate it faster than broadcasting (the BG/NBD family does)."""
+        return self._alive_expectation(t[None, :], x[:, None], T[:, None])
 
     def log_p_alive(self, frequency, recency, T):
         """log P(alive at T | x, t_x, T), per customer."""

@@ -256,14 +256,23 @@ def _at_bound(log_params: np.ndarray) -> list[tuple[int, str]]:
 
 
 def natural_hessian(
-    grad_natural: Callable[[np.ndarray], np.ndarray], params: np.ndarray
+    grad_natural: Callable[[np.ndarray], np.ndarray], params: np.ndarray,
+    grad_at: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Hessian of the total negative log-likelihood in the natural parameters, by central
-    differences of its analytic gradient (step 1e-5 relative to each parameter)."""
+    """Hessian of the total negative log-likelihood in the natural parameters, by differences
+    of its analytic gradient: forward differences from ``grad_at`` (the gradient at
+    ``params``, which the fit has already evaluated; k evaluations, step 1e-7 relative, error
+    about 1e-7 relative) or, without it, central differences (2k evaluations, step 1e-5)."""
     k = len(params)
     hess = np.empty((k, k))
     with single_threaded_blas():
         for j in range(k):
+            if grad_at is not None:
+                h = 1e-7 * max(abs(params[j]), 1e-8)
+                up = params.copy()
+                up[j] += h
+                hess[:, j] = (grad_natural(up) - grad_at) / h
+                continue
             h = 1e-5 * max(abs(params[j]), 1e-8)
             up, dn = params.copy(), params.copy()
             up[j] += h

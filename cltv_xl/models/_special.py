@@ -21,6 +21,9 @@ import numpy as np
 from scipy.special import hyp2f1
 
 _CHUNK = 64
+#: Rows of the log-space series evaluated at once in ``beta_geometric_expectation`` (its
+#: temporaries are rows x _CHUNK doubles, about 80 MB at this size).
+_SERIES_ROWS = 1 << 14
 _MAX_TERMS = 200_000
 _REL_TOL = 1e-17
 
@@ -229,7 +232,11 @@ def beta_geometric_expectation(t, A, scale, a, B, *, path: str = "auto") -> np.n
         ser = todo & ok_a & (C > 0) & (z <= SERIES_Z)
         if ser.any():
             idx = np.flatnonzero(ser)
-            lf = log_hyp2f1(A[idx], B[idx], C[idx], z[idx]).value
+            # the series keeps rows x _CHUNK terms per step: rows in slices bound its memory
+            lf = np.concatenate([
+                log_hyp2f1(A[j], B[j], C[j], z[j]).value
+                for j in np.array_split(idx, max(1, -(-len(idx) // _SERIES_ROWS)))
+            ])
             with np.errstate(all="ignore"):
                 val = C[idx] / (a[idx] - 1.0) * -np.expm1(A[idx] * log1mz[idx] + lf)
             good = np.isfinite(val)
@@ -413,3 +420,88 @@ def _log_pareto_integral(P, c1, S, c2, *, grad: bool = False):
 def _pareto_logf(y, P, c1, S, c2):
     ey = np.exp(y)
     return y - P[:, None] * np.log(c1[:, None] + ey) - S[:, None] * np.log(c2[:, None] + ey)
+
+
+def beta_geometric_grid(t, A, scale, a: float, B) -> np.ndarray:
+    """``beta_geometric_expectation`` on a grid: rows are customers (``A``, ``scale``, ``B``,
+    one value each, with ``A`` and ``B`` shared by every row of the same x), columns the
+    times ``t``. Equal to ``beta_geometric_expectation(t[None, :], A[:, None],
+    scale[:, None], a, B[:, None])`` to about 1e-13.
+
+    The 2F1 of equation (2) depends on a row only through z = t / (scale + t) once x is fixed,
+    so for each distinct x, log 2F1(A, B; a+B-1; z) is interpolated on [0, z_max] from its
+    values at Chebyshev points (scipy's hyp2f1 at a few dozen points instead of one call per
+    customer and period). log 2F1 is analytic on the disc |z| < 1, so the interpolant converges
+    geometrically with the ratio of the Bernstein ellipse that reaches z = 1; the degree is
+    chosen from that ratio and the interpolant is checked against hyp2f1 at as many other
+    points. Any x whose parameters are outside the fast regime of
+    ``beta_geometric_expectation``, whose check fails, or whose rows are too few to gain, is
+    evaluated by ``beta_geometric_expectation`` itself.
+    """
+    t = np.asarray(t, dtype=np.float64)
+    A, scale, B = (np.asarray(v, dtype=np.float64) for v in (A, scale, B))
+    out = np.empty((len(A), len(t)))
+    if len(A) == 0:
+        return out
+    C = a + B - 1.0
+    import pandas as pd
+
+    ca, _ = pd.factorize(A, sort=False)  # hashing: linear time (np.unique(axis=1) sorts)
+    cb, _ = pd.factorize(B, sort=False)
+    codes = pd.factorize(ca.astype(np.int64) * (int(cb.max()) + 1) + cb, sort=False)[0]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for idx in np.split(order, bounds):
+        Ag, Bg, Cg = A[idx[0]], B[idx[0]], C[idx[0]]
+        sc = scale[idx][:, None]
+        with np.errstate(all="ignore"):
+            z = t[None, :] / (sc + t[None, :])
+        zmax = float(np.max(z)) if z.size else 0.0
+        coeffs = None
+        if (abs(a - 1.0) > 1e-6 and Cg > 0 and max(Ag, Bg, Cg) <= FAST_MAX_PARAM
+                and 0.0 < zmax <= FAST_Z and z.size >= _GRID_MIN_ROWS):
+            coeffs = _cheb_log_hyp2f1(Ag, Bg, Cg, zmax)
+        if coeffs is None:
+            out[idx] = beta_geometric_expectation(t[None, :], Ag, sc, a, Bg)
+            continue
+        with np.errstate(all="ignore"):
+            lf = np.polynomial.chebyshev.chebval(z * (2.0 / zmax) - 1.0, coeffs)
+            log1mz = np.log(sc) - np.log(sc + t[None, :])
+            val = Cg / (a - 1.0) * -np.expm1(Ag * log1mz + lf)
+        bad = ~np.isfinite(val)
+        if bad.any():
+            rows = np.flatnonzero(bad.any(axis=1))
+            val[rows] = beta_geometric_expectation(t[None, :], Ag, sc[rows], a, Bg)
+        out[idx] = val
+    return out
+
+
+#: Grid elements of one x below which ``beta_geometric_grid`` calls hyp2f1 directly.
+_GRID_MIN_ROWS = 2048
+#: Largest interpolation degree ``beta_geometric_grid`` uses.
+_GRID_MAX_DEGREE = 160
+
+
+def _cheb_log_hyp2f1(A: float, B: float, C: float, zmax: float) -> np.ndarray | None:
+    """Chebyshev coefficients of log 2F1(A, B; C; z) on [0, zmax] (variable u = 2z/zmax - 1),
+    or None when the degree would be too high or the check against hyp2f1 fails."""
+    u_sing = 2.0 / zmax - 1.0  # z = 1 in the variable u
+    rho = u_sing + np.sqrt(u_sing * u_sing - 1.0)
+    n = int(np.ceil(40.0 / np.log(rho))) + 4
+    if n > _GRID_MAX_DEGREE:
+        return None
+    k = np.arange(n)
+    theta = np.pi * (k + 0.5) / n
+    with np.errstate(all="ignore"):
+        f = hyp2f1(A, B, C, zmax * (np.cos(theta) + 1.0) / 2.0)
+    if not np.all(np.isfinite(f)) or np.any(f <= 0):
+        return None
+    coeffs = (2.0 / n) * (np.cos(np.outer(k, theta)) @ np.log(f))
+    coeffs[0] /= 2.0
+    u_check = np.cos(np.pi * np.arange(n + 1) / n)  # between the nodes, and both ends
+    with np.errstate(all="ignore"):
+        f_check = hyp2f1(A, B, C, zmax * (u_check + 1.0) / 2.0)
+        err = np.abs(np.polynomial.chebyshev.chebval(u_check, coeffs) - np.log(f_check))
+    if not np.all(np.isfinite(err)) or err.max() > 1e-13:
+        return None
+    return coeffs

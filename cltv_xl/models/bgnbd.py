@@ -15,7 +15,7 @@ from scipy.special import betainc, betaln, digamma, gammaln
 from ..errors import InputError
 from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import beta_geometric_expectation
+from ._special import beta_geometric_expectation, beta_geometric_grid
 
 
 class BGNBD(PurchaseModel):
@@ -97,6 +97,8 @@ class BGNBD(PurchaseModel):
         share w2 = 1 / (1 + exp(l1 - l2)) of the second term in L (w1 = 1 - w2); the gradient
         needs sums of w * w2 (times r + x) per distinct x, T and t_x, from ``np.bincount``.
         """
+        if d.per_row:
+            return self._loglik_total_rows(params, d)
         r, alpha, _, _ = params
         k = self._x_terms(params, d.ux)
         uT, Ti = d.by_T
@@ -146,6 +148,47 @@ class BGNBD(PurchaseModel):
         g[3] = float(wx @ k["t1_b"]) + float(s2_x @ (k["t2_b"] - k["t1_b"]))
         return ll, g
 
+    def _loglik_total_rows(self, params: np.ndarray, d: RFMData) -> tuple[float, np.ndarray]:
+        """The same total as ``_loglik_total`` for (nearly) distinct rows, as plain per-row
+        sums: x = 0 rows contribute r log alpha - r log(alpha+T) only (eq. 6 has no second term
+        there, and lg = t1 = 0), the others the softplus form of ``_loglik_total``. (A model
+        whose x = 0 rows do have a second term, the MBG/NBD, takes every row the long way.)"""
+        r, alpha, _, _ = params
+        k = self._x_terms(params, d.ux)
+        if d.ux[0] == 0 and k["t2"][0] == -np.inf:
+            (T0, w0), (x, tx, T, w, xi) = d.split
+        else:
+            T0 = w0 = np.empty(0)
+            x, tx, T, w, xi = d.x, d.tx, d.T, d.w, d.xi
+        log_alpha = np.log(alpha)
+        total = d.total_w
+        wx = d.w_by_x
+        la0 = np.log(alpha + T0)
+        ia0 = 1.0 / (alpha + T0)
+        la_T = np.log(alpha + T)
+        la_tx = np.log(alpha + tx)
+        ia_T = 1.0 / (alpha + T)
+        ia_tx = 1.0 / (alpha + tx)
+        rx = x + r
+        diff = (k["t2"] - k["t1"])[xi] + rx * (la_T - la_tx)  # l2 - l1, finite for x > 0
+        e = np.exp(-np.abs(diff))
+        one_e = 1.0 + e
+        sp = np.maximum(diff, 0.0) + np.log(one_e)
+        ww2 = w * np.where(diff > 0, 1.0, e) / one_e
+        wrx = w * rx
+        s2_x = np.bincount(xi, weights=ww2, minlength=len(d.ux))
+        sum_la0 = weighted_sum(w0, la0)
+        ll = (float(wx @ (k["lg"] + k["t1"])) + total * r * log_alpha - r * sum_la0
+              - weighted_sum(wrx, la_T) + weighted_sum(w, sp))
+        g = np.empty(4)
+        g[0] = (float(wx @ k["lg_r"]) + total * log_alpha - sum_la0 - weighted_sum(w, la_T)
+                - weighted_sum(ww2, la_tx - la_T))
+        g[1] = (total * r / alpha - r * weighted_sum(w0, ia0) - weighted_sum(wrx, ia_T)
+                - weighted_sum(ww2 * rx, ia_tx - ia_T))
+        g[2] = float(wx @ k["t1_a"]) + float(s2_x @ (k["t2_a"] - k["t1_a"]))
+        g[3] = float(wx @ k["t1_b"]) + float(s2_x @ (k["t2_b"] - k["t1_b"]))
+        return ll, g
+
     def _starts(self, d: RFMData) -> list[np.ndarray]:
         rate = weighted_sum(d.w, d.x) / max(weighted_sum(d.w, d.T), 1e-12)
         alpha0 = 1.0 / max(rate, 1e-6)
@@ -174,6 +217,15 @@ class BGNBD(PurchaseModel):
         ``_special.beta_geometric_expectation``."""
         r, alpha, a, b = (self.params_[n] for n in self.param_names)
         return beta_geometric_expectation(t, r + x, alpha + T, a, b + x)
+
+    #: B - b - x of the posterior Beta(a, B) of p given alive (0 here, 1 for the MBG/NBD).
+    _posterior_b_shift: ClassVar[float] = 0.0
+
+    def _alive_expectation_grid(self, t, x, T) -> np.ndarray:
+        """``_alive_expectation`` on a (customers x periods) grid, by
+        ``_special.beta_geometric_grid`` (2F1 interpolated per distinct x)."""
+        r, alpha, a, b = (self.params_[n] for n in self.param_names)
+        return beta_geometric_grid(t, r + x, alpha + T, a, b + x + self._posterior_b_shift)
 
     def expected_purchases_new(self, t):
         """Unconditional E[X(t)] for a customer just acquired (FHL 2005 eq. 9):

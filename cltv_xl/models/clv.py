@@ -34,6 +34,34 @@ def _period_ends(horizon: float) -> np.ndarray:
     return ends
 
 
+#: Pair-period elements evaluated at once by :func:`_discounted_alive`. The BG/NBD's
+#: expectation takes about 160 bytes of temporaries per element (measured with tracemalloc on
+#: CDNOW in days), so a block peaks near 170 MB whatever the horizon.
+GRID_BLOCK = 1 << 20
+
+
+def _discounted_alive(model: PurchaseModel, t_model: np.ndarray, discount: np.ndarray,
+                      ux: np.ndarray, uT: np.ndarray,
+                      block: int = GRID_BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """E[X(t_H)] if alive and sum_i discount_i (E[X(t_i)] - E[X(t_{i-1})]) if alive, per
+    distinct (x, T) pair, evaluated over blocks of periods so that the pairs x periods grid is
+    never built whole (a daily horizon of 10,000 days on 1,000 pairs would otherwise take
+    gigabytes). The last cumulative column of a block is the start of the next block's
+    differences; the discounted sums are accumulated block by block."""
+    n_periods = len(t_model)
+    step = max(1, min(n_periods, block // max(len(ux), 1)))
+    prev = np.zeros(len(ux))
+    disc_alive = np.zeros(len(ux))
+    for start in range(0, n_periods, step):
+        stop = min(start + step, n_periods)
+        cum = model._alive_expectation_grid(t_model[start:stop], ux, uT)
+        inc = np.diff(cum, axis=1, prepend=prev[:, None])
+        # not `inc @ discount`: no BLAS threads
+        disc_alive += np.add.reduce(inc * discount[start:stop], axis=1)
+        prev = cum[:, -1].copy()
+    return prev, disc_alive
+
+
 def _model_unit(model: PurchaseModel, summary: pd.DataFrame) -> str:
     fitted = getattr(model, "time_unit_", None)
     given = summary_unit(summary)
@@ -112,13 +140,9 @@ def predict_clv(
     # second once per distinct (x, t_x, T); both are broadcast back to the customers.
     (vx, vtx, vT), inv_rfm, _ = compress(x, tx, tt)
     (ux, uT), inv_xt, _ = compress(vx, vT)
-    cum = purchase_model.expected_purchases_if_alive(
-        t_model[None, :], ux[:, None], uT[:, None]
-    )
-    inc = np.diff(cum, axis=1, prepend=0.0)
-    disc_alive = np.add.reduce(inc * discount, axis=1)  # not `inc @ discount`: no BLAS threads
+    cum_last, disc_alive = _discounted_alive(purchase_model, t_model, discount, ux, uT)
     p_alive_rows = purchase_model.p_alive(vx, vtx, vT)
-    purchases_rows = cum[:, -1][inv_xt] * p_alive_rows
+    purchases_rows = cum_last[inv_xt] * p_alive_rows
     value_rows = float(margin) * p_alive_rows * disc_alive[inv_xt]
 
     spend = np.asarray(spend_model.expected_spend(x, m))

@@ -67,6 +67,8 @@ class MBGNBD(BGNBD):
         log_odds = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + tx))
         return -np.logaddexp(0.0, log_odds)
 
+    _posterior_b_shift: ClassVar[float] = 1.0
+
     def _alive_expectation(self, t, x, T) -> np.ndarray:
         """(a+b+x)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x+1; a+b+x; z)]: the
         posterior of p given alive is Beta(a, b+x+1) (x+1 survived drop-out chances)."""

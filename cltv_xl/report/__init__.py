@@ -11,10 +11,11 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from ..errors import TemplateError
-from ..safety import atomic_write, check_json_output, check_output
+from ..errors import InputError, TemplateError
+from ..safety import atomic_write, check_json_output, check_output, same_file
 from ..transactions import Transactions
 from .build import Progress, compute_report, resolve_assumptions
+from .limits import check_transactions_fit
 from .model import REQUIRED_NAMES, REQUIRED_TABLES, Assumptions, Report
 
 __all__ = [
@@ -68,6 +69,9 @@ def build_report(
     include_transactions: bool = True,
     progress: Progress | None = None,
     assumptions: Assumptions | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
+    customers_parquet: str | os.PathLike | None = None,
     **kwargs: Any,
 ) -> Report:
     """Read transactions, compute the report and write the workbook (and optional JSON).
@@ -83,6 +87,10 @@ def build_report(
     The output is written atomically; the input file and the template are never
     overwritten, and an output open in Excel (``~$`` lock file) stops the run with an
     :class:`InputError`.
+    ``engine``: "auto" (DuckDB for a CSV or Parquet file of 64 MiB or more), "pandas",
+    "duckdb" or "spark" (``spark_master``, or ``$CLTV_XL_SPARK_MASTER``); on an engine the
+    full customer table goes to ``customers_parquet`` (default beside the output) and the
+    workbook shows up to Excel's row limit of customers (:mod:`cltv_xl.report.engine_path`).
     """
     from ..loading import read_transactions
     from .xlsx_writer import write_report
@@ -94,8 +102,23 @@ def build_report(
     out = check_output(output, src_path, template=template_path)
     if json_path is not None and not hasattr(json_path, "write"):
         check_json_output(json_path, out, src_path, template_path)
+    from .engine_path import cap_customers, default_parquet, run_engine, wants_engine
+
+    run = None
+    engine_name = "pandas" if isinstance(source, Transactions) else wants_engine(source, engine)
     if isinstance(source, Transactions):
         tx = source
+    elif engine_name != "pandas":
+        parquet = Path(customers_parquet) if customers_parquet else default_parquet(out)
+        same = [p for p in (out, src_path, template_path, json_path)
+                if isinstance(p, (str, os.PathLike)) and same_file(parquet, p)]
+        if same or (parquet.suffix.lower() != ".parquet" and engine_name == "duckdb"):
+            raise InputError(f"--customers-parquet needs its own .parquet file name; got "
+                             f"{parquet.name}")
+        run = run_engine(source, engine_name, a, parquet=parquet, customer_col=customer_col,
+                         date_col=date_col, amount_col=amount_col, master=spark_master,
+                         say=say)
+        tx, include_transactions = run.tx, False
     else:
         say("reading transactions")
         tx = read_transactions(source, sheet=sheet, customer_col=customer_col,
@@ -103,8 +126,12 @@ def build_report(
                                quantity_col=quantity_col, price_col=price_col,
                                order_col=order_col, status_col=status_col, dayfirst=dayfirst,
                                as_of=a.as_of)
+    # Excel's row limit, checked as soon as the row count is known (not after the models).
+    check_transactions_fit(len(tx.data), include_transactions)
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
-                            progress=say)
+                            progress=say, memo=None if run is None else run.memo)
+    if run is not None:
+        cap_customers(report, run)
     say("writing the workbook")
     write_report(report, out, template)
     if json_path is not None:

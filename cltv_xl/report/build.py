@@ -316,6 +316,7 @@ def compute_report(
     assumptions: Assumptions | None = None,
     include_transactions: bool = True,
     progress: Progress | None = None,
+    memo: Any = None,
     **kwargs: Any,
 ) -> Report:
     """Arrange the numbers of :func:`cltv_xl.pipeline.run` into a :class:`Report`.
@@ -334,10 +335,13 @@ def compute_report(
         (:func:`cltv_xl.segments.rfm_segments`).
     include_transactions:
         Put the cleaned transactions into the report (the Transactions sheet).
+    memo:
+        The pipeline's model store (:func:`cltv_xl.pipeline.run`); the engine path passes
+        the models it fitted on the sufficient statistics.
     """
     say = progress or (lambda _msg: None)
     a = resolve_assumptions(assumptions, **kwargs)
-    res = pipeline.run(tx, a, progress=say)
+    res = pipeline.run(tx, a, progress=say, memo=memo)
     # Issue 9: a model or the churn rate that cannot be estimated leaves a gap, not a missing
     # report: every other sheet is written and the gaps say why (Report.gaps).
     gaps = _gaps(res)

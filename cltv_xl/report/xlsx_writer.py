@@ -107,7 +107,13 @@ def fill_cells(wb: Workbook, report: Report) -> None:
     "not estimated" and the cell's note gives the reason (the Model sheet, the terminal and the
     JSON give it too)."""
     gaps = report.not_estimated()
+    as_values = bool(report.extras.get("kpis_as_values"))
+    note = report.extras.get("dashboard_note")
     for defined, value in report.cells().items():
+        if defined in FORMULA_NAMES and as_values and defined not in gaps:
+            # the Customers table holds only the top rows: the formulas would sum those
+            _write_value(name_cell(wb, defined), value)
+            continue
         if defined in FORMULA_NAMES:
             if defined in gaps:  # the tile is narrow: the label, and the reason as a note
                 cell = name_cell(wb, defined)
@@ -116,6 +122,9 @@ def fill_cells(wb: Workbook, report: Report) -> None:
                                        height=120)
             continue
         _write_value(name_cell(wb, defined), value)
+    if note:  # e.g. the engine path: where every customer is, what the sheets show
+        name_cell(wb, "KPI_CUSTOMERS").comment = Comment(clean_text(note), "cltv-xl",
+                                                         width=360, height=160)
 
 
 # ------------------------------------------------------------------------------ tables
@@ -518,6 +527,8 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
     cached: dict[str, dict[str, Any]] = {}
     gaps = report.not_estimated()
     for defined, value in report.cells().items():
+        if report.extras.get("kpis_as_values"):
+            break  # written as values by fill_cells
         if defined in FORMULA_NAMES and defined not in gaps:
             cell = name_cell(wb, defined)
             cached.setdefault(cell.parent.title, {})[cell.coordinate] = value

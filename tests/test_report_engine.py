@@ -1,0 +1,129 @@
+"""``cltv-xl report --engine duckdb``: the engine reads, summarises, fits on the sufficient
+statistics and scores every customer into Parquet; the workbook is the pipeline's Report with
+the engine's models, and says where every customer is."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from cltv_xl.cli import main
+from cltv_xl.report import build_report, limits
+from cltv_xl.report.engine_path import CUSTOMERS_HEADER_ROW
+from cltv_xl.report.model import FORMULA_NAMES
+from cltv_xl.report.template import default_template
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from generate import transactions  # the benchmarks' BG/NBD-like log
+
+
+@pytest.fixture(scope="module")
+def log_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("engine") / "orders.csv"
+    transactions(20_000, seed=11).to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path
+
+
+@pytest.fixture(scope="module")
+def both(log_csv, tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    # The engine path fits the BG/NBD on sufficient statistics: compare with the same model.
+    pandas_rep = build_report(log_csv, out / "pandas.xlsx", engine="pandas", model="bgnbd")
+    duck_rep = build_report(log_csv, out / "duck.xlsx", engine="duckdb", model="bgnbd")
+    return out, pandas_rep, duck_rep
+
+
+def test_template_customers_header_row():
+    ws = load_workbook(default_template())["Customers"]
+    ref = ws.tables["Customers"].ref
+    assert int("".join(ch for ch in ref.split(":")[0] if ch.isdigit())) == CUSTOMERS_HEADER_ROW
+
+
+def test_engine_report_matches_pandas(both):
+    _out, p, d = both
+    # the engines do not flag doubtful rows (the pandas loader's checks); the rest agree
+    assert {k: v for k, v in d.counts.items() if k != "doubtful"} == {
+        k: v for k, v in p.counts.items() if k != "doubtful"}
+    # the engine fits on weighted distinct rows, pandas on every customer: the same optimum
+    for model, names in (("bgnbd", ("r", "alpha", "a", "b")), ("gamma_gamma", ("p", "q", "v"))):
+        for name in names:
+            assert d.models[model][name] == pytest.approx(p.models[model][name], rel=1e-5)
+    model_free = ("customers", "revenue", "arpu", "churn_rate", "lifetime", "cltv")
+    for key, value in p.kpis.items():
+        if isinstance(value, float) and np.isfinite(value):
+            rel = 1e-9 if key in model_free else 1e-5
+            assert d.kpis[key] == pytest.approx(value, rel=rel, abs=1e-9), key
+    pc = p.customers.set_index("Customer ID").sort_index()
+    dc = d.customers.set_index("Customer ID").sort_index()
+    assert list(pc.index) == list(dc.index)
+    np.testing.assert_allclose(dc["Predicted CLV"], pc["Predicted CLV"], rtol=1e-4)
+    for col in ("Frequency", "Recency", "T", "Revenue", "Orders"):
+        np.testing.assert_allclose(dc[col], pc[col], rtol=1e-12)
+
+
+def test_parquet_holds_the_workbooks_predictions(both):
+    out, _p, d = both
+    parquet = pd.read_parquet(out / "duck-customers.parquet").set_index("customer_id")
+    assert len(parquet) == len(d.customers) == d.extras["engine"]["parquet_rows"]
+    dc = d.customers.set_index("Customer ID")
+    np.testing.assert_allclose(parquet.loc[dc.index, "clv"], dc["Predicted CLV"], rtol=1e-9)
+    np.testing.assert_allclose(parquet.loc[dc.index, "p_alive"], dc["P(alive)"], rtol=1e-9)
+    assert d.extras["engine"]["customers_in_workbook"] == len(d.customers)
+    assert "Transactions sheet is left out" in d.table_notes["Customers"]
+
+
+def test_capped_customers_keep_kpis_of_all(log_csv, tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "EXCEL_MAX_ROWS", CUSTOMERS_HEADER_ROW + 50)
+    js = tmp_path / "r.json"
+    code = main(["report", str(log_csv), "-o", str(tmp_path / "r.xlsx"), "--engine", "duckdb",
+                 "--json", str(js), "--customers-parquet", str(tmp_path / "all.parquet"),
+                 "--quiet"])
+    assert code in (0, 3)
+    summary = json.loads(js.read_text())
+    note = summary["notes"]["Customers"]
+    assert "top 50 of" in note and "all.parquet" in note
+    assert note in summary["warnings"]
+    every = pd.read_parquet(tmp_path / "all.parquet")
+    wb = load_workbook(tmp_path / "r.xlsx")
+    ws = wb["Customers"]
+    assert ws.tables["Customers"].ref.endswith(str(CUSTOMERS_HEADER_ROW + 50))
+    shown = [ws.cell(row=r, column=1).value for r in range(CUSTOMERS_HEADER_ROW + 1,
+                                                            CUSTOMERS_HEADER_ROW + 51)]
+    top = every.sort_values("clv", ascending=False)["customer_id"].head(50)
+    assert set(shown) == set(top)
+    # KPI tiles are values over every customer, not formulas over the 50 rows shown
+    dash = wb["Dashboard"]
+    for name in FORMULA_NAMES:
+        for sheet, coord in wb.defined_names[name].destinations:
+            value = wb[sheet][coord.replace("$", "")].value
+            assert not (isinstance(value, str) and value.startswith("=")), name
+    kpi = wb.defined_names["KPI_CUSTOMERS"].destinations
+    sheet, coord = next(iter(kpi))
+    assert wb[sheet][coord.replace("$", "")].value == len(every) == summary["kpis"]["customers"]
+    assert "top 50" in wb[sheet][coord.replace("$", "")].comment.text
+    assert dash is wb[sheet]
+
+
+def test_parquet_name_must_be_its_own(log_csv, tmp_path, capsys):
+    code = main(["report", str(log_csv), "-o", str(tmp_path / "r.xlsx"), "--engine", "duckdb",
+                 "--customers-parquet", str(log_csv)])
+    assert code != 0
+    assert "own .parquet file name" in capsys.readouterr().err
+
+
+def test_auto_picks_duckdb_for_big_files_only(log_csv, tmp_path, monkeypatch):
+    from cltv_xl.report import engine_path
+
+    assert engine_path.wants_engine(log_csv, "auto") == "pandas"
+    assert engine_path.wants_engine(log_csv, None) == "pandas"
+    assert engine_path.wants_engine(pd.DataFrame(), "auto") == "pandas"
+    assert engine_path.wants_engine(log_csv, "duckdb") == "duckdb"
+    assert engine_path.wants_engine(tmp_path, "auto") == "duckdb"  # a Parquet folder
+    monkeypatch.setattr(engine_path, "DUCKDB_MIN_BYTES", 1000)
+    assert engine_path.wants_engine(log_csv, "auto") == "duckdb"

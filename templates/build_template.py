@@ -1018,7 +1018,7 @@ def retention(wb: Workbook) -> None:
         ws[f"B{rr}"] = label
         ws[f"B{rr}"].font = F_BOLD
         if input_name:
-            ws[f"C{rr}"] = f"={input_name}"
+            ws[f"C{rr}"] = _ok(input_name)
             ws[f"C{rr}"].number_format = PCT0
         ws[f"D{rr}"] = _ok(formula)
         ws[f"D{rr}"].number_format = NUM2

@@ -3,7 +3,8 @@ cltv_xl.plotting figures.
 
 Usage: ``python scripts/render_docs.py`` from the repository root (needs LibreOffice,
 pdftoppm and matplotlib). Writes docs/dashboard.png,
-docs/customers.png, docs/segments.png, docs/model-holdout.png, docs/glossary.png and
+docs/customers.png, docs/segments.png, docs/model-holdout.png, docs/glossary.png,
+docs/retention.png and
 docs/plots/*.png.
 """
 
@@ -64,6 +65,16 @@ def report_pages(folder: Path) -> None:
     heads = _pages(pdf)
     model = next(i + 1 for i, h in enumerate(heads) if h.startswith("Model"))
     _png(pdf, model, DOCS / "model-holdout.png")
+    # Issue 14: the Retention sheet of the sample subscription business (cltv-xl demo
+    # --subscription).
+    from cltv_xl.report.demo import SUBSCRIPTION_DEMO, write_subscription_invoices
+
+    invoices, as_of = write_subscription_invoices(folder / "invoices.xlsx")
+    build_report(invoices, folder / "subscription.xlsx", **SUBSCRIPTION_DEMO, as_of=as_of)
+    pdf = convert(folder / "subscription.xlsx", "pdf", folder)
+    heads = _pages(pdf)
+    page = next(i + 1 for i, h in enumerate(heads) if h.startswith("Retention"))
+    _png(pdf, page, DOCS / "retention.png")
 
 
 def plots() -> None:

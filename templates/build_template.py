@@ -923,7 +923,7 @@ def retention(wb: Workbook) -> None:
           "2007) on the monthly cohort survival table: a customer survives a month while it "
           "keeps paying. Monthly periods.")
     widths(ws, {"A": 2, "B": 40, "C": 16, "D": 16, "E": 3, "F": 14, "G": 12, "H": 12, "I": 12,
-                "J": 12, "K": 12, "L": 12, "M": 12})
+                "J": 3, "K": 10, "L": 10, "M": 10, "N": 11, "O": 11, "P": 11, "Q": 11})
     facts = [("SUB_BUSINESS", "Business", "@"), ("SUB_FITTED", "sBG fitted", "@")]
     for i, (defined, label, fmt) in enumerate(facts):
         r = 3 + i
@@ -1036,22 +1036,26 @@ def retention(wb: Workbook) -> None:
     assert head + 2 + len(SUB_LEVERS) < SUB_TABLE_ROW - 2, "the levers run into the tables"
 
     t = SUB_TABLE_ROW
-    ws[f"B{t - 1}"] = "Actual and projected share still paying, by months since sign-up"
+    ws[f"B{t - 1}"] = "The tables behind the chart"
     ws[f"B{t - 1}"].font = F_SECTION
-    table(ws, "SurvivalCurve", f"B{t}", ["Months since sign-up", "Actual, all cohorts",
+    ws[f"B{t}"] = ("Left: share still paying by months since sign-up, actual (all cohorts "
+                   "pooled, and the first cohort) and the sBG. Right: each cohort at its last "
+                   "complete month.")
+    ws[f"B{t}"].font = F_SUB
+    ws[f"B{t}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(f"B{t}:D{t + 3}")
+    table(ws, "SurvivalCurve", f"F{t}", ["Months since sign-up", "Actual, all cohorts",
                                           "Actual, first cohort", "sBG fit and projection"],
           [NUM0, PCT1, PCT1, PCT1])
-    ws[f"F{t - 1}"] = "Each cohort: still paying at its last complete month"
-    ws[f"F{t - 1}"].font = F_SECTION
-    table(ws, "CohortFit", f"F{t}", ["Cohort", "Customers", "Months observed",
+    table(ws, "CohortFit", f"K{t}", ["Cohort", "Customers", "Months observed",
                                       "Still paying, actual", "Still paying, sBG",
                                       "Actual - sBG", "Came back after a gap"],
           ["@", NUM0, NUM0, NUM0, "#,##0.0", "+#,##0.0;-#,##0.0;0.0", NUM0])
 
     curve = LineChart()
-    curve.add_data(Reference(ws, min_col=3, max_col=5, min_row=t, max_row=t + 1),
+    curve.add_data(Reference(ws, min_col=7, max_col=9, min_row=t, max_row=t + 1),
                    titles_from_data=True)
-    curve.set_categories(Reference(ws, min_col=2, min_row=t + 1, max_row=t + 1))
+    curve.set_categories(Reference(ws, min_col=6, min_row=t + 1, max_row=t + 1))
     props = CharacterProperties(sz=1100, b=True, solidFill=NAVY)
     para = Paragraph(pPr=ParagraphProperties(defRPr=props),
                      r=[RegularTextRun(rPr=props, t="Share of a cohort still paying: actual "
@@ -1074,8 +1078,8 @@ def retention(wb: Workbook) -> None:
         s.graphicalProperties.line.width = 22000
         s.graphicalProperties.line.prstDash = dash
         s.smooth = False
-    curve.width, curve.height = 17.0, 6.6
-    ws.add_chart(curve, _span(5, 6, 13, 19))
+    curve.width, curve.height = 24.0, 6.6
+    ws.add_chart(curve, _span(5, 6, 17, 19))
     landscape(ws)
 
 
@@ -1152,6 +1156,12 @@ GLOSSARY = [
     ("BG/NBD", "Beta-geometric / negative binomial model of purchases and drop-out (Fader, "
      "Hardie & Lee 2005)."),
     ("Gamma-Gamma", "Model of spend per purchase (Fader & Hardie 2013)."),
+    ("Retention sheet, sBG", "Subscription businesses: the shifted-beta-geometric model "
+     "(Fader & Hardie 2007) of the share of each monthly cohort still paying; alpha and beta "
+     "describe how churn varies between customers."),
+    ("DERL, DERL-based CLV", "Discounted expected residual lifetime: the payments still to "
+     "come from a customer, discounted (Fader & Hardie 2010). CLV = margin x monthly ARPU x "
+     "(1 + DERL / (1 + d)) - CAC for a new customer."),
     ("KPI period, model time unit", "Units of ARPU, churn and lifetime, and of recency, T and "
      "the horizon (Assumptions)."),
 ]

@@ -219,7 +219,7 @@ def test_retention_formulas_recalculate_to_python(sample, tmp_path):
     # The chart's table: actual and projected share still paying.
     curve = report.retention_tables["SurvivalCurve"]
     ws = values["Retention"]
-    assert ws["E51"].value == pytest.approx(curve["sBG fit and projection"][0], rel=REL)
+    assert ws["I51"].value == pytest.approx(curve["sBG fit and projection"][0], rel=REL)
 
     # New margin, CAC, discount rate and levers: the sheet follows, as Python computes.
     for name, value in (("ASSUME_MARGIN", 0.6), ("ASSUME_CAC", 80.0),
@@ -250,7 +250,7 @@ def test_demo_subscription_writes_invoices_and_report(tmp_path):
     assert "Subscription (Retention sheet): sBG alpha" in text and "one churn rate" in text
     wb = openpyxl.load_workbook(tmp_path / "cltv-report.xlsx")
     assert _cell(wb, "SUB_FITTED").value == "Yes"
-    assert wb["Retention"]["F51"].value  # the per-cohort table is filled
+    assert wb["Retention"]["K51"].value  # the per-cohort table is filled
 
 
 def test_business_option_transactional_and_bad_value(tmp_path):

@@ -26,7 +26,10 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import UNIT_NAMES, as_date, convert, convert_rate
-from .validation import number, unit
+from .validation import choice, number, unit
+
+#: ``business`` values: ``"auto"`` applies :func:`cltv_xl.business.detect_business`.
+BUSINESS_CHOICES: tuple[str, ...] = ("auto", "subscription", "transactional")
 
 #: Longest CLV horizon accepted, in years (in any unit), and most discounting periods: the
 #: per-customer CLV sums one term per period of the horizon unit.
@@ -67,6 +70,9 @@ class Assumptions:
     last order date). ``holdout_start``: optional start of a holdout period. ``model``: one of
     :data:`MODEL_CHOICES`. ``palive_guard``: a customer whose P(alive) is below it is never a
     Champion, Loyal, Potential or New customer (segments; default 0.5, in [0, 1]).
+    ``business``: ``"subscription"`` (fit the sBG on the monthly cohort survival table and
+    show the Retention sheet), ``"transactional"`` or ``"auto"`` (default: decided by the rule
+    of :mod:`cltv_xl.business`).
     """
 
     cac: float = 0.0
@@ -83,6 +89,7 @@ class Assumptions:
     holdout_start: pd.Timestamp | None = None
     model: str = "auto"
     palive_guard: float = 0.5
+    business: str = "auto"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -112,6 +119,9 @@ class Assumptions:
             raise InputError(f"model must be one of {', '.join(MODEL_CHOICES)}; got "
                              f"{self.model!r}")
         set_(self, "model", model)
+        set_(self, "business", choice(self.business, "business",
+                                      {c: c for c in BUSINESS_CHOICES},
+                                      "one of " + ", ".join(BUSINESS_CHOICES)))
 
     # ------------------------------------------------------------------ parsers
     @classmethod
@@ -197,6 +207,7 @@ class Assumptions:
             "holdout_start": iso(self.holdout_start),
             "model": self.model,
             "palive_guard": float(self.palive_guard),
+            "business": self.business,
         }
 
     def as_fields(self) -> dict[str, Any]:

@@ -152,6 +152,9 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     a.add_argument("--palive-guard", metavar="P",
                    help="segments: customers with P(alive) below P are never Champions or "
                    "Loyal (default 0.5)")
+    a.add_argument("--business", metavar="KIND",
+                   help="subscription (fit the sBG retention model: Retention sheet), "
+                   "transactional, or auto (default: detected from regular monthly payments)")
     o = p.add_argument_group("output")
     o.add_argument("--template", metavar="PATH", help="a restyled report template (.xlsx)")
     o.add_argument("--json", metavar="SUMMARY.json",
@@ -195,6 +198,8 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="write a sample orders workbook (CDNOW) and its report")
     demo.add_argument("-o", "--out", "--output", dest="out", default="cltv-demo", metavar="DIR",
                       help="folder to write into (default: cltv-demo)")
+    demo.add_argument("--subscription", action="store_true",
+                      help="a sample SaaS business's monthly invoices instead (Retention sheet)")
     _common(demo)
 
     addin = sub.add_parser("addin", help="the desktop Excel add-in (CLTV ribbon tab)")
@@ -216,13 +221,15 @@ def assumptions_from_args(args: argparse.Namespace):
     from .assumptions import Assumptions
 
     fields = ("cac", "margin", "discount_rate", "horizon", "time_unit", "kpi_period",
-              "inactivity", "as_of", "holdout_start", "currency", "palive_guard", "model")
+              "inactivity", "as_of", "holdout_start", "currency", "palive_guard", "model",
+              "business")
     labels = {f: "option --" + f.replace("_", "-") for f in fields}
     return Assumptions.from_strings(
         labels, cac=args.cac, margin=args.margin, discount_rate=args.discount_rate,
         horizon=args.horizon, time_unit=args.time_unit, kpi_period=args.kpi_period,
         inactivity=args.inactivity, as_of=args.as_of, holdout_start=args.holdout_start,
         currency=args.currency, palive_guard=args.palive_guard, model=args.model,
+        business=getattr(args, "business", None),
     )
 
 
@@ -267,7 +274,24 @@ def summary_lines(report: Any, output: Path) -> list[str]:
         f"{UNIT_NAMES[a.time_unit]}: {_fmt(k['predicted_clv'], 0)} | likely alive "
         f"{_pct(k['share_alive'])}",
         model_line,
+        *_retention_lines(report),
     ]
+
+
+def _retention_lines(report: Any) -> list[str]:
+    """Issue 14: the subscription line (sBG figures of the Retention sheet), if any."""
+    cells = getattr(report, "retention_cells", {}) or {}
+    fitted = cells.get("SUB_FITTED")
+    if fitted is None or fitted.startswith("No"):
+        return []
+    if fitted != "Yes":
+        return [f"Subscription: retention model (sBG) {fitted}"]
+    life = cells["SUB_LIFETIME_SBG"]
+    life = life if isinstance(life, str) else f"{life:,.1f} months"
+    return [f"Subscription (Retention sheet): sBG alpha {cells['SUB_ALPHA']:.3f}, beta "
+            f"{cells['SUB_BETA']:.3f} | lifetime {life} (1 / churn: "
+            f"{cells['SUB_LIFETIME_CLASSIC']:,.1f}) | DERL-based CLV "
+            f"{cells['SUB_CLV_SBG']:,.2f} (one churn rate: {cells['SUB_CLV_CLASSIC']:,.2f})"]
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -312,20 +336,26 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .report import build_report
-    from .report.demo import write_demo_orders
+    from .report.demo import SUBSCRIPTION_DEMO, write_demo_orders, write_subscription_invoices
 
     folder = Path(args.out).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
-    orders = write_demo_orders(folder / "orders.xlsx")
+    if args.subscription:  # issue 14: a SaaS business's monthly invoices
+        orders, as_of = write_subscription_invoices(folder / "invoices.xlsx")
+        options = {**SUBSCRIPTION_DEMO, "as_of": as_of}
+    else:
+        orders = write_demo_orders(folder / "orders.xlsx")
+        # report-issue-13: CDNOW is in US dollars
+        options = {"cac": 20.0, "margin": 0.3, "currency": "USD"}
     progress = Progress(err, not args.quiet)
     try:
-        report = build_report(orders, folder / "cltv-report.xlsx", cac=20.0, margin=0.3,
-                              currency="USD",  # report-issue-13: CDNOW is in US dollars
+        report = build_report(orders, folder / "cltv-report.xlsx", **options,
                               json_path=folder / "cltv-summary.json", progress=progress)
     finally:
         progress.close()
     if not args.quiet:
-        print(f"Sample orders:  {orders.resolve()}", file=out)
+        print(f"Sample {'invoices' if args.subscription else 'orders'}: {orders.resolve()}",
+              file=out)
         for line in summary_lines(report, (folder / "cltv-report.xlsx").resolve()):
             print(line, file=out)
         print(f"JSON summary:   {(folder / 'cltv-summary.json').resolve()}", file=out)

@@ -25,6 +25,10 @@ Decisions made here and only here:
   :attr:`PipelineResult.failures` (step -> exception) instead of stopping the run, and the
   steps that need the model are skipped; a caller that needs the model calls
   :meth:`PipelineResult.require`, which raises the recorded error.
+* **Subscription or transactional** (:func:`cltv_xl.business.decide_business`):
+  ``Assumptions.business``, ``"auto"`` applying the rule of :mod:`cltv_xl.business`. For a
+  subscription business the sBG (Fader & Hardie 2007) is fitted on the monthly cohort survival
+  table (:func:`cltv_xl.business.fit_subscription`); a failure is recorded as ``"sbg"``.
 * **The discount rate's unit**: converted once, by :class:`Assumptions`, to the horizon's
   unit, in which the CLV is discounted period by period.
 """
@@ -50,7 +54,7 @@ Progress = Callable[[str], None]
 #: Steps :func:`run` can compute, in order; ``steps=`` picks a subset (the summary is always
 #: computed).
 STEPS: tuple[str, ...] = ("kpis", "purchase_model", "spend_model", "predictions", "tracking",
-                          "cohorts")
+                          "cohorts", "subscription")
 
 #: The columns of :attr:`PipelineResult.predictions` (see :func:`cltv_xl.models.predict_clv`).
 PREDICTION_COLUMNS: tuple[str, ...] = ("expected_purchases", "p_alive", "expected_spend", "clv")
@@ -76,6 +80,11 @@ class PipelineResult:
     #: How the purchase model was chosen (None before the fit, or with model "none").
     choice: ModelChoice | None = None
     cohorts: Any = None
+    #: :class:`cltv_xl.business.BusinessDecision`: subscription or transactional, and why.
+    business: Any = None
+    #: :class:`cltv_xl.business.SubscriptionFit` (survival table, sBG, ARPU, churn) for a
+    #: subscription business; ``None`` otherwise or when it failed (``failures["sbg"]``).
+    subscription: Any = None
     failures: dict[str, Exception] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -279,6 +288,18 @@ def run(
 
         say("segments and cohorts")
         res.cohorts = cohorts(tx, "M", as_of=end)
+    if "subscription" in steps:
+        from .business import decide_business, fit_subscription
+
+        res.business = decide_business(tx, a.business)
+        if res.business.subscription:
+            say("fitting the sBG retention model")
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                _attempt(res, "subscription", lambda: fit_subscription(tx, end))
+            _pass_on(res, caught)
+            if "subscription" in res.failures:
+                res.failures["sbg"] = res.failures.pop("subscription")
     return res
 
 

@@ -4,7 +4,8 @@ cltv_xl.plotting figures.
 Usage: ``python scripts/render_docs.py`` from the repository root (needs LibreOffice,
 pdftoppm and matplotlib). Writes docs/dashboard.png,
 docs/customers.png, docs/segments.png, docs/model-holdout.png, docs/glossary.png,
-docs/retailer-dashboard.png, docs/retailer-data-issues.png (the retailer-style sample) and
+docs/retention.png, docs/retailer-dashboard.png, docs/retailer-data-issues.png (the
+retailer-style sample) and
 docs/plots/*.png. ``python scripts/render_docs.py retailer`` renders the retailer pages only.
 """
 
@@ -65,6 +66,16 @@ def report_pages(folder: Path) -> None:
     heads = _pages(pdf)
     model = next(i + 1 for i, h in enumerate(heads) if h.startswith("Model"))
     _png(pdf, model, DOCS / "model-holdout.png")
+    # Issue 14: the Retention sheet of the sample subscription business (cltv-xl demo
+    # --subscription).
+    from cltv_xl.report.demo import SUBSCRIPTION_DEMO, write_subscription_invoices
+
+    invoices, as_of = write_subscription_invoices(folder / "invoices.xlsx")
+    build_report(invoices, folder / "subscription.xlsx", **SUBSCRIPTION_DEMO, as_of=as_of)
+    pdf = convert(folder / "subscription.xlsx", "pdf", folder)
+    heads = _pages(pdf)
+    page = next(i + 1 for i, h in enumerate(heads) if h.startswith("Retention"))
+    _png(pdf, page, DOCS / "retention.png")
 
 
 def retailer_pages(folder: Path) -> None:

@@ -48,7 +48,7 @@ OUT = HERE / "cltv_report.xlsx"
 # Dashboard grid: columns B..I of DASH_COL characters; tiles span 2 columns, charts 4 or 8.
 DASH_COL = 15
 #: First row of the chart area (page 2 of the Dashboard) and the height of a chart in rows.
-CHART_TOP = 39
+CHART_TOP = 40
 CHART_H = 18
 #: Prototype rows of the CLV histogram table (it grows or shrinks with the bins).
 CLV_BIN_ROWS = 10
@@ -252,6 +252,15 @@ ONE_POINT = ('=IF(KPI_CHURN_RATE>0.01,KPI_ARPU*ASSUME_MARGIN*(1/(KPI_CHURN_RATE-
              '-1/KPI_CHURN_RATE),"n/a")')
 
 
+#: The Dashboard's line on subscriptions (issue 14; figures on the Retention sheet).
+DASH_SUBSCRIPTION = (
+    '=IF(SUB_FITTED="Yes","Subscription business (Retention sheet): a new customer is worth "'
+    '&FIXED(SUB_CLV_SBG,2)&" with churn falling with tenure (sBG), "&FIXED(SUB_CLV_CLASSIC,2)'
+    '&" with one churn rate; both discounted, CAC deducted.","Business: "&SUB_BUSINESS'
+    '&" (Retention sheet: the rule that decided).")'
+)
+
+
 def _tile(ws, row: int, c1: int, label, value, note, fmt: str, big: bool = False,
           span: int = 2) -> None:
     """A tile of ``span`` columns: label, value and note rows, filled and framed."""
@@ -374,8 +383,12 @@ def dashboard(wb: Workbook) -> None:
         ws.merge_cells(f"B{row}:I{row}")
         ws.row_dimensions[row].height = height
         name(wb, defined, ws, f"B{row}")
+    # Issue 14: one line on subscriptions (the figures are on the Retention sheet).
+    ws["B27"] = DASH_SUBSCRIPTION
+    ws["B27"].font = F_NOTE
+    ws.merge_cells("B27:I27")
 
-    end = levers(wb, ws, 27)
+    end = levers(wb, ws, 28)
     assert end < CHART_TOP, "the levers block runs into the charts"
     portrait(ws, f"A1:J{CHART_TOP + 2 * CHART_H + 2}")
     ws.page_setup.fitToHeight = 1  # the whole Dashboard on one portrait page
@@ -889,6 +902,267 @@ ISSUE_SUMMARY_TOP = 13
 ISSUE_LIST_TOP = ISSUE_SUMMARY_TOP + MAX_REASONS + 4
 
 
+# ---------------------------------------------------------------------------- Retention (issue 14)
+#: A Retention formula shows its value only when the sBG was fitted (a subscription business).
+SUB_OK = 'SUB_FITTED="Yes"'
+#: Months 0 .. 1199 (the 100-year projection of cltv_xl.report.retention.PROJECTION_MONTHS),
+#: as an array inside SUMPRODUCT; rows inserted above move both ends alike.
+SUB_T = "(ROW($A$1:$A$1200)-ROW($A$1))"
+
+
+def _sbg_survival(beta: str) -> str:
+    """S(t) = B(alpha, beta + t) / B(alpha, beta) over the months SUB_T (FH 2007, eq. 6), with
+    GAMMALN (Excel 2010, LibreOffice)."""
+    return (f"EXP(GAMMALN({beta}+{SUB_T})+GAMMALN(SUB_ALPHA+{beta})-GAMMALN({beta})"
+            f"-GAMMALN(SUB_ALPHA+{beta}+{SUB_T}))")
+
+
+def _sbg_del(beta: str = "SUB_BETA") -> str:
+    """Discounted expected lifetime of a new customer, sum_t S(t) / (1 + d)^t, t < 1200."""
+    return f"SUMPRODUCT({_sbg_survival(beta)}/(1+ASSUME_DISCOUNT_RATE)^{SUB_T})"
+
+
+def _ok(formula: str) -> str:
+    return f'=IF({SUB_OK},{formula},"n/a")'
+
+
+#: The comparison rows: (label, classic name, classic formula, sBG name, sBG formula, format,
+#: how it is computed).
+RETENTION_ROWS = [
+    ("Monthly churn, month 1", None, "SUB_CHURN", "SUB_CHURN_FIRST",
+     "SUB_ALPHA/(SUB_ALPHA+SUB_BETA)", PCT1,
+     "One rate: customers lost / renewals observed. sBG: alpha / (alpha + beta)"),
+    ("Monthly churn, month 12", None, "SUB_CHURN", "SUB_CHURN_YEAR",
+     "SUB_ALPHA/(SUB_ALPHA+SUB_BETA+11)", PCT1,
+     "sBG: 1 - retention in month 12 = alpha / (alpha + beta + 11)"),
+    ("Expected lifetime, months", "SUB_LIFETIME_CLASSIC", "1/SUB_CHURN", "SUB_LIFETIME_SBG",
+     'IF(SUB_ALPHA>1,(SUB_ALPHA+SUB_BETA-1)/(SUB_ALPHA-1),"infinite (alpha <= 1)")',
+     "#,##0.0", "1 / churn. sBG: (alpha + beta - 1) / (alpha - 1); infinite when alpha <= 1"),
+    ('="Months paid in the first "&SUB_HORIZON&" (CLV horizon)"', "SUB_HORIZON_CLASSIC",
+     "(1-(1-SUB_CHURN)^SUB_HORIZON)/SUB_CHURN", "SUB_HORIZON_SBG",
+     f"SUMPRODUCT(({SUB_T}<SUB_HORIZON)*{_sbg_survival('SUB_BETA')})", "#,##0.0",
+     "Sum of the share still paying in each month of the horizon: always finite"),
+    ("Discounted expected lifetime (DEL), months", "SUB_DEL_CLASSIC",
+     "(1+ASSUME_DISCOUNT_RATE)/(SUB_CHURN+ASSUME_DISCOUNT_RATE)*(1-((1-SUB_CHURN)/"
+     "(1+ASSUME_DISCOUNT_RATE))^1200)", "SUB_DEL_SBG", _sbg_del(), "#,##0.00",
+     '="Sum of S(t) / (1 + d)^t over 100 years, d = "&FIXED(ASSUME_DISCOUNT_RATE*100,2)'
+     '&"% a month (Assumptions) = 1 + DERL / (1 + d)"'),
+    ("DERL at the first renewal, months", "SUB_DERL_CLASSIC",
+     "(SUB_DEL_CLASSIC-1)*(1+ASSUME_DISCOUNT_RATE)", "SUB_DERL_SBG",
+     "(SUB_DEL_SBG-1)*(1+ASSUME_DISCOUNT_RATE)", "#,##0.00",
+     "Discounted expected residual lifetime (Fader & Hardie 2010): the payments still to come"),
+    (f'="CLTV, not discounted"&{CUR}', "SUB_CLTV_CLASSIC",
+     "ASSUME_MARGIN*SUB_ARPU/SUB_CHURN-ASSUME_CAC", None,
+     'IF(ISNUMBER(SUB_LIFETIME_SBG),ASSUME_MARGIN*SUB_ARPU*SUB_LIFETIME_SBG-ASSUME_CAC,'
+     '"infinite (alpha <= 1)")', NUM2, "margin x monthly ARPU x expected lifetime - CAC"),
+    (f'="DERL-based CLV of a new customer"&{CUR}', "SUB_CLV_CLASSIC",
+     "ASSUME_MARGIN*SUB_ARPU*SUB_DEL_CLASSIC-ASSUME_CAC", "SUB_CLV_SBG",
+     "ASSUME_MARGIN*SUB_ARPU*SUB_DEL_SBG-ASSUME_CAC", NUM2,
+     "margin x monthly ARPU x DEL - CAC: first payment plus the DERL, discounted"),
+]
+SUB_WHY = (
+    '=IF(' + SUB_OK + ',"Why they differ: one churn rate ("&FIXED(SUB_CHURN*100,1)&"% a month) '
+    'treats every subscriber alike, so the classic lifetime is 1 / churn = "'
+    '&FIXED(1/SUB_CHURN,1)&" months. In the cohorts churn falls with tenure, from "'
+    '&FIXED(SUB_CHURN_FIRST*100,1)&"% in month 1 to "&FIXED(SUB_CHURN_YEAR*100,1)&"% in month '
+    '12: the customers likely to cancel leave first and the survivors are the loyal ones. The '
+    'sBG follows that, so a new customer is worth "&FIXED(SUB_CLV_SBG,2)&" rather than "'
+    '&FIXED(SUB_CLV_CLASSIC,2)&" ("&TEXT(SUB_CLV_SBG/SUB_CLV_CLASSIC-1,"+0%;-0%")&"), '
+    'discounted (Fader & Hardie 2010).","Not a subscription business: no sBG figures. Use '
+    '--business subscription to fit them anyway.")'
+)
+#: The Dashboard's lever inputs applied to the sBG figures: (label, input, name, formula).
+SUB_LEVERS = [
+    ("Churn down by", "LEVER_CHURN_CUT", "SUB_LEVER_CHURN",
+     "ASSUME_MARGIN*SUB_ARPU*" + _sbg_del("SUB_LEVER_BETA") + "-ASSUME_CAC"),
+    ("ARPU up by", "LEVER_ARPU_UP", "SUB_LEVER_ARPU",
+     "ASSUME_MARGIN*SUB_ARPU*(1+LEVER_ARPU_UP)*SUB_DEL_SBG-ASSUME_CAC"),
+    ("CAC down by", "LEVER_CAC_CUT", "SUB_LEVER_CAC",
+     "ASSUME_MARGIN*SUB_ARPU*SUB_DEL_SBG-ASSUME_CAC*(1-LEVER_CAC_CUT)"),
+    ("All three together", None, "SUB_LEVER_ALL",
+     "ASSUME_MARGIN*SUB_ARPU*(1+LEVER_ARPU_UP)*" + _sbg_del("SUB_LEVER_BETA")
+     + "-ASSUME_CAC*(1-LEVER_CAC_CUT)"),
+]
+#: First row of the Retention sheet's tables.
+SUB_TABLE_ROW = 50
+
+
+def retention(wb: Workbook) -> None:
+    """The Retention sheet (issue 14): the sBG of a subscription business against one churn
+    rate. Value cells are SUB_* names written by cltv-xl; the rest are live formulas."""
+    ws = wb.create_sheet("Retention")
+    title(ws, "Retention (subscriptions)", "Shifted-beta-geometric model (sBG; Fader & Hardie "
+          "2007) on the monthly cohort survival table: a customer survives a month while it "
+          "keeps paying. Monthly periods.")
+    widths(ws, {"A": 2, "B": 40, "C": 16, "D": 16, "E": 3, "F": 14, "G": 12, "H": 12, "I": 12,
+                "J": 3, "K": 10, "L": 10, "M": 10, "N": 11, "O": 11, "P": 11, "Q": 11})
+    facts = [("SUB_BUSINESS", "Business", "@"), ("SUB_FITTED", "sBG fitted", "@")]
+    for i, (defined, label, fmt) in enumerate(facts):
+        r = 3 + i
+        ws.cell(row=r, column=2, value=label).font = F_BOLD
+        val = ws.cell(row=r, column=3)
+        val.font = F_BODY
+        val.number_format = fmt
+        name(wb, defined, ws, val.coordinate)
+        ws.merge_cells(start_row=r, start_column=3, end_row=r, end_column=13)
+    ws["B5"].font = F_SUB
+    ws["B5"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells("B5:M5")
+    ws.row_dimensions[5].height = 30
+    name(wb, "SUB_RULE", ws, "B5")
+
+    _section_at(ws, 7, "B", "D", "The sBG model")
+    ws["C8"], ws["D8"] = "Estimate", "Std. error"
+    for c in ("C8", "D8"):
+        ws[c].font = F_LABEL
+        ws[c].alignment = Alignment(horizontal="right")
+    params = [
+        ("alpha (spread of churn: small = very different customers)", "SUB_ALPHA",
+         "SUB_ALPHA_SE", NUM3),
+        ("beta", "SUB_BETA", "SUB_BETA_SE", NUM3),
+        ("Log-likelihood", "SUB_LL", None, NUM2),
+        ("Monthly cohorts", "SUB_COHORTS", None, NUM0),
+        ("Customers in them", "SUB_CUSTOMERS", None, NUM0),
+        ("Came back after a gap (counted as churned)", "SUB_RETURNED", None, NUM0),
+        ("ARPU per paying month", "SUB_ARPU", None, NUM2),
+        ("One churn rate: lost / renewals observed", "SUB_CHURN", None, "0.00%"),
+        ("CLV horizon, months (Assumptions)", "SUB_HORIZON", None, NUM0),
+    ]
+    for i, (label, defined, se, fmt) in enumerate(params):
+        r = 9 + i
+        ws.cell(row=r, column=2, value=label).font = F_BODY
+        for col, dn in ((3, defined), (4, se)):
+            if dn is None:
+                continue
+            val = ws.cell(row=r, column=col)
+            val.font = F_BODY
+            val.number_format = fmt
+            name(wb, dn, ws, val.coordinate)
+
+    top = 20
+    _section_at(ws, top, "B", "M", "A new customer: one churn rate against the sBG")
+    for col, text in (("B", "Figure"), ("C", "One churn rate"), ("D", "sBG"),
+                      ("F", "How it is computed")):
+        cell = ws[f"{col}{top + 1}"]
+        cell.value = text
+        cell.font = F_LABEL
+        cell.alignment = Alignment(horizontal="left" if col in "BF" else "right")
+    for i, (label, c_name, c_formula, s_name, s_formula, fmt, how) in enumerate(RETENTION_ROWS):
+        r = top + 2 + i
+        ws.cell(row=r, column=2, value=label).font = F_BOLD
+        for col, dn, formula in ((3, c_name, c_formula), (4, s_name, s_formula)):
+            cell = ws.cell(row=r, column=col, value=_ok(formula))
+            cell.number_format = fmt
+            cell.font = F_BOLD if "CLV" in str(dn) else F_BODY
+            cell.alignment = Alignment(horizontal="right")
+            if dn:
+                name(wb, dn, ws, cell.coordinate)
+        note = ws.cell(row=r, column=6, value=how)
+        note.font = F_NOTE
+        ws.merge_cells(start_row=r, start_column=6, end_row=r, end_column=13)
+    r = top + 2 + len(RETENTION_ROWS)
+    ws[f"B{r + 1}"] = SUB_WHY
+    ws[f"B{r + 1}"].font = F_BODY
+    ws[f"B{r + 1}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(f"B{r + 1}:M{r + 2}")
+    ws.row_dimensions[r + 1].height = 30
+    ws.row_dimensions[r + 2].height = 16
+
+    top = r + 4
+    _section_at(ws, top, "B", "M", "The Dashboard's levers on the sBG figures")
+    ws[f"B{top + 1}"] = ("Inputs: the yellow lever cells on the Dashboard. Churn down by x keeps "
+                         "alpha and sets beta' = (alpha + beta) / (1 - x) - alpha, so the mean "
+                         "churn of new customers falls by x.")
+    ws[f"B{top + 1}"].font = F_SUB
+    ws.merge_cells(f"B{top + 1}:M{top + 1}")
+    head = top + 2
+    for col, text in (("B", "Lever"), ("C", "Change"), ("D", '="DERL-based CLV"&' + CUR),
+                      ("F", "vs. today")):
+        ws[f"{col}{head}"] = text
+        ws[f"{col}{head}"].font = F_LABEL
+        ws[f"{col}{head}"].alignment = Alignment(horizontal="left" if col == "B" else "right")
+    ws[f"B{head + 1}"] = "Today"
+    ws[f"B{head + 1}"].font = F_BOLD
+    ws[f"D{head + 1}"] = _ok("SUB_CLV_SBG")
+    ws[f"D{head + 1}"].number_format = NUM2
+    for i, (label, input_name, defined, formula) in enumerate(SUB_LEVERS):
+        rr = head + 2 + i
+        ws[f"B{rr}"] = label
+        ws[f"B{rr}"].font = F_BOLD
+        if input_name:
+            ws[f"C{rr}"] = _ok(input_name)
+            ws[f"C{rr}"].number_format = PCT0
+        ws[f"D{rr}"] = _ok(formula)
+        ws[f"D{rr}"].number_format = NUM2
+        ws[f"D{rr}"].font = F_BOLD if input_name is None else F_BODY
+        name(wb, defined, ws, f"D{rr}")
+        ws[f"F{rr}"] = _ok(f"{defined}-SUB_CLV_SBG")
+        ws[f"F{rr}"].number_format = "+#,##0.00;-#,##0.00;0.00"
+    rr = head + 2
+    ws[f"G{rr}"] = "beta'"
+    ws[f"G{rr}"].font = F_LABEL
+    ws[f"G{rr}"].alignment = Alignment(horizontal="right")
+    ws[f"H{rr}"] = _ok("(SUB_ALPHA+SUB_BETA)/(1-LEVER_CHURN_CUT)-SUB_ALPHA")
+    ws[f"H{rr}"].number_format = NUM3
+    name(wb, "SUB_LEVER_BETA", ws, f"H{rr}")
+    assert head + 2 + len(SUB_LEVERS) < SUB_TABLE_ROW - 2, "the levers run into the tables"
+
+    t = SUB_TABLE_ROW
+    ws[f"B{t - 1}"] = "The tables behind the chart"
+    ws[f"B{t - 1}"].font = F_SECTION
+    ws[f"B{t}"] = ("Left: share still paying by months since sign-up, actual (all cohorts "
+                   "pooled, and the first cohort) and the sBG. Right: each cohort at its last "
+                   "complete month.")
+    ws[f"B{t}"].font = F_SUB
+    ws[f"B{t}"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws.merge_cells(f"B{t}:D{t + 3}")
+    table(ws, "SurvivalCurve", f"F{t}", ["Months since sign-up", "Actual, all cohorts",
+                                          "Actual, first cohort", "sBG fit and projection"],
+          [NUM0, PCT1, PCT1, PCT1])
+    table(ws, "CohortFit", f"K{t}", ["Cohort", "Customers", "Months observed",
+                                      "Still paying, actual", "Still paying, sBG",
+                                      "Actual - sBG", "Came back after a gap"],
+          ["@", NUM0, NUM0, NUM0, "#,##0.0", "+#,##0.0;-#,##0.0;0.0", NUM0])
+
+    curve = LineChart()
+    curve.add_data(Reference(ws, min_col=7, max_col=9, min_row=t, max_row=t + 1),
+                   titles_from_data=True)
+    curve.set_categories(Reference(ws, min_col=6, min_row=t + 1, max_row=t + 1))
+    props = CharacterProperties(sz=1100, b=True, solidFill=NAVY)
+    para = Paragraph(pPr=ParagraphProperties(defRPr=props),
+                     r=[RegularTextRun(rPr=props, t="Share of a cohort still paying: actual "
+                                       "against the sBG")])
+    curve.title = Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+    curve.style = 2
+    curve.y_axis.number_format = PCT0
+    curve.y_axis.scaling.min = 0
+    curve.y_axis.scaling.max = 1
+    curve.y_axis.majorGridlines.spPr = GraphicalProperties(ln=LineProperties(solidFill=LINE))
+    curve.x_axis.title = "months since sign-up"
+    curve.x_axis.tickLblSkip = 6
+    curve.x_axis.delete = False
+    curve.y_axis.delete = False
+    curve.legend = Legend()
+    curve.legend.position = "b"
+    for s, colour, dash in zip(curve.series, (NAVY, SKY, TEAL), ("solid", "solid", "dash"),
+                               strict=True):
+        s.graphicalProperties.line.solidFill = colour
+        s.graphicalProperties.line.width = 22000
+        s.graphicalProperties.line.prstDash = dash
+        s.smooth = False
+    curve.width, curve.height = 24.0, 6.6
+    ws.add_chart(curve, _span(5, 6, 17, 19))
+    landscape(ws)
+
+
+def _section_at(ws, row: int, first: str, last: str, text: str) -> None:
+    ws[f"{first}{row}"] = text
+    ws[f"{first}{row}"].font = F_SECTION
+    for c in range(ws[f"{first}1"].column, ws[f"{last}1"].column + 1):
+        ws.cell(row=row, column=c).border = Border(bottom=ACCENT)
+    ws.row_dimensions[row].height = 20
+
+
 def data_issues(wb: Workbook) -> None:
     ws = wb.create_sheet("Data issues")
     title(ws, "Data issues", "Every input row that was rejected (not used) or doubtful (used, "
@@ -976,6 +1250,12 @@ GLOSSARY = [
     ("Poorly identified", "A parameter whose standard error exceeds its estimate: the data "
      "barely pin it down, so predictions that depend on it are uncertain."),
     ("Gamma-Gamma", "Model of spend per purchase (Fader & Hardie 2013)."),
+    ("Retention sheet, sBG", "Subscription businesses: the shifted-beta-geometric model "
+     "(Fader & Hardie 2007) of the share of each monthly cohort still paying; alpha and beta "
+     "describe how churn varies between customers."),
+    ("DERL, DERL-based CLV", "Discounted expected residual lifetime: the payments still to "
+     "come from a customer, discounted (Fader & Hardie 2010). CLV = margin x monthly ARPU x "
+     "(1 + DERL / (1 + d)) - CAC for a new customer."),
     ("KPI period, model time unit", "Units of ARPU, churn and lifetime, and of recency, T and "
      "the horizon (Assumptions)."),
 ]
@@ -1017,6 +1297,7 @@ def build(path: Path = OUT) -> Path:
     segments(wb)
     cohorts(wb)
     model(wb)
+    retention(wb)
     data_issues(wb)
     transactions(wb)
     chart_data(wb)

@@ -48,7 +48,7 @@ def test_report_with_json_and_counts_agree(orders, tmp_path):
                                    "kpi_period": "M", "holdout_start": "1997-10-01",
                                    "currency": "", "discount_unit": "M", "horizon_unit": "W",
                                    "as_of": None, "model": "auto",
-                                   "palive_guard": 0.5}
+                                   "palive_guard": 0.5, "business": "auto"}
     wb = openpyxl.load_workbook(out, data_only=True)
     assert _cell(wb, "KPI_CLTV").value == pytest.approx(data["kpis"]["cltv"], rel=1e-12)
     assert _cell(wb, "COUNT_REJECTED").value == rows["rejected"] == sum(

@@ -46,6 +46,7 @@ from ..report.model import (
     VALUE_NAMES,
     VARIABLE_COLUMN_TABLES,
 )
+from ..report.retention import RETENTION_TABLES, RETENTION_VALUE_NAMES
 from ..safety import needs_quote_prefix
 
 #: Sheet (and table) the orders are read from unless the caller names another sheet.
@@ -90,6 +91,7 @@ REFRESH_SHEETS: tuple[str, ...] = (
     "Cohorts",
     "Cohort revenue",
     "Model",
+    "Retention",
     "Data issues",
     "Chart data",
 )
@@ -268,8 +270,16 @@ def find_targets(book: xw.Book) -> Targets:
             problems.append(f"defined name {name}")
         else:
             names[name] = rng
+    for name in RETENTION_VALUE_NAMES:  # issue 14: optional (older reports lack them)
+        rng = _name_range(book, name)
+        if rng is not None:
+            names[name] = rng
     found = _tables(book)
     tables = {}
+    for name in RETENTION_TABLES:
+        if name in found:
+            header = [_header_text(h) for h in found[name].header_row_range.options(ndim=1).value]
+            tables[name] = TableTarget(name, found[name], header)
     for name in OUTPUT_TABLES:
         if name not in found:
             problems.append(f"table {name}")
@@ -323,11 +333,11 @@ def plan_writes(targets: Targets, report) -> WritePlan:
     """Every write of ``report`` into the found targets, or a :class:`RefreshError` (notes of
     rows that would disappear) before any write."""
     plan = WritePlan()
-    cells = report.cells()
+    cells = {**report.cells(), **report.retention_cells}
     for name, rng in targets.names.items():
         plan.add(_set_value, rng, _cell(cells[name]))
-    frames = report.tables()
-    for name in OUTPUT_TABLES:
+    frames = {**report.tables(), **report.retention_tables}
+    for name in (*OUTPUT_TABLES, *(t for t in RETENTION_TABLES if t in targets.tables)):
         _plan_table(plan, targets.tables[name], frames[name])
     return plan
 
@@ -378,7 +388,7 @@ def _plan_table(plan: WritePlan, target: TableTarget, frame: pd.DataFrame) -> No
             plan.add(_set_block, sheet, (top + 1, left), body)
         return
     header = target.header
-    owned = set(TABLE_COLUMNS[name])
+    owned = set(TABLE_COLUMNS.get(name) or RETENTION_TABLES[name])
     user = [j for j, h in enumerate(header) if h not in owned]
     body = _rows(frame, [h if h in owned else None for h in header], text_columns)
     write = [j for j in range(len(header)) if j not in user]

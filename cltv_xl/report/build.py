@@ -35,6 +35,7 @@ from ..segments import SEGMENT_RULES, rfm_segments, segment_table
 from ..transactions import Transactions
 from .chart_tables import clv_bins, holdout_tracking
 from .model import NOT_ASKED, NOT_ESTIMATED, TABLE_COLUMNS, Report
+from .retention import arrange as arrange_retention
 
 Progress = Callable[[str], None]
 
@@ -427,6 +428,7 @@ def compute_report(
         })
     counts = {k: int(tx.counts.get(k, 0)) for k in ("read", "used", "rejected", "blank",
                                                     "doubtful")}
+    retention_cells, retention_tables, retention_facts = arrange_retention(res, a, gaps)
     long_text, newly_doubtful = _long_text_issues(tx)
     counts["doubtful"] += newly_doubtful
     refund_only = dict(summary.attrs.get("refund_only") or {"customers": 0, "amount": 0.0})
@@ -460,7 +462,10 @@ def compute_report(
                 "data": data,
                 "holdout": holdout_facts,
                 "warnings": notes,
-                "cohorts": cohort_facts},
+                "cohorts": cohort_facts,
+                "retention": retention_facts},
         gaps=gaps,
         table_notes=table_notes,
+        retention_cells=retention_cells,
+        retention_tables=retention_tables,
     )

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from ..datasets import load_cdnow
+from ..datasets import load_cdnow, subscription_invoices
 from ..safety import atomic_write
 
 #: Messy rows added to the sample: (position after this many orders, row values, why).
@@ -77,3 +78,37 @@ def write_demo_orders(path: str | Path) -> Path:
         wb.save(tmp)
 
     return atomic_write(Path(path), write)
+
+
+#: Report options of ``cltv-xl demo --subscription``: a software business keeps most of its
+#: revenue (margin 0.8) and spends about a month of a mid plan to win a customer (CAC 50).
+SUBSCRIPTION_DEMO = {"cac": 50.0, "margin": 0.8, "currency": "USD", "business": "auto"}
+
+
+def write_subscription_invoices(path: str | Path, seed: int = 14) -> tuple[Path, dt.date]:
+    """Write the sample SaaS invoices (:func:`cltv_xl.datasets.subscription_invoices`) to
+    ``path`` (atomically): one sheet "Invoices" with Invoice, Customer ID, Invoice Date, Plan
+    and Amount. Returns the path and the as-of date (the last day of the last month billed)."""
+    frame = subscription_invoices(seed=seed)
+    as_of = pd.Timestamp(frame.attrs["as_of"]).date()
+
+    def write(tmp: Path) -> None:
+        wb = Workbook(write_only=True)
+        ws = wb.create_sheet("Invoices")
+        for col, width in zip("ABCDE", (13, 12, 13, 10, 10), strict=True):
+            ws.column_dimensions[col].width = width
+        heads = []
+        for text in ("Invoice", "Customer ID", "Invoice Date", "Plan", "Amount"):
+            cell = WriteOnlyCell(ws, text)
+            cell.font = Font(bold=True)
+            heads.append(cell)
+        ws.append(heads)
+        for inv, cust, date, plan, amount in zip(
+                frame["invoice_id"], frame["customer_id"], frame["date"], frame["plan"],
+                frame["amount"], strict=True):
+            day = WriteOnlyCell(ws, date.to_pydatetime())
+            day.number_format = "yyyy-mm-dd"
+            ws.append([inv, cust, day, plan, float(amount)])
+        wb.save(tmp)
+
+    return atomic_write(Path(path), write), as_of

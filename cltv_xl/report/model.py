@@ -105,6 +105,7 @@ GAP_LABELS: dict[str, str] = {
     "spend_model": "spend model (Gamma-Gamma)",
     "predictions": "predicted CLV",
     "tracking": "holdout tracking",
+    "sbg": "retention model (sBG)",
 }
 
 #: Assumption defined name -> :class:`Assumptions` field. User inputs: a refresh keeps them.
@@ -282,6 +283,11 @@ class Report:
     #: Notes on tables: table name -> text, shown as a note on the table's first header cell
     #: (e.g. the cohort month cut short by the as-of date) and listed in the JSON ``notes``.
     table_notes: dict[str, str] = field(default_factory=dict)
+    #: The Retention sheet (issue 14; :mod:`cltv_xl.report.retention`): its defined names ->
+    #: values (value cells to write, and Python's values of its live formulas), and its
+    #: tables. Optional in a template: a writer fills only what the template has.
+    retention_cells: dict[str, Any] = field(default_factory=dict)
+    retention_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def gap_messages(self) -> dict[str, str]:
         """``{label: reason}`` of :attr:`gaps`, for the terminal and the JSON."""
@@ -439,6 +445,7 @@ class Report:
             "gaps": self.gap_messages(),
             "notes": dict(self.table_notes),
             "cohorts": dict(self.extras.get("cohorts", {})),
+            "retention": dict(self.extras.get("retention", {})),
         }
 
 

@@ -56,6 +56,7 @@ from .model import (
     VARIABLE_COLUMN_TABLES,
     Report,
 )
+from .retention import RETENTION_VALUE_NAMES
 from .template import TableRef, find_tables, load_template, name_cell
 
 EXCEL_MAX_ROWS = limits.EXCEL_MAX_ROWS  # the one definition is report.limits
@@ -125,6 +126,9 @@ def fill_cells(wb: Workbook, report: Report) -> None:
     if note:  # e.g. the engine path: where every customer is, what the sheets show
         name_cell(wb, "KPI_CUSTOMERS").comment = Comment(clean_text(note), "cltv-xl",
                                                          width=360, height=160)
+    for defined, value in report.retention_cells.items():  # optional in a template
+        if defined in RETENTION_VALUE_NAMES and defined in wb.defined_names:
+            _write_value(name_cell(wb, defined), value)
 
 
 # ------------------------------------------------------------------------------ tables
@@ -505,7 +509,8 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
     tables = find_tables(wb)
     pending: list[_Pending] = []
     moved: dict[str, tuple[str, int, int, int, int]] = {}
-    for tname, frame in report.tables().items():
+    optional = {t: f for t, f in report.retention_tables.items() if t in tables}
+    for tname, frame in {**report.tables(), **optional}.items():
         ref = tables[tname]
         c0, r0, c1, _r1 = ref.bounds
         if tname in LARGE_TABLES:

@@ -1,0 +1,192 @@
+"""Is this a subscription business? The one rule that decides, and the retention facts.
+
+A subscription customer pays once every period until it cancels; a transactional (retail)
+customer buys when it likes. The report fits the shifted-beta-geometric model (sBG; Fader &
+Hardie 2007) on the monthly cohort survival table only for subscription-like data. The choice
+is ``Assumptions.business``: ``"subscription"``, ``"transactional"`` or ``"auto"`` (default),
+which applies :func:`detect_business`:
+
+**The rule (auto).** Look at the customers with at least :data:`MIN_PAYMENTS` payments
+(distinct days with an amount > 0). Such a customer is a *regular monthly payer* when it paid
+exactly once in every calendar month from its first payment to its last (no month skipped, no
+second payment in a month) and the gaps between its payments vary little: their coefficient
+of variation (standard deviation / mean, in days) is at most :data:`MAX_GAP_CV` (billing on the
+same day of every month gives 28-31 days, a CV of about 0.04). The data are subscription-like
+when at least :data:`MIN_REGULAR_SHARE` of those customers are regular monthly payers and there
+are at least :data:`MIN_CANDIDATES` of them; otherwise transactional. The sentence saying which
+way the rule went, with the counts, is :attr:`BusinessDecision.rule` (shown on the Retention
+sheet and in the JSON).
+
+On Fader & Hardie's CDNOW sample (retail CD purchases) 1 of the 736 customers with three or
+more purchase days qualifies: transactional. On the sample SaaS invoices
+(:func:`cltv_xl.datasets.subscription_invoices`) every one of them does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .assumptions import BUSINESS_CHOICES
+from .transactions import transaction_frame
+from .validation import choice
+
+__all__ = [
+    "BUSINESS_CHOICES",
+    "MAX_GAP_CV",
+    "MIN_CANDIDATES",
+    "MIN_PAYMENTS",
+    "MIN_REGULAR_SHARE",
+    "BusinessDecision",
+    "decide_business",
+    "detect_business",
+]
+
+#: Payments (distinct days with amount > 0) a customer needs for the rule to look at it.
+MIN_PAYMENTS = 3
+#: Largest coefficient of variation of a regular payer's gaps between payments (in days).
+MAX_GAP_CV = 0.1
+#: Share of the customers looked at who must be regular monthly payers.
+MIN_REGULAR_SHARE = 0.5
+#: Fewest customers with :data:`MIN_PAYMENTS` payments for the rule to say "subscription".
+MIN_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class BusinessDecision:
+    """What the report treats the data as, and why.
+
+    ``kind``: ``"subscription"`` or ``"transactional"``. ``how``: ``"asked"`` (the
+    ``business`` assumption named it) or ``"detected"`` (the rule of :func:`detect_business`).
+    ``rule``: one sentence naming the rule and the counts. ``customers``: customers with a
+    payment; ``candidates``: those with :data:`MIN_PAYMENTS`+ payments; ``regular``: the
+    regular monthly payers among them (``None`` when the rule was not run).
+    """
+
+    kind: str
+    how: str
+    rule: str
+    customers: int | None = None
+    candidates: int | None = None
+    regular: int | None = None
+
+    @property
+    def subscription(self) -> bool:
+        return self.kind == "subscription"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _regular_payers(data: pd.DataFrame) -> tuple[int, int, int]:
+    """(customers with a payment, customers with MIN_PAYMENTS+ payments, regular ones)."""
+    paid = data.loc[data["amount"].to_numpy(dtype=np.float64) > 0, ["customer_id", "date"]]
+    codes, uniq = pd.factorize(paid["customer_id"])
+    days = paid["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    pairs = np.unique(np.stack([codes.astype(np.int64), days]), axis=1)  # sorted by id, day
+    cust, day = pairs[0], pairs[1]
+    n = np.bincount(cust, minlength=len(uniq))
+    month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    same = np.r_[False, cust[1:] == cust[:-1]]  # row continues the customer above
+    gap = np.where(same, np.r_[0, np.diff(day)], 0).astype(np.float64)
+    step = np.where(same, np.r_[0, np.diff(month)], 1)
+    # Once a month, every month: each step to the next payment is exactly one calendar month.
+    irregular = np.bincount(cust, weights=(same & (step != 1)), minlength=len(uniq)) > 0
+    k = np.maximum(n - 1, 1)
+    s1 = np.bincount(cust, weights=gap, minlength=len(uniq))
+    s2 = np.bincount(cust, weights=gap * gap, minlength=len(uniq))
+    mean = s1 / k
+    var = np.maximum(s2 / k - mean * mean, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.where(mean > 0, np.sqrt(var) / mean, np.inf)
+    cand = n >= MIN_PAYMENTS
+    regular = cand & ~irregular & (cv <= MAX_GAP_CV)
+    return len(uniq), int(cand.sum()), int(regular.sum())
+
+
+def detect_business(tx) -> BusinessDecision:
+    """Apply the rule of this module to transactions (or a transaction frame)."""
+    data = transaction_frame(tx, "detect_business")
+    customers, candidates, regular = _regular_payers(data)
+    share = regular / candidates if candidates else 0.0
+    counts = (f"{regular:,} of the {candidates:,} customers with {MIN_PAYMENTS} or more "
+              f"payments ({share:.0%}) paid once in every calendar month, with gaps varying "
+              f"by at most {MAX_GAP_CV:.0%}")
+    threshold = (f"the rule needs at least {MIN_REGULAR_SHARE:.0%} of at least "
+                 f"{MIN_CANDIDATES} such customers")
+    if candidates >= MIN_CANDIDATES and share >= MIN_REGULAR_SHARE:
+        kind, verdict = "subscription", "Detected as a subscription business"
+    else:
+        kind, verdict = "transactional", "Not detected as a subscription business"
+    return BusinessDecision(kind, "detected", f"{verdict}: {counts}; {threshold}.",
+                            customers, candidates, regular)
+
+
+def decide_business(tx, business: str = "auto") -> BusinessDecision:
+    """The decision for ``business`` (a :data:`BUSINESS_CHOICES` value): the rule when
+    ``"auto"``, else what was asked (the rule is not run)."""
+    value = choice(business, "business", {c: c for c in BUSINESS_CHOICES},
+                   "one of " + ", ".join(BUSINESS_CHOICES))
+    if value == "auto":
+        return detect_business(tx)
+    return BusinessDecision(value, "asked", f"Treated as a {value} business because it was "
+                            f"asked for (business = {value}); the detection rule was not "
+                            "applied.")
+
+
+@dataclass
+class SubscriptionFit:
+    """The subscription figures of a report (:func:`fit_subscription`).
+
+    ``table``: the monthly cohort survival table
+    (:func:`cltv_xl.cohort_tables.subscription_survival`). ``model``: the sBG fitted on all
+    its cohorts at once (``SBG().fit(table.survivors)``). ``arpu``: net revenue of the complete
+    months divided by the customer-months paid in them (revenue per paying customer per
+    month). ``churn``: the one monthly churn rate that fits the cohorts best if every customer
+    had the same churn (the geometric maximum-likelihood estimate): customers lost / renewal
+    decisions observed. ``lost``, ``at_risk``: those two counts.
+    """
+
+    table: object
+    model: object
+    arpu: float
+    churn: float
+    lost: float
+    at_risk: float
+    paid_months: int
+    revenue: float
+
+
+def fit_subscription(tx, as_of) -> SubscriptionFit:
+    """Survival table, sBG fit (Fader & Hardie 2007), monthly ARPU and the single churn rate
+    of the subscribers in ``tx`` up to ``as_of`` (months: the cohorts' periods)."""
+    from . import metrics
+    from .cohort_tables import period_index, subscription_survival
+    from .models import SBG
+
+    table = subscription_survival(tx, "M", as_of=as_of)
+    model = SBG().fit(table.survivors)
+    surv = table.survivors.to_numpy(dtype=np.float64)
+    observed = (~np.isnan(surv)).sum(axis=1)
+    lost = at_risk = 0.0
+    for row, k in zip(surv, observed, strict=True):
+        at_risk += float(row[: k - 1].sum())
+        lost += float(row[0] - row[k - 1])
+    data = transaction_frame(tx, "fit_subscription")
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    month = period_index(dates, "M")
+    last = int(period_index(np.array([pd.Timestamp(table.survivors.index[0])
+                                      .to_datetime64()]), "M")[0]) + table.survivors.shape[1] - 1
+    complete = month <= last
+    amounts = data["amount"].to_numpy(dtype=np.float64)
+    paid = complete & (amounts > 0)
+    codes = pd.factorize(data["customer_id"])[0]
+    paid_months = len(np.unique(np.stack([codes[paid], month[paid]]), axis=1).T)
+    revenue = float(amounts[complete].sum())
+    return SubscriptionFit(
+        table=table, model=model,
+        arpu=float(metrics.arpu(revenue, paid_months)),
+        churn=float(metrics.churn_rate(at_risk, lost)) if at_risk > 0 else float("nan"),
+        lost=lost, at_risk=at_risk, paid_months=int(paid_months), revenue=revenue)

@@ -345,7 +345,7 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         options = {**SUBSCRIPTION_DEMO, "as_of": as_of}
     else:
         orders = write_demo_orders(folder / "orders.xlsx")
-        # report-issue-13: CDNOW is in US dollars
+        # CDNOW is in US dollars
         options = {"cac": 20.0, "margin": 0.3, "currency": "USD"}
     progress = Progress(err, not args.quiet)
     try:

@@ -112,7 +112,7 @@ GAP_LABELS: dict[str, str] = {
 ASSUMPTION_FIELDS: dict[str, str] = CELL_FIELDS
 INPUT_NAMES: tuple[str, ...] = tuple(ASSUMPTION_FIELDS)
 
-#: Optional names of the bundled template's levers block (report-issue-13). Not required of a
+#: Optional names of the bundled template's levers block. Not required of a
 #: template and never written by Python: the inputs are the user's (template defaults 10 %),
 #: the results are live formulas over the KPI cells, checked against cltv_xl.metrics by
 #: tests/test_report_libreoffice.py.
@@ -156,7 +156,7 @@ VALUE_NAMES: tuple[str, ...] = (
     "MODEL_BGNBD_LL",  # = MODEL_PURCHASE_LL
     "MODEL_GG_CONVERGED",
     "MODEL_GG_CUSTOMERS",
-    # report-issue-13: the holdout check (blank without --holdout-start); the calibration
+    the holdout check (blank without --holdout-start); the calibration
     # fit's parameters are rows of ModelParams.
     "MODEL_HOLDOUT_ACTUAL",
     "MODEL_HOLDOUT_EXPECTED",
@@ -165,12 +165,12 @@ VALUE_NAMES: tuple[str, ...] = (
 )
 
 #: A template block (a defined name over a range of rows) hidden when its table is empty
-#: (report-issue-13): the holdout section without --holdout-start. Optional in a template.
+#:: the holdout section without --holdout-start. Optional in a template.
 HIDDEN_WHEN_EMPTY: dict[str, str] = {"Tracking": "HOLDOUT_BLOCK"}
 
 REQUIRED_NAMES: tuple[str, ...] = FORMULA_NAMES + INPUT_NAMES + VALUE_NAMES
 
-#: Plain-language headers of the Customers table (report-issue-13): technical column of
+#: Plain-language headers of the Customers table: technical column of
 #: :attr:`Report.customers` -> header in the workbook, the technical name kept in brackets.
 #: Recency, T and exposure are in the units stated above the table on the Customers sheet.
 CUSTOMER_HEADERS: dict[str, str] = {
@@ -381,7 +381,7 @@ class Report:
                 "MODEL_GG_CUSTOMERS": int(gg.get("customers", 0)),
             }
         )
-        hold = self.extras.get("holdout") or {}  # report-issue-13
+        hold = self.extras.get("holdout") or {}
         out.update({
             "MODEL_HOLDOUT_ACTUAL": hold.get("actual"),
             "MODEL_HOLDOUT_EXPECTED": hold.get("expected"),

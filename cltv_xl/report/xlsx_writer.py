@@ -244,7 +244,7 @@ def _retarget_charts(wb: Workbook, moved: dict[str, tuple[str, int, int, int, in
         keep = []
         for chart in ws._charts:
             has_data = False
-            # report-issue-13: every series of a combined chart (bar + line), not the first's.
+            every series of a combined chart (bar + line), not the first's.
             for series in (s for sub in getattr(chart, "_charts", [chart]) for s in sub.series):
                 val_empty = False
                 for holder in _chart_refs(series):
@@ -262,7 +262,7 @@ def _retarget_charts(wb: Workbook, moved: dict[str, tuple[str, int, int, int, in
 
 
 def _hide_empty_blocks(wb: Workbook, report: Report) -> None:
-    """report-issue-13: hide the rows of a template block (:data:`HIDDEN_WHEN_EMPTY`, a
+    """Hide the rows of a template block (:data:`HIDDEN_WHEN_EMPTY`, a
     defined name over a range) when its table is empty, e.g. the holdout section without
     ``--holdout-start``. A template without the name shows the empty table instead."""
     tables = report.tables()

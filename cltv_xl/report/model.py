@@ -156,7 +156,7 @@ VALUE_NAMES: tuple[str, ...] = (
     "MODEL_BGNBD_LL",  # = MODEL_PURCHASE_LL
     "MODEL_GG_CONVERGED",
     "MODEL_GG_CUSTOMERS",
-    the holdout check (blank without --holdout-start); the calibration
+    # The holdout check (blank without --holdout-start); the calibration
     # fit's parameters are rows of ModelParams.
     "MODEL_HOLDOUT_ACTUAL",
     "MODEL_HOLDOUT_EXPECTED",
@@ -165,7 +165,7 @@ VALUE_NAMES: tuple[str, ...] = (
 )
 
 #: A template block (a defined name over a range of rows) hidden when its table is empty
-#:: the holdout section without --holdout-start. Optional in a template.
+#: The holdout section without --holdout-start. Optional in a template.
 HIDDEN_WHEN_EMPTY: dict[str, str] = {"Tracking": "HOLDOUT_BLOCK"}
 
 REQUIRED_NAMES: tuple[str, ...] = FORMULA_NAMES + INPUT_NAMES + VALUE_NAMES

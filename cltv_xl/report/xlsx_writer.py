@@ -244,7 +244,7 @@ def _retarget_charts(wb: Workbook, moved: dict[str, tuple[str, int, int, int, in
         keep = []
         for chart in ws._charts:
             has_data = False
-            every series of a combined chart (bar + line), not the first's.
+            # Every series of a combined chart (bar + line), not the first's.
             for series in (s for sub in getattr(chart, "_charts", [chart]) for s in sub.series):
                 val_empty = False
                 for holder in _chart_refs(series):

@@ -82,3 +82,85 @@ def test_grid_expectation_equals_direct(seed):
     ref = beta_geometric_expectation(t[None, :], (r + x)[:, None], (alpha + T)[:, None], a,
                                      (b + x)[:, None])
     np.testing.assert_allclose(got, ref, rtol=1e-11, atol=0)
+
+
+@pytest.fixture(scope="module")
+def distinct_summary():
+    """20,000 BG/NBD customers with continuous times: nearly every (x, T) pair distinct."""
+    import pandas as pd
+    from model_sim import bgnbd
+
+    rng = np.random.default_rng(11)
+    x, tx, T = bgnbd(rng, 20_000, 0.243, 4.414, 0.793, 2.426, T_max=39.0)
+    s = pd.DataFrame({"frequency": x, "recency": tx, "T": T,
+                      "monetary_value": np.where(x > 0, rng.gamma(6.0, 5.0, len(x)), 0.0)})
+    s.attrs["time_unit"] = "W"
+    return s
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+@pytest.mark.parametrize(("horizon", "unit", "rate"), [(12, "M", 0.01), (365, "D", 0.0003),
+                                                      (3.5, "W", 0.02)])
+def test_interpolated_sums_equal_the_grid(distinct_summary, monkeypatch, model, horizon, unit,
+                                          rate):
+    """Per x, the discounted sums are interpolated in log(alpha + T) (``clv._alive_sums``):
+    the same numbers as the exact grid, to the grid's own accuracy."""
+    from cltv_xl.models import MBGNBD
+
+    s = distinct_summary
+    bg = (BGNBD if model == "bgnbd" else MBGNBD)().fit_summary(s)
+    gg = GammaGamma().fit_summary(s)
+    used = []
+    real = clv_module.chebval
+    monkeypatch.setattr(clv_module, "chebval", lambda *a: used.append(1) or real(*a))
+    got = predict_clv(bg, gg, s, horizon=horizon, time_unit=unit, discount_rate=rate)
+    assert used  # the interpolated path ran
+    monkeypatch.setattr(clv_module, "INTERP_MIN_PAIRS", 10**12)
+    ref = predict_clv(bg, gg, s, horizon=horizon, time_unit=unit, discount_rate=rate)
+    for col in ("expected_purchases", "clv", "p_alive"):
+        np.testing.assert_allclose(got[col], ref[col], rtol=1e-10, atol=0)
+
+
+def test_interpolated_sums_against_quadrature(distinct_summary):
+    """Against the careful path (quadrature of FHL 2005 eq. 7 averaged over lambda) on a
+    sample of customers: the interpolant is as accurate as the grid."""
+    from cltv_xl.models._special import beta_geometric_expectation
+
+    s = distinct_summary
+    bg = BGNBD().fit_summary(s)
+    x, T = s["frequency"].to_numpy(), s["T"].to_numpy()
+    ends = clv_module._period_ends(12)
+    t = convert(ends, "M", "W")
+    disc = 1.01 ** -ends
+    last, summed = clv_module._alive_sums(bg, t, disc, x, T)
+    r, alpha, a, b = bg.check_fitted()
+    pick = np.random.default_rng(0).choice(len(x), 300, replace=False)
+    cum = beta_geometric_expectation(t[None, :], (r + x[pick])[:, None],
+                                     (alpha + T[pick])[:, None], a, (b + x[pick])[:, None],
+                                     path="careful")
+    np.testing.assert_allclose(last[pick], cum[:, -1], rtol=1e-12)
+    np.testing.assert_allclose(summed[pick], (np.diff(cum, axis=1, prepend=0.0) * disc).sum(1),
+                               rtol=1e-12)
+
+
+def test_failed_interpolation_check_falls_back_to_the_grid(distinct_summary, monkeypatch):
+    s = distinct_summary
+    bg = BGNBD().fit_summary(s)
+    gg = GammaGamma().fit_summary(s)
+    ref_mod = {"INTERP_MIN_PAIRS": 10**12}
+    monkeypatch.setattr(clv_module, "INTERP_TOL", 0.0)
+    monkeypatch.setattr(clv_module, "INTERP_TOL_NOISY", 0.0)  # every check fails
+    got = predict_clv(bg, gg, s, horizon=12, time_unit="M", discount_rate=0.01)
+    for k, v in ref_mod.items():
+        monkeypatch.setattr(clv_module, k, v)
+    ref = predict_clv(bg, gg, s, horizon=12, time_unit="M", discount_rate=0.01)
+    np.testing.assert_array_equal(got["clv"].to_numpy(), ref["clv"].to_numpy())
+
+
+def test_x_groups_partition_the_rows():
+    x = np.array([3.0, 0.0, 3.0, 1.0, 0.0, 7.5, 3.0])
+    groups = clv_module._x_groups(x)
+    assert sorted(np.concatenate(groups).tolist()) == list(range(len(x)))
+    for g in groups:
+        assert len(set(x[g])) == 1
+    assert len(groups) == 4

@@ -460,10 +460,20 @@ class PurchaseModel(FittedModel):
     def _alive_expectation(self, t, x, T) -> np.ndarray:
         """E[purchases in (T, T + t] | alive at T, x, T] on float arrays (already checked)."""
 
-    def _alive_expectation_grid(self, t: np.ndarray, x: np.ndarray, T: np.ndarray) -> np.ndarray:
+    def _alive_expectation_grid(self, t: np.ndarray, x: np.ndarray, T: np.ndarray,
+                                groups: list[np.ndarray] | None = None) -> np.ndarray:
         """``_alive_expectation`` on the grid rows (x, T) x columns t (``predict_clv``); a
-        model may evaluate it faster than broadcasting (the BG/NBD family does)."""
+        model may evaluate it faster than broadcasting (the BG/NBD family does). ``groups``,
+        when given, lists the row indices of each distinct x (computed once per
+        ``predict_clv`` call, not once per block of periods)."""
         return self._alive_expectation(t[None, :], x[:, None], T[:, None])
+
+    def _grid_offset(self) -> float | None:
+        """A c > 0 such that ``_alive_expectation(t, x, T)``, for fixed t and x, is analytic in
+        T everywhere off the real half-line T + c <= 0 (None: no such statement). Then it is
+        analytic in s = log(T + c) on the strip |Im s| < pi, and ``predict_clv`` may
+        interpolate its discounted sums in s (see ``clv._alive_sums``)."""
+        return None
 
     def log_p_alive(self, frequency, recency, T):
         """log P(alive at T | x, t_x, T), per customer."""

@@ -422,7 +422,8 @@ def _pareto_logf(y, P, c1, S, c2):
     return y - P[:, None] * np.log(c1[:, None] + ey) - S[:, None] * np.log(c2[:, None] + ey)
 
 
-def beta_geometric_grid(t, A, scale, a: float, B) -> np.ndarray:
+def beta_geometric_grid(t, A, scale, a: float, B,
+                        groups: list[np.ndarray] | None = None) -> np.ndarray:
     """``beta_geometric_expectation`` on a grid: rows are customers (``A``, ``scale``, ``B``,
     one value each, with ``A`` and ``B`` shared by every row of the same x), columns the
     times ``t``. Equal to ``beta_geometric_expectation(t[None, :], A[:, None],
@@ -437,6 +438,9 @@ def beta_geometric_grid(t, A, scale, a: float, B) -> np.ndarray:
     points. Any x whose parameters are outside the fast regime of
     ``beta_geometric_expectation``, whose check fails, or whose rows are too few to gain, is
     evaluated by ``beta_geometric_expectation`` itself.
+
+    ``groups`` (optional) lists the row indices of each distinct (A, B), when the caller has
+    grouped the rows already (``predict_clv`` groups once, then calls this per block).
     """
     t = np.asarray(t, dtype=np.float64)
     A, scale, B = (np.asarray(v, dtype=np.float64) for v in (A, scale, B))
@@ -444,14 +448,15 @@ def beta_geometric_grid(t, A, scale, a: float, B) -> np.ndarray:
     if len(A) == 0:
         return out
     C = a + B - 1.0
-    import pandas as pd
+    if groups is None:
+        import pandas as pd
 
-    ca, _ = pd.factorize(A, sort=False)  # hashing: linear time (np.unique(axis=1) sorts)
-    cb, _ = pd.factorize(B, sort=False)
-    codes = pd.factorize(ca.astype(np.int64) * (int(cb.max()) + 1) + cb, sort=False)[0]
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for idx in np.split(order, bounds):
+        ca, _ = pd.factorize(A, sort=False)  # hashing: linear time (np.unique(axis=1) sorts)
+        cb, _ = pd.factorize(B, sort=False)
+        codes = pd.factorize(ca.astype(np.int64) * (int(cb.max()) + 1) + cb, sort=False)[0]
+        order = np.argsort(codes, kind="stable")
+        groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
+    for idx in groups:
         Ag, Bg, Cg = A[idx[0]], B[idx[0]], C[idx[0]]
         sc = scale[idx][:, None]
         with np.errstate(all="ignore"):

@@ -221,11 +221,18 @@ class BGNBD(PurchaseModel):
     #: B - b - x of the posterior Beta(a, B) of p given alive (0 here, 1 for the MBG/NBD).
     _posterior_b_shift: ClassVar[float] = 0.0
 
-    def _alive_expectation_grid(self, t, x, T) -> np.ndarray:
+    def _alive_expectation_grid(self, t, x, T, groups=None) -> np.ndarray:
         """``_alive_expectation`` on a (customers x periods) grid, by
         ``_special.beta_geometric_grid`` (2F1 interpolated per distinct x)."""
         r, alpha, a, b = (self.params_[n] for n in self.param_names)
-        return beta_geometric_grid(t, r + x, alpha + T, a, b + x + self._posterior_b_shift)
+        return beta_geometric_grid(t, r + x, alpha + T, a, b + x + self._posterior_b_shift,
+                                   groups=groups)
+
+    def _grid_offset(self) -> float:
+        """alpha: the expectation is E_p[(1 - (1 + p t/(alpha+T))^-(r+x)) / p] with
+        p ~ Beta(a, b+x) (``beta_geometric_expectation``, equation (1)), singular in T only
+        where alpha + T = -p t for some p in [0, 1], i.e. on alpha + T <= 0."""
+        return self.params_["alpha"]
 
     def expected_purchases_new(self, t):
         """Unconditional E[X(t)] for a customer just acquired (FHL 2005 eq. 9):

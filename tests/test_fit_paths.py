@@ -66,3 +66,34 @@ def test_forward_hessian_matches_central(rfm):
     central = natural_hessian(grad, p)
     forward = natural_hessian(grad, p, grad(p))
     np.testing.assert_allclose(forward, central, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls", [BGNBD, MBGNBD])
+def test_per_row_total_with_weights_equals_repeated_rows(rfm, cls):
+    """Weighted per-row sums (scratch buffers, weights not all 1) equal the unit-weight sums
+    over the rows repeated as often as their weight."""
+    x, tx, T = (v[:3000] for v in rfm)
+    w = np.random.default_rng(2).integers(1, 4, len(x)).astype(float)
+    p = np.array([0.7, 3.1, 0.9, 1.8])
+    d = RFMData(x, tx, T, w, per_row=True)
+    weighted = cls()._loglik_total(p, d)
+    again = cls()._loglik_total(p, d)  # buffers reused: the same numbers
+    rep = np.repeat(np.arange(len(x)), w.astype(int))
+    repeated = cls()._loglik_total(p, RFMData(x[rep], tx[rep], T[rep], np.ones(len(rep)),
+                                              per_row=True))
+    assert weighted[0] == pytest.approx(repeated[0], rel=1e-13)
+    np.testing.assert_allclose(weighted[1], repeated[1], rtol=1e-11)
+    assert again[0] == weighted[0]
+    np.testing.assert_array_equal(again[1], weighted[1])
+
+
+def test_distinct_sorted_is_np_unique():
+    from cltv_xl.models._base import distinct_sorted
+
+    rng = np.random.default_rng(3)
+    for x in (rng.integers(0, 50, 1000).astype(float), np.array([2.0, 7.0, 2.0]),
+              rng.random(100) * 10, np.array([1e9, 0.0, 1e9])):
+        ux, xi = distinct_sorted(x)
+        ref_u, ref_i = np.unique(x, return_inverse=True)
+        np.testing.assert_array_equal(ux, ref_u)
+        np.testing.assert_array_equal(xi, ref_i.ravel())

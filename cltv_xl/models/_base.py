@@ -303,11 +303,26 @@ class RFMData:
     def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, *,
                  per_row: bool = False):
         self.x, self.tx, self.T, self.w = x, tx, T, w
-        self.ux, self.xi = np.unique(x, return_inverse=True)
+        self.ux, self.xi = distinct_sorted(x)
         self.total_w = float(w.sum())
         #: Rows are (nearly) all distinct: a model's total takes per-row sums, not sums per
         #: distinct T and t_x.
         self.per_row = per_row
+        self._buffers: dict[str, np.ndarray] = {}
+
+    @cached_property
+    def unit_weights(self) -> bool:
+        """Every weight is 1 (sums need no multiplication by the weights)."""
+        return bool(np.all(self.w == 1.0))
+
+    def buffer(self, name: str, n: int) -> np.ndarray:
+        """A scratch array of ``n`` floats, kept for the next likelihood evaluation: the fit
+        evaluates the likelihood dozens of times, and fresh arrays of this size cost page
+        faults each time."""
+        buf = self._buffers.get(name)
+        if buf is None or len(buf) != n:
+            buf = self._buffers[name] = np.empty(n)
+        return buf
 
     @cached_property
     def split(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]:
@@ -347,15 +362,41 @@ class RFMData:
 
 #: Share of distinct T values above which ``fit`` skips grouping rows (``mostly_distinct``).
 DISTINCT_SHARE = 0.5
+#: Rows drawn by ``mostly_distinct`` to estimate that share.
+DISTINCT_SAMPLE = 20_000
 
 
 def mostly_distinct(T: np.ndarray) -> bool:
-    """True when at least :data:`DISTINCT_SHARE` of the T values are distinct (then at least
-    as many (x, t_x, T) rows are): one hash of one column decides, instead of grouping three."""
+    """True when at least :data:`DISTINCT_SHARE` of the T values are likely distinct (then at
+    least as many (x, t_x, T) rows are), judged from a sample: grouping pays only when it
+    merges many rows, and a sample tells that for a fraction of the cost of hashing them all.
+
+    ``DISTINCT_SAMPLE`` positions are drawn (with replacement, fixed seed); m distinct
+    positions result. If the column had D = DISTINCT_SHARE * n equally frequent values, the
+    sample would show D (1 - exp(-m / D)) distinct values on average (the occupancy problem);
+    more than that says the share is higher. Skewed data (a few values shared by many rows)
+    show fewer and are grouped, which is always correct, only sometimes slower."""
     n = len(T)
     if n < 50_000:  # small data: grouping is cheap either way
         return False
-    return len(pd.unique(T)) >= DISTINCT_SHARE * n
+    pos = np.unique(np.random.default_rng(0).integers(0, n, DISTINCT_SAMPLE))
+    m = len(pos)
+    seen = len(pd.unique(np.asarray(T)[pos]))
+    d = DISTINCT_SHARE * n
+    return seen >= d * -np.expm1(-m / d)
+
+
+def distinct_sorted(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_inverse=True)`` for frequencies: small whole numbers are counted
+    (linear time) instead of sorted; anything else goes to ``np.unique``."""
+    if x.size and x.min() >= 0.0 and x.max() < max(4 * x.size, 1024):
+        iv = x.astype(np.intp)
+        if np.array_equal(iv, x):
+            present = np.flatnonzero(np.bincount(iv))
+            lookup = np.zeros(int(present[-1]) + 1, dtype=np.intp)
+            lookup[present] = np.arange(len(present))
+            return present.astype(np.float64), lookup[iv]
+    return np.unique(x, return_inverse=True)
 
 
 def summary_columns(summary: pd.DataFrame, columns: tuple[str, ...]) -> list[np.ndarray]:

@@ -152,7 +152,12 @@ class BGNBD(PurchaseModel):
         """The same total as ``_loglik_total`` for (nearly) distinct rows, as plain per-row
         sums: x = 0 rows contribute r log alpha - r log(alpha+T) only (eq. 6 has no second term
         there, and lg = t1 = 0), the others the softplus form of ``_loglik_total``. (A model
-        whose x = 0 rows do have a second term, the MBG/NBD, takes every row the long way.)"""
+        whose x = 0 rows do have a second term, the MBG/NBD, takes every row the long way.)
+
+        Every per-row array lives in a scratch buffer of ``d`` that the next evaluation reuses
+        (``RFMData.buffer``), and unit weights skip their multiplications: an evaluation is
+        about twenty passes over the rows with x > 0 and four over the others, with no fresh
+        memory."""
         r, alpha, _, _ = params
         k = self._x_terms(params, d.ux)
         if d.ux[0] == 0 and k["t2"][0] == -np.inf:
@@ -160,31 +165,60 @@ class BGNBD(PurchaseModel):
         else:
             T0 = w0 = np.empty(0)
             x, tx, T, w, xi = d.x, d.tx, d.T, d.w, d.xi
+        unit = d.unit_weights
+        n0, n1 = len(T0), len(x)
+        z0, l0, t0 = d.buffer("z0", n0), d.buffer("l0", n0), d.buffer("t0", n0)
+        np.add(T0, alpha, out=z0)
+        np.log(z0, out=l0)
+        np.reciprocal(z0, out=z0)
+        sum_la0 = _dot(w0, l0, t0, unit)
+        sum_ia0 = _dot(w0, z0, t0, unit)
+        ia_T, la_T = d.buffer("ia_T", n1), d.buffer("la_T", n1)
+        di, dl = d.buffer("ia_tx", n1), d.buffer("la_tx", n1)
+        rx, diff, e, tmp = (d.buffer(name, n1) for name in ("rx", "diff", "e", "tmp"))
+        np.add(T, alpha, out=ia_T)
+        np.log(ia_T, out=la_T)
+        np.reciprocal(ia_T, out=ia_T)
+        np.add(tx, alpha, out=di)
+        np.log(di, out=dl)
+        np.reciprocal(di, out=di)
+        np.add(x, r, out=rx)
+        wrx = rx if unit else np.multiply(w, rx, out=d.buffer("wrx", n1))
+        sum_la = _dot(w, la_T, tmp, unit)
+        sum_rx_la = _dot(wrx, la_T, tmp)
+        sum_rx_ia = _dot(wrx, ia_T, tmp)
+        np.subtract(dl, la_T, out=dl)  # log(alpha+t_x) - log(alpha+T)
+        np.subtract(di, ia_T, out=di)  # 1/(alpha+t_x) - 1/(alpha+T)
+        # diff = l2 - l1 = (t2 - t1)[x] - (r+x) dl, finite for x > 0
+        np.take(k["t2"] - k["t1"], xi, out=diff)
+        np.multiply(rx, dl, out=tmp)
+        np.subtract(diff, tmp, out=diff)
+        # softplus(diff) = max(diff, 0) + log1p(e) with e = exp(-|diff|) in [0, 1]
+        np.abs(diff, out=e)
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.maximum(diff, 0.0, out=tmp)
+        sum_sp = _dot(w, tmp, tmp, unit)
+        np.log1p(e, out=tmp)
+        sum_sp += _dot(w, tmp, tmp, unit)
+        # share of the second term: w2 = 1/(1+e) where diff > 0, else e/(1+e)
+        np.add(e, 1.0, out=tmp)
+        np.reciprocal(tmp, out=tmp)
+        np.multiply(e, tmp, out=e)
+        np.copyto(e, tmp, where=diff > 0.0)
+        ww2 = e if unit else np.multiply(w, e, out=e)
+        sum_w2_dl = _dot(ww2, dl, tmp)
+        np.multiply(ww2, rx, out=tmp)
+        sum_w2_rx_di = _dot(tmp, di, tmp)
+        s2_x = np.bincount(xi, weights=ww2, minlength=len(d.ux))
         log_alpha = np.log(alpha)
         total = d.total_w
         wx = d.w_by_x
-        la0 = np.log(alpha + T0)
-        ia0 = 1.0 / (alpha + T0)
-        la_T = np.log(alpha + T)
-        la_tx = np.log(alpha + tx)
-        ia_T = 1.0 / (alpha + T)
-        ia_tx = 1.0 / (alpha + tx)
-        rx = x + r
-        diff = (k["t2"] - k["t1"])[xi] + rx * (la_T - la_tx)  # l2 - l1, finite for x > 0
-        e = np.exp(-np.abs(diff))
-        one_e = 1.0 + e
-        sp = np.maximum(diff, 0.0) + np.log(one_e)
-        ww2 = w * np.where(diff > 0, 1.0, e) / one_e
-        wrx = w * rx
-        s2_x = np.bincount(xi, weights=ww2, minlength=len(d.ux))
-        sum_la0 = weighted_sum(w0, la0)
         ll = (float(wx @ (k["lg"] + k["t1"])) + total * r * log_alpha - r * sum_la0
-              - weighted_sum(wrx, la_T) + weighted_sum(w, sp))
+              - sum_rx_la + sum_sp)
         g = np.empty(4)
-        g[0] = (float(wx @ k["lg_r"]) + total * log_alpha - sum_la0 - weighted_sum(w, la_T)
-                - weighted_sum(ww2, la_tx - la_T))
-        g[1] = (total * r / alpha - r * weighted_sum(w0, ia0) - weighted_sum(wrx, ia_T)
-                - weighted_sum(ww2 * rx, ia_tx - ia_T))
+        g[0] = float(wx @ k["lg_r"]) + total * log_alpha - sum_la0 - sum_la - sum_w2_dl
+        g[1] = total * r / alpha - r * sum_ia0 - sum_rx_ia - sum_w2_rx_di
         g[2] = float(wx @ k["t1_a"]) + float(s2_x @ (k["t2_a"] - k["t1_a"]))
         g[3] = float(wx @ k["t1_b"]) + float(s2_x @ (k["t2_b"] - k["t1_b"]))
         return ll, g
@@ -255,6 +289,15 @@ class BGNBD(PurchaseModel):
         so eq. 8 applies with those parameters."""
         r, alpha, a, b = self.check_fitted()
         return bgnbd_pmf(n, t, r + x, alpha + T, a, b + x)
+
+
+def _dot(a: np.ndarray, b: np.ndarray, tmp: np.ndarray, unit: bool = False) -> float:
+    """sum(a * b) through the scratch array ``tmp`` (may be ``b`` itself), without BLAS (see
+    ``_fitting.weighted_sum``); with ``unit`` (``a`` is all ones) simply sum(b)."""
+    if unit:
+        return float(np.add.reduce(b))
+    np.multiply(a, b, out=tmp)
+    return float(np.add.reduce(tmp))
 
 
 def _count_args(n, t) -> tuple[np.ndarray, np.ndarray]:

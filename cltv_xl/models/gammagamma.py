@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from ..errors import FitError, InputError
-from ._base import FittedModel, like_input, summary_columns
+from ._base import FittedModel, distinct_sorted, like_input, summary_columns
 from ._fitting import (
     ModelWarning,
     as_vector,
@@ -173,7 +173,7 @@ class _SpendData:
 
     def __init__(self, x: np.ndarray, m: np.ndarray, w: np.ndarray):
         self.w = w
-        self.ux, xi = np.unique(x, return_inverse=True)
+        self.ux, xi = distinct_sorted(x)
         self.total = self.total_w = float(w.sum())
         self.mean_m = weighted_sum(w, m) / self.total
         self.w_by_x = np.bincount(xi, weights=w, minlength=len(self.ux))

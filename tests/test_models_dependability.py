@@ -219,6 +219,59 @@ def test_predict_clv_validates(summary, fitted, kw, match):
         predict_clv(*fitted, summary, **args)
 
 
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [({"horizon": 0}, "horizon must be a finite number > 0; got 0"),
+     ({"horizon": -3.5}, "horizon must be a finite number > 0; got -3.5"),
+     ({"horizon": float("nan")}, "horizon must be a finite number > 0; got NaN (a missing value)"),
+     ({"horizon": float("inf")}, "horizon must be a finite number > 0; got inf"),
+     ({"horizon": "soon"}, "horizon must be a number; got 'soon'"),
+     ({"horizon": None}, "horizon must be a number; got None"),
+     ({"horizon": True}, "horizon must be a number; got True"),
+     ({"discount_rate": -0.1}, "discount_rate must be a finite number >= 0; got -0.1"),
+     ({"discount_rate": [0.01]}, "discount_rate must be a number; got [0.01]"),
+     ({"margin": -1}, "margin must be a finite number >= 0; got -1"),
+     ({"time_unit": "Y"},
+      "time_unit must be one of 'D' (days), 'W' (weeks) or 'M' (months); got 'Y'"),
+     ({"time_unit": None},
+      "time_unit must be one of 'D' (days), 'W' (weeks) or 'M' (months); got None")],
+)
+def test_predict_clv_bad_arguments_name_the_argument(summary, fitted, kw, message):
+    """predict_clv checks its numbers and unit with cltv_xl.validation (issue 8, item 4): one
+    line, an InputError, naming the argument, the allowed range and the value."""
+    args = {"horizon": 12, "time_unit": "M", "discount_rate": 0.01} | kw
+    with pytest.raises(InputError) as info:
+        predict_clv(*fitted, summary, **args)
+    assert str(info.value) == message
+
+
+def test_predict_clv_accepts_number_texts_like_every_front_door(summary, fitted):
+    """The one validation reads "12" and "1%" as every other argument of the package does."""
+    as_text = predict_clv(*fitted, summary.iloc[:50], horizon="12", time_unit="months",
+                          discount_rate="1%", margin="0.5")
+    as_numbers = predict_clv(*fitted, summary.iloc[:50], horizon=12, time_unit="M",
+                             discount_rate=0.01, margin=0.5)
+    pd.testing.assert_frame_equal(as_text, as_numbers)
+    assert as_text.attrs == {"horizon": 12.0, "time_unit": "M", "discount_rate": 0.01,
+                             "margin": 0.5}
+
+
+@pytest.mark.parametrize("which", ["purchase_model", "spend_model"])
+def test_predict_clv_rejects_something_that_is_not_a_model(summary, fitted, which):
+    bg, gg = fitted
+    args = {"purchase_model": bg, "spend_model": gg} | {which: None}
+    with pytest.raises(InputError, match=f"^{which} must be a fitted .*; got NoneType$"):
+        predict_clv(summary=summary, horizon=12, time_unit="M", discount_rate=0.01, **args)
+    with pytest.raises(InputError, match="not fitted"):
+        predict_clv(summary=summary, horizon=12, time_unit="M", discount_rate=0.01,
+                    **(args | {which: type(fitted[0 if which == "purchase_model" else 1])()}))
+
+
+def test_predict_clv_summary_must_be_a_frame(fitted):
+    with pytest.raises(InputError, match="summary must be a DataFrame"):
+        predict_clv(*fitted, [[1, 2, 3]], horizon=12, time_unit="M", discount_rate=0.01)
+
+
 def test_predict_clv_unit_mismatch(fitted):
     days = rfm_summary(load_cdnow(), calibration_end=CDNOW_CALIBRATION_END, time_unit="D")
     with pytest.raises(InputError, match="fitted in weeks but summary is in days"):

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 from numpy.polynomial.chebyshev import chebval
 
+from .. import validation
 from ..errors import InputError
-from ..timeunits import UNIT_NAMES, check_unit, convert
+from ..timeunits import UNIT_NAMES, convert
 from ._base import PurchaseModel, mostly_distinct, summary_columns, summary_unit
 from ._fitting import _column_codes, compress
 from .gammagamma import GammaGamma
@@ -232,26 +233,25 @@ def predict_clv(
     DataFrame indexed like ``summary``: ``expected_purchases`` (over the horizon),
     ``p_alive``, ``expected_spend`` (per purchase), ``clv`` (discounted, times margin).
     """
-    unit = check_unit(time_unit)
-    for name, value, ok, rule in (
-        ("horizon", horizon, lambda v: v > 0, "> 0"),
-        ("discount_rate", discount_rate, lambda v: v >= 0, ">= 0 (per period of time_unit)"),
-        ("margin", margin, lambda v: v >= 0, ">= 0"),
+    unit = validation.unit(time_unit, "time_unit")
+    horizon = validation.number(horizon, "horizon", low=0.0, low_open=True)
+    discount_rate = validation.number(discount_rate, "discount_rate", low=0.0)
+    margin = validation.number(margin, "margin", low=0.0)
+    for name, model, kind, example in (
+        ("purchase_model", purchase_model, PurchaseModel, "BGNBD().fit_summary(summary)"),
+        ("spend_model", spend_model, GammaGamma, "GammaGamma().fit_summary(summary)"),
     ):
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise InputError(f"{name} must be a number {rule}; got {value!r}") from None
-        if not math.isfinite(v) or not ok(v):
-            raise InputError(f"{name} must be a number {rule}; got {value!r}")
+        if not isinstance(model, kind):
+            raise InputError(f"{name} must be a fitted {kind.__name__}, e.g. {example}; got "
+                             f"{type(model).__name__}")
     purchase_model.check_fitted()
     spend_model.check_fitted()
-    model_unit = _model_unit(purchase_model, summary)
     x, tx, tt, m = summary_columns(summary, ("frequency", "recency", "T", "monetary_value"))
+    model_unit = _model_unit(purchase_model, summary)
 
-    ends = _period_ends(float(horizon))
+    ends = _period_ends(horizon)
     t_model = convert(ends, unit, model_unit)
-    discount = (1.0 + float(discount_rate)) ** -ends
+    discount = (1.0 + discount_rate) ** -ends
 
     # The conditional expectation factors as alive_expectation(t, x, T) * P(alive | x, t_x, T):
     # the first part is evaluated once per distinct (x, T) on the whole grid of period ends, the
@@ -271,8 +271,8 @@ def predict_clv(
         purchases = (cum_last[inv_xt] * p_alive_rows)[inv_rfm]
         value = (p_alive_rows * disc_alive[inv_xt])[inv_rfm]
         p_alive = p_alive_rows[inv_rfm]
-    if float(margin) != 1.0:
-        value *= float(margin)
+    if margin != 1.0:
+        value *= margin
     spend = np.asarray(spend_model.expected_spend(x, m))
     value *= spend
     out = pd.DataFrame(
@@ -285,8 +285,8 @@ def predict_clv(
         index=summary.index,
         copy=False,
     )
-    out.attrs["horizon"] = float(horizon)
+    out.attrs["horizon"] = horizon
     out.attrs["time_unit"] = unit
-    out.attrs["discount_rate"] = float(discount_rate)
-    out.attrs["margin"] = float(margin)
+    out.attrs["discount_rate"] = discount_rate
+    out.attrs["margin"] = margin
     return out

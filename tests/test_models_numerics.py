@@ -221,3 +221,44 @@ def test_fits_on_odd_data_end_well(cls, case):
     assert np.all(np.isfinite(pa)) and np.all(np.isfinite(ep))
     if not m.converged_:
         assert m.fit_warnings_
+
+
+def test_log_hyp2f1_a1_matches_mpmath():
+    """The Pareto/NBD's 2F1(1, b; c; z) summed in plain floating point (``log_hyp2f1_a1``):
+    value and its b, c, z derivatives against mpmath (50 digits, numerical derivatives of
+    mp.log(mp.hyp2f1)), over the Pareto/NBD's range b <= c, z up to 0.99, and b > c."""
+    from cltv_xl.models._special import log_hyp2f1_a1
+
+    rng = np.random.default_rng(7)
+    n = 40
+    b = 10 ** rng.uniform(-1, 2, n)
+    c = np.where(np.arange(n) < 30, b + 10 ** rng.uniform(-1, 1.5, n), b * 0.7 + 0.1)
+    z = np.concatenate([[0.0], rng.uniform(0, 0.99, n - 2), [0.985]])
+    got = log_hyp2f1_a1(b, c, z, grad=True)
+    def f(bb, cc, zz):
+        return mp.log(mp.hyp2f1(1, bb, cc, zz))
+
+    for i in range(n):
+        B, C, Z = (mp.mpf(float(v)) for v in (b[i], c[i], z[i]))
+        ref_db = mp.diff(lambda v, C=C, Z=Z: f(v, C, Z), B)
+        ref_dc = mp.diff(lambda v, B=B, Z=Z: f(B, v, Z), C)
+        ref_dz = mp.diff(lambda v, B=B, C=C: f(B, C, v), Z)
+        assert got.value[i] == pytest.approx(float(f(B, C, Z)), rel=1e-12, abs=1e-15)
+        assert got.db[i] == pytest.approx(float(ref_db), rel=1e-11, abs=1e-15)
+        assert got.dc[i] == pytest.approx(float(ref_dc), rel=1e-11, abs=1e-15)
+        assert got.dz[i] == pytest.approx(float(ref_dz), rel=1e-11)
+
+
+def test_pareto_likelihood_over_distinct_pairs_equals_per_row():
+    """I(t) evaluated once per distinct (x, t) pair (``RFMData.xt_pairs``) gives the per-row
+    numbers exactly."""
+    s = rfm_summary(load_cdnow(), calibration_end="1997-09-30", time_unit="W")
+    x, tx, T = (s[c].to_numpy(float) for c in ("frequency", "recency", "T"))
+    m = ParetoNBD()
+    p = np.array([0.55, 10.6, 0.61, 11.7])
+    d = RFMData(x, tx, T, np.ones(len(x)))
+    assert len(d.xt_pairs[0][0]) < 2 * len(x)
+    got = m._terms(p, x, tx, T, grad=True, pairs=d.xt_pairs)
+    ref = m._terms(p, x, tx, T, grad=True)
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])

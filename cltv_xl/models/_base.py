@@ -334,6 +334,16 @@ class RFMData:
                 (self.x[pos], self.tx[pos], self.T[pos], self.w[pos], self.xi[pos]))
 
     @cached_property
+    def xt_pairs(self) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+        """((x, t) of the distinct pairs among the rows' (x, t_x) and (x, T)), index of each
+        row's (x, t_x), index of each row's (x, T): for terms that depend on (x, t) alone,
+        such as the Pareto/NBD's I(t)."""
+        n = len(self.x)
+        (px, pt), inverse, _ = compress(np.concatenate([self.x, self.x]),
+                                        np.concatenate([self.tx, self.T]))
+        return (px, pt), inverse[:n], inverse[n:]
+
+    @cached_property
     def by_T(self) -> tuple[np.ndarray, np.ndarray]:
         """(distinct T values, index of each row's T)."""
         codes, uniq = pd.factorize(self.T, sort=False)

@@ -19,8 +19,9 @@ I(t) is a Gauss hypergeometric function. After Euler's transformation
 * alpha < beta:  I(t) = (alpha+t)^(1-r-x) (beta+t)^-(s+1) 2F1(1, s+1; m+1; w) / m,
   w = (beta-alpha)/(beta+t).
 
-Both series have positive terms with ratio below z (or w) < 1, so they are summed in log space
-(``_special.log_hyp2f1``) with analytic derivatives; the difference I(t_x) - I(T) and the sum with
+Both series have positive terms with ratio below z (or w) < 1, so they are summed in plain
+floating point (``_special.log_hyp2f1_a1``: a = 1, every term at most 1) with analytic
+derivatives; the difference I(t_x) - I(T) and the sum with
 the first term are taken with log-sum-exp. ``scipy.special.hyp2f1`` is not used.
 """
 
@@ -33,7 +34,7 @@ from scipy.special import betaln, digamma, gammaln
 
 from ._base import PurchaseModel, RFMData, like_input
 from ._fitting import weighted_sum
-from ._special import SERIES_Z, log_hyp2f1, log_pareto_integral
+from ._special import SERIES_Z, log_hyp2f1, log_hyp2f1_a1, log_pareto_integral
 from .bgnbd import _count_args
 
 
@@ -93,7 +94,7 @@ class ParetoNBD(PurchaseModel):
         at, bt = alpha + t, beta + t
         if alpha >= beta:
             z = (alpha - beta) / at
-            h = log_hyp2f1(1.0, p, m + 1.0, z, grad=grad)
+            h = log_hyp2f1_a1(p, m + 1.0, z, grad=grad)
             val = -p * np.log(at) - s * np.log(bt) + h.value - np.log(m)
             if not grad:
                 return val, None
@@ -104,7 +105,7 @@ class ParetoNBD(PurchaseModel):
             g[:, 3] = -s / bt - h.dz / at
         else:
             w = (beta - alpha) / bt
-            h = log_hyp2f1(1.0, s + 1.0, m + 1.0, w, grad=grad)
+            h = log_hyp2f1_a1(s + 1.0, m + 1.0, w, grad=grad)
             val = (1.0 - p) * np.log(at) - (s + 1.0) * np.log(bt) + h.value - np.log(m)
             if not grad:
                 return val, None
@@ -115,12 +116,23 @@ class ParetoNBD(PurchaseModel):
             g[:, 3] = -(s + 1.0) / bt + h.dz * at / bt**2
         return val, g
 
-    def _terms(self, params, x, tx, T, *, grad: bool):
-        """log of the bracket [T0 + s (I(t_x) - I(T))], its gradient, and log T0."""
+    def _terms(self, params, x, tx, T, *, grad: bool, pairs=None):
+        """log of the bracket [T0 + s (I(t_x) - I(T))], its gradient, and log T0.
+
+        ``pairs`` (optional, ``RFMData.xt_pairs``): the distinct (x, t) among the (x, t_x) and
+        (x, T) of the rows, with each row's index into them. I(t) depends on a row only through
+        (x, t), and many rows share one (every one-time buyer has t_x = 0; T takes one value
+        per acquisition day), so I is evaluated once per distinct pair."""
         r, alpha, s, beta = params
         log_t0 = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        li_x, gi_x = self._log_I(r, alpha, s, beta, x, tx, grad=grad)
-        li_T, gi_T = self._log_I(r, alpha, s, beta, x, T, grad=grad)
+        if pairs is None:
+            li_x, gi_x = self._log_I(r, alpha, s, beta, x, tx, grad=grad)
+            li_T, gi_T = self._log_I(r, alpha, s, beta, x, T, grad=grad)
+        else:
+            (px, pt), at_tx, at_T = pairs
+            li, gi = self._log_I(r, alpha, s, beta, px, pt, grad=grad)
+            li_x, li_T = li[at_tx], li[at_T]
+            gi_x, gi_T = (gi[at_tx], gi[at_T]) if grad else (None, None)
         gap = tx < T
         with np.errstate(divide="ignore"):
             ratio = np.where(gap, np.exp(np.minimum(li_T - li_x, 0.0)), 1.0)
@@ -142,7 +154,7 @@ class ParetoNBD(PurchaseModel):
         r, alpha, s, beta = params
         lg = gammaln(r + d.ux) - gammaln(r)
         dlg = digamma(r + d.ux) - digamma(r)
-        log_br, g, _ = self._terms(params, d.x, d.tx, d.T, grad=True)
+        log_br, g, _ = self._terms(params, d.x, d.tx, d.T, grad=True, pairs=d.xt_pairs)
         ll = lg[d.xi] + r * np.log(alpha) + s * np.log(beta) + log_br
         g[:, 0] += dlg[d.xi] + np.log(alpha)
         g[:, 1] += r / alpha

@@ -34,10 +34,18 @@ Two more measurements:
   Gauss series) applies, timed with ``path="auto"`` and with ``path="careful"`` (the quadrature
   that is the fallback elsewhere), with the largest relative difference between the two.
 
+* ``compare ROWS [TREE]``: the report's model choice, :func:`cltv_xl.models.compare_models` on
+  the comparison sample (``cltv_xl.pipeline.comparison_sample``, 10,000 customers) of the
+  weekly summary of ``bench/generate.transactions(ROWS)``, timed in fresh subprocesses; with
+  ``TREE`` (a directory holding another ``cltv_xl``, e.g. ``git archive <commit> cltv_xl |
+  tar -x -C TREE``) that tree and this one alternate ``COMPARE_ROUNDS`` times and the medians
+  are compared, with each side's log-likelihoods (the same estimates).
+
 Usage: python bench/bench_models.py [SIZE ...]      (default: 100000 1000000)
        python bench/bench_models.py distinct [SIZE]  (default 400000; issue 16's goal)
        python bench/bench_models.py fits [SIZE]
        python bench/bench_models.py paths
+       python bench/bench_models.py compare [ROWS] [TREE]  (default 1000000)
 """
 
 from __future__ import annotations
@@ -268,12 +276,78 @@ def special_paths(n: int = 10_000) -> dict:
             "max_rel_diff": float(diff.max())}
 
 
+COMPARE_ROUNDS = 5
+
+_COMPARE_CHILD = """
+import pickle, sys, time, warnings
+sys.path.insert(0, sys.argv[1])
+from cltv_xl.models import compare_models
+warnings.simplefilter("ignore")
+sample, attrs = pickle.load(open(sys.argv[2], "rb"))
+sample.attrs.update(attrs)
+compare_models(sample.iloc[:500])  # warm-up: imports, first allocations
+t0 = time.perf_counter()
+cmp = compare_models(sample)
+print(time.perf_counter() - t0)
+print({k: float(v) for k, v in cmp.table["log_likelihood"].items()})
+"""
+
+
+def compare_choice(rows: int = 1_000_000, against: str | None = None) -> dict:
+    """``compare_models`` on the report's comparison sample, this tree against ``against``
+    (alternating subprocesses; medians)."""
+    import pickle
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from generate import transactions
+
+    from cltv_xl import pipeline
+    from cltv_xl.assumptions import Assumptions
+    from cltv_xl.transactions import Transactions
+
+    frame = transactions(rows).rename(columns={"Customer ID": "customer_id",
+                                               "Order Date": "date", "Amount": "amount"})
+    summary = pipeline.summarise(Transactions.from_frame(frame), Assumptions())
+    sample = pipeline.comparison_sample(summary)
+    here = str(Path(__file__).resolve().parents[1])
+    trees = {"ours": here} | ({"baseline": str(Path(against).resolve())} if against else {})
+    times: dict[str, list[float]] = {k: [] for k in trees}
+    lls = {}
+    with tempfile.NamedTemporaryFile(suffix=".pkl") as f:
+        pickle.dump((sample, dict(sample.attrs)), f)
+        f.flush()
+        for _ in range(COMPARE_ROUNDS):
+            for key, tree in trees.items():
+                out = subprocess.run([sys.executable, "-c", _COMPARE_CHILD, tree, f.name],
+                                     capture_output=True, text=True, check=True).stdout
+                seconds, ll = out.strip().splitlines()[-2:]
+                times[key].append(float(seconds))
+                lls[key] = ll
+    row = {"benchmark": "compare_models (BG/NBD, MBG/NBD, Pareto/NBD) on the comparison sample",
+           "rows": rows, "customers": len(summary), "sample": len(sample),
+           "ours_s": round(float(np.median(times["ours"])), 3),
+           "ours_runs": [round(t, 3) for t in times["ours"]], "ours_ll": lls["ours"]}
+    if against:
+        row |= {"baseline": against,
+                "baseline_s": round(float(np.median(times["baseline"])), 3),
+                "baseline_runs": [round(t, 3) for t in times["baseline"]],
+                "baseline_ll": lls["baseline"],
+                "speedup": round(float(np.median(times["baseline"]) / np.median(times["ours"])),
+                                 1)}
+    return row
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["distinct"]:
         print(json.dumps(distinct(int(sys.argv[2]) if len(sys.argv) > 2 else 400_000)))
     elif sys.argv[1:2] == ["fits"]:
         for row in fit_times(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000):
             print(row)
+    elif sys.argv[1:2] == ["compare"]:
+        print(json.dumps(compare_choice(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000,
+                                        sys.argv[3] if len(sys.argv) > 3 else None)))
     elif sys.argv[1:2] == ["paths"]:
         print(special_paths())
     else:

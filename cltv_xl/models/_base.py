@@ -152,9 +152,14 @@ class FittedModel(ABC):
         total = float(data.total_w)
         pen = float(self.penalizer)
 
+        recent: dict[bytes, tuple[float, np.ndarray]] = {}  # the optimiser's last evaluations
+
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
             params = np.exp(theta)
             ll, g = self._safe_total(params, data)
+            if len(recent) >= 4:
+                recent.pop(next(iter(recent)))
+            recent[theta.tobytes()] = (ll, g)
             f = -ll / total + pen * float(theta @ theta)
             grad = -g / total * params + 2 * pen * theta
             if not np.isfinite(f) or not np.all(np.isfinite(grad)):
@@ -178,7 +183,10 @@ class FittedModel(ABC):
         def grad_natural(p: np.ndarray) -> np.ndarray:
             return -self._safe_total(p, data)[1]
 
-        ll_at, g_at = self._safe_total(params, data)  # reused: log-likelihood and Hessian base
+        # the log-likelihood and the Hessian's base gradient at the optimum: the optimiser's
+        # own last evaluation there when it has one (the same numbers), else one more
+        theta = np.asarray(theta, dtype=np.float64)
+        ll_at, g_at = recent.get(theta.tobytes()) or self._safe_total(params, data)
         hess = natural_hessian(grad_natural, params,
                                -g_at if np.all(np.isfinite(g_at)) else None)
         with warnings.catch_warnings(record=True) as caught:

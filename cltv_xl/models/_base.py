@@ -338,8 +338,12 @@ class RFMData:
         one-time buyers' likelihood has no second term, so they need no per-row softplus."""
         zero = self.x == 0
         pos = ~zero
-        return ((self.T[zero], self.w[zero]),
-                (self.x[pos], self.tx[pos], self.T[pos], self.w[pos], self.xi[pos]))
+        if self.unit_weights:  # weights of 1 are never read: no copies of them
+            w0, w1 = np.broadcast_to(1.0, (int(zero.sum()),)), None
+        else:
+            w0, w1 = self.w[zero], self.w[pos]
+        return ((self.T[zero], w0),
+                (self.x[pos], self.tx[pos], self.T[pos], w1, self.xi[pos]))
 
     @cached_property
     def xt_pairs(self) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:

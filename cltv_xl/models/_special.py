@@ -560,28 +560,33 @@ def beta_geometric_grid(t, A, scale, a: float, B,
         codes = pd.factorize(ca.astype(np.int64) * (int(cb.max()) + 1) + cb, sort=False)[0]
         order = np.argsort(codes, kind="stable")
         groups = np.split(order, np.flatnonzero(np.diff(codes[order])) + 1)
+    direct = []  # rows evaluated by beta_geometric_expectation, all in one call at the end
     for idx in groups:
         Ag, Bg, Cg = A[idx[0]], B[idx[0]], C[idx[0]]
-        sc = scale[idx][:, None]
-        with np.errstate(all="ignore"):
-            z = t[None, :] / (sc + t[None, :])
-        zmax = float(np.max(z)) if z.size else 0.0
         coeffs = None
         if (abs(a - 1.0) > 1e-6 and Cg > 0 and max(Ag, Bg, Cg) <= FAST_MAX_PARAM
-                and 0.0 < zmax <= FAST_Z and z.size >= _GRID_MIN_ROWS):
-            coeffs = _cheb_log_hyp2f1(Ag, Bg, Cg, zmax)
+                and len(idx) * len(t) >= _GRID_MIN_ROWS):
+            sc = scale[idx][:, None]
+            with np.errstate(all="ignore"):
+                z = t[None, :] / (sc + t[None, :])
+            zmax = float(np.max(z)) if z.size else 0.0
+            if 0.0 < zmax <= FAST_Z:
+                coeffs = _cheb_log_hyp2f1(Ag, Bg, Cg, zmax)
         if coeffs is None:
-            out[idx] = beta_geometric_expectation(t[None, :], Ag, sc, a, Bg)
+            direct.append(idx)
             continue
         with np.errstate(all="ignore"):
             lf = np.polynomial.chebyshev.chebval(z * (2.0 / zmax) - 1.0, coeffs)
             log1mz = np.log(sc) - np.log(sc + t[None, :])
             val = Cg / (a - 1.0) * -np.expm1(Ag * log1mz + lf)
+        out[idx] = val
         bad = ~np.isfinite(val)
         if bad.any():
-            rows = np.flatnonzero(bad.any(axis=1))
-            val[rows] = beta_geometric_expectation(t[None, :], Ag, sc[rows], a, Bg)
-        out[idx] = val
+            direct.append(idx[bad.any(axis=1)])
+    if direct:
+        idx = np.concatenate(direct)
+        out[idx] = beta_geometric_expectation(t[None, :], A[idx][:, None], scale[idx][:, None],
+                                              a, B[idx][:, None])
     return out
 
 

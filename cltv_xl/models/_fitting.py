@@ -182,6 +182,16 @@ def weighted_sum(w: np.ndarray, values: np.ndarray) -> float:
     return float(np.add.reduce(w * values))
 
 
+def dot_into(a: np.ndarray | None, b: np.ndarray, tmp: np.ndarray, unit: bool = False) -> float:
+    """sum(a * b) through the scratch array ``tmp`` (may be ``b`` itself), without BLAS (see
+    ``weighted_sum``) and without a fresh temporary; with ``unit`` (``a`` is all ones, or
+    None) simply sum(b)."""
+    if unit:
+        return float(np.add.reduce(b))
+    np.multiply(a, b, out=tmp)
+    return float(np.add.reduce(tmp))
+
+
 def weighted_colsum(w: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Column sums of ``w[:, None] * values`` (rows x k), without BLAS (see ``weighted_sum``)."""
     return np.add.reduce(values * w[:, None], axis=0)

@@ -14,7 +14,7 @@ from scipy.special import betainc, betaln, digamma, gammaln
 
 from ..errors import InputError
 from ._base import PurchaseModel, RFMData, like_input
-from ._fitting import weighted_sum
+from ._fitting import dot_into, weighted_sum
 from ._special import beta_geometric_expectation, beta_geometric_grid
 
 
@@ -171,8 +171,8 @@ class BGNBD(PurchaseModel):
         np.add(T0, alpha, out=z0)
         np.log(z0, out=l0)
         np.reciprocal(z0, out=z0)
-        sum_la0 = _dot(w0, l0, t0, unit)
-        sum_ia0 = _dot(w0, z0, t0, unit)
+        sum_la0 = dot_into(w0, l0, t0, unit)
+        sum_ia0 = dot_into(w0, z0, t0, unit)
         ia_T, la_T = d.buffer("ia_T", n1), d.buffer("la_T", n1)
         di, dl = d.buffer("ia_tx", n1), d.buffer("la_tx", n1)
         rx, diff, e, tmp = (d.buffer(name, n1) for name in ("rx", "diff", "e", "tmp"))
@@ -184,9 +184,9 @@ class BGNBD(PurchaseModel):
         np.reciprocal(di, out=di)
         np.add(x, r, out=rx)
         wrx = rx if unit else np.multiply(w, rx, out=d.buffer("wrx", n1))
-        sum_la = _dot(w, la_T, tmp, unit)
-        sum_rx_la = _dot(wrx, la_T, tmp)
-        sum_rx_ia = _dot(wrx, ia_T, tmp)
+        sum_la = dot_into(w, la_T, tmp, unit)
+        sum_rx_la = dot_into(wrx, la_T, tmp)
+        sum_rx_ia = dot_into(wrx, ia_T, tmp)
         np.subtract(dl, la_T, out=dl)  # log(alpha+t_x) - log(alpha+T)
         np.subtract(di, ia_T, out=di)  # 1/(alpha+t_x) - 1/(alpha+T)
         # diff = l2 - l1 = (t2 - t1)[x] - (r+x) dl, finite for x > 0
@@ -198,18 +198,18 @@ class BGNBD(PurchaseModel):
         np.negative(e, out=e)
         np.exp(e, out=e)
         np.maximum(diff, 0.0, out=tmp)
-        sum_sp = _dot(w, tmp, tmp, unit)
+        sum_sp = dot_into(w, tmp, tmp, unit)
         np.log1p(e, out=tmp)
-        sum_sp += _dot(w, tmp, tmp, unit)
+        sum_sp += dot_into(w, tmp, tmp, unit)
         # share of the second term: w2 = 1/(1+e) where diff > 0, else e/(1+e)
         np.add(e, 1.0, out=tmp)
         np.reciprocal(tmp, out=tmp)
         np.multiply(e, tmp, out=e)
         np.copyto(e, tmp, where=diff > 0.0)
         ww2 = e if unit else np.multiply(w, e, out=e)
-        sum_w2_dl = _dot(ww2, dl, tmp)
+        sum_w2_dl = dot_into(ww2, dl, tmp)
         np.multiply(ww2, rx, out=tmp)
-        sum_w2_rx_di = _dot(tmp, di, tmp)
+        sum_w2_rx_di = dot_into(tmp, di, tmp)
         s2_x = np.bincount(xi, weights=ww2, minlength=len(d.ux))
         log_alpha = np.log(alpha)
         total = d.total_w
@@ -289,15 +289,6 @@ class BGNBD(PurchaseModel):
         so eq. 8 applies with those parameters."""
         r, alpha, a, b = self.check_fitted()
         return bgnbd_pmf(n, t, r + x, alpha + T, a, b + x)
-
-
-def _dot(a: np.ndarray, b: np.ndarray, tmp: np.ndarray, unit: bool = False) -> float:
-    """sum(a * b) through the scratch array ``tmp`` (may be ``b`` itself), without BLAS (see
-    ``_fitting.weighted_sum``); with ``unit`` (``a`` is all ones) simply sum(b)."""
-    if unit:
-        return float(np.add.reduce(b))
-    np.multiply(a, b, out=tmp)
-    return float(np.add.reduce(tmp))
 
 
 def _count_args(n, t) -> tuple[np.ndarray, np.ndarray]:

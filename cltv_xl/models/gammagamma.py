@@ -25,6 +25,7 @@ from ._fitting import (
     as_vector,
     check_weights,
     compress,
+    dot_into,
     same_length,
     weighted_sum,
 )
@@ -182,6 +183,8 @@ class _SpendData:
         log_m = np.log(m)
         self.sum_w_log_m = weighted_sum(w, log_m)
         self.sum_wx_log_m = weighted_sum(self.wx, log_m)
+        self.unit = bool(np.all(w == 1.0))
+        self._scratch = (np.empty(len(m)), np.empty(len(m)), np.empty(len(m)))
 
     def loglik_total(self, params: np.ndarray) -> tuple[float, np.ndarray]:
         """Weighted sum of ``GammaGamma._loglik`` and of its gradient. With L = log(v + m x),
@@ -193,13 +196,15 @@ class _SpendData:
         """
         p, q, v = params
         lg, dp_x, dq_x = GammaGamma._x_terms(params, self.ux)
-        vmx = v + self.mx
-        log_vmx = np.log(vmx)
-        inv_vmx = 1.0 / vmx
-        s_w_l = weighted_sum(self.w, log_vmx)
-        s_wx_l = weighted_sum(self.wx, log_vmx)
-        s_w_i = weighted_sum(self.w, inv_vmx)
-        s_wx_i = weighted_sum(self.wx, inv_vmx)
+        # v + m x, its log and its reciprocal in scratch arrays reused by every evaluation
+        inv_vmx, log_vmx, tmp = self._scratch
+        np.add(self.mx, v, out=inv_vmx)
+        np.log(inv_vmx, out=log_vmx)
+        np.reciprocal(inv_vmx, out=inv_vmx)
+        s_w_l = dot_into(self.w, log_vmx, tmp, self.unit)
+        s_wx_l = dot_into(self.wx, log_vmx, tmp)
+        s_w_i = dot_into(self.w, inv_vmx, tmp, self.unit)
+        s_wx_i = dot_into(self.wx, inv_vmx, tmp)
         wx, total, log_v = self.w_by_x, self.total, np.log(v)
         ll = (
             float(wx @ lg) + total * q * log_v + p * self.sum_wx_log_m - self.sum_w_log_m

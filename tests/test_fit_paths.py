@@ -38,6 +38,9 @@ def test_mostly_distinct_decides_on_the_share_of_distinct_T():
     assert mostly_distinct(rng.random(60_000))
     assert not mostly_distinct(np.round(rng.random(60_000) * 300))
     assert not mostly_distinct(rng.random(1000))  # small: grouping is cheap
+    # judged from a random sample: sorted order does not fool it either way
+    assert mostly_distinct(np.sort(rng.random(200_000)))
+    assert not mostly_distinct(np.sort(np.repeat(rng.random(50_000), 4)))
 
 
 def test_distinct_fit_equals_grouped_fit(rfm, monkeypatch):

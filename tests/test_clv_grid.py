@@ -98,17 +98,18 @@ def distinct_summary():
     return s
 
 
-@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd"])
+@pytest.mark.parametrize("model", ["bgnbd", "mbgnbd", "paretonbd"])
 @pytest.mark.parametrize(("horizon", "unit", "rate"), [(12, "M", 0.01), (365, "D", 0.0003),
                                                       (3.5, "W", 0.02)])
 def test_interpolated_sums_equal_the_grid(distinct_summary, monkeypatch, model, horizon, unit,
                                           rate):
-    """Per x, the discounted sums are interpolated in log(alpha + T) (``clv._alive_sums``):
-    the same numbers as the exact grid, to the grid's own accuracy."""
-    from cltv_xl.models import MBGNBD
+    """Per x, the discounted sums are interpolated in log(T + c) (``clv._alive_sums``; c is
+    alpha, or min(alpha, beta) for the Pareto/NBD): the same numbers as the exact grid, to the
+    grid's own accuracy."""
+    from cltv_xl.models import MBGNBD, ParetoNBD
 
     s = distinct_summary
-    bg = (BGNBD if model == "bgnbd" else MBGNBD)().fit_summary(s)
+    bg = {"bgnbd": BGNBD, "mbgnbd": MBGNBD, "paretonbd": ParetoNBD}[model]().fit_summary(s)
     gg = GammaGamma().fit_summary(s)
     used = []
     real = clv_module.chebval

@@ -186,6 +186,12 @@ class ParetoNBD(PurchaseModel):
         t, x, T = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (t, x, T)))
         return (r + x) * (beta + T) / (alpha + T) * _expm1_over(s - 1.0, np.log1p(t / (beta + T)))
 
+    def _grid_offset(self) -> float:
+        """min(alpha, beta): the expectation (r+x)(beta+T)/((alpha+T)(s-1)) [1 - ((beta+T)/
+        (beta+T+t))^(s-1)] is singular in T only at T = -alpha, on T <= -beta (the power's
+        branch point and its log) and at T = -beta - t, all where T + min(alpha, beta) <= 0."""
+        return min(self.params_["alpha"], self.params_["beta"])
+
     def expected_purchases_new(self, t) -> np.ndarray:
         """Unconditional E[X(t)] (Schmittlein et al. 1987; FH 2005 note 009):
         r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]."""

@@ -165,3 +165,24 @@ def test_x_groups_partition_the_rows():
     for g in groups:
         assert len(set(x[g])) == 1
     assert len(groups) == 4
+
+
+def test_grid_interpolates_2f1_beyond_scipys_regime(monkeypatch):
+    """Frequent buyers (r + x, b + x above FAST_MAX_PARAM): log 2F1 is interpolated in z from
+    Gauss-series values at the nodes (not scipy's), and equals the direct evaluation."""
+    from cltv_xl.models import _special
+
+    calls = []
+    real = _special._cheb_log_hyp2f1
+    monkeypatch.setattr(_special, "_cheb_log_hyp2f1",
+                        lambda *a, **k: calls.append(k.get("scipy", True)) or real(*a, **k))
+    rng = np.random.default_rng(9)
+    r, alpha, a, b = 0.33, 1.44, 2.51, 9.45
+    x = rng.integers(25, 120, 4000).astype(float)
+    T = rng.uniform(0.0, 104.0, 4000)
+    t = np.arange(1.0, 53.0)  # z up to 52 / 53.4 = 0.97
+    got = _special.beta_geometric_grid(t, r + x, alpha + T, a, b + x)
+    assert False in calls  # the series-noded interpolant ran
+    ref = _special.beta_geometric_expectation(t[None, :], (r + x)[:, None],
+                                              (alpha + T)[:, None], a, (b + x)[:, None])
+    np.testing.assert_allclose(got, ref, rtol=1e-11, atol=0)

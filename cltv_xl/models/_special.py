@@ -564,14 +564,14 @@ def beta_geometric_grid(t, A, scale, a: float, B,
     for idx in groups:
         Ag, Bg, Cg = A[idx[0]], B[idx[0]], C[idx[0]]
         coeffs = None
-        if (abs(a - 1.0) > 1e-6 and Cg > 0 and max(Ag, Bg, Cg) <= FAST_MAX_PARAM
-                and len(idx) * len(t) >= _GRID_MIN_ROWS):
+        if abs(a - 1.0) > 1e-6 and Cg > 0 and len(idx) * len(t) >= _GRID_MIN_ROWS:
             sc = scale[idx][:, None]
             with np.errstate(all="ignore"):
                 z = t[None, :] / (sc + t[None, :])
             zmax = float(np.max(z)) if z.size else 0.0
-            if 0.0 < zmax <= FAST_Z:
-                coeffs = _cheb_log_hyp2f1(Ag, Bg, Cg, zmax)
+            fast = max(Ag, Bg, Cg) <= FAST_MAX_PARAM and zmax <= FAST_Z
+            if zmax > 0.0 and (fast or zmax <= SERIES_Z):
+                coeffs = _cheb_log_hyp2f1(Ag, Bg, Cg, zmax, scipy=fast)
         if coeffs is None:
             direct.append(idx)
             continue
@@ -596,9 +596,13 @@ _GRID_MIN_ROWS = 2048
 _GRID_MAX_DEGREE = 160
 
 
-def _cheb_log_hyp2f1(A: float, B: float, C: float, zmax: float) -> np.ndarray | None:
+def _cheb_log_hyp2f1(A: float, B: float, C: float, zmax: float,
+                     scipy: bool = True) -> np.ndarray | None:
     """Chebyshev coefficients of log 2F1(A, B; C; z) on [0, zmax] (variable u = 2z/zmax - 1),
-    or None when the degree would be too high or the check against hyp2f1 fails."""
+    or None when the degree would be too high or the check fails. The values at the nodes
+    and at the check points are scipy's hyp2f1 in its fast regime (``scipy``), else the
+    Gauss series (``log_hyp2f1``): the path ``beta_geometric_expectation`` itself would take
+    for those parameters, at a few hundred points instead of every customer and period."""
     u_sing = 2.0 / zmax - 1.0  # z = 1 in the variable u
     rho = u_sing + np.sqrt(u_sing * u_sing - 1.0)
     n = int(np.ceil(40.0 / np.log(rho))) + 4
@@ -606,16 +610,22 @@ def _cheb_log_hyp2f1(A: float, B: float, C: float, zmax: float) -> np.ndarray | 
         return None
     k = np.arange(n)
     theta = np.pi * (k + 0.5) / n
-    with np.errstate(all="ignore"):
-        f = hyp2f1(A, B, C, zmax * (np.cos(theta) + 1.0) / 2.0)
-    if not np.all(np.isfinite(f)) or np.any(f <= 0):
-        return None
-    coeffs = (2.0 / n) * (np.cos(np.outer(k, theta)) @ np.log(f))
-    coeffs[0] /= 2.0
     u_check = np.cos(np.pi * np.arange(n + 1) / n)  # between the nodes, and both ends
+    z_all = zmax * (np.concatenate([np.cos(theta), u_check]) + 1.0) / 2.0
     with np.errstate(all="ignore"):
-        f_check = hyp2f1(A, B, C, zmax * (u_check + 1.0) / 2.0)
-        err = np.abs(np.polynomial.chebyshev.chebval(u_check, coeffs) - np.log(f_check))
+        if scipy:
+            f = hyp2f1(A, B, C, z_all)
+            if not np.all(np.isfinite(f)) or np.any(f <= 0):
+                return None
+            log_f = np.log(f)
+        else:
+            log_f = log_hyp2f1(A, B, C, np.minimum(z_all, SERIES_Z)).value
+    if not np.all(np.isfinite(log_f)):
+        return None
+    coeffs = (2.0 / n) * (np.cos(np.outer(k, theta)) @ log_f[:n])
+    coeffs[0] /= 2.0
+    with np.errstate(all="ignore"):
+        err = np.abs(np.polynomial.chebyshev.chebval(u_check, coeffs) - log_f[n:])
     if not np.all(np.isfinite(err)) or err.max() > 1e-13:
         return None
     return coeffs

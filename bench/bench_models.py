@@ -42,7 +42,7 @@ Two more measurements:
   are compared, with each side's log-likelihoods (the same estimates).
 
 Usage: python bench/bench_models.py [SIZE ...]      (default: 100000 1000000)
-       python bench/bench_models.py distinct [SIZE]  (default 400000; issue 16's goal)
+       python bench/bench_models.py distinct [SIZE] [ROUNDS]  (default 400000 2; issue 16)
        python bench/bench_models.py fits [SIZE]
        python bench/bench_models.py paths
        python bench/bench_models.py compare [ROWS] [TREE]  (default 1000000)
@@ -341,7 +341,8 @@ def compare_choice(rows: int = 1_000_000, against: str | None = None) -> dict:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["distinct"]:
-        print(json.dumps(distinct(int(sys.argv[2]) if len(sys.argv) > 2 else 400_000)))
+        print(json.dumps(distinct(int(sys.argv[2]) if len(sys.argv) > 2 else 400_000,
+                                  int(sys.argv[3]) if len(sys.argv) > 3 else 2)))
     elif sys.argv[1:2] == ["fits"]:
         for row in fit_times(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000):
             print(row)

@@ -39,13 +39,16 @@ Two more measurements:
   weekly summary of ``bench/generate.transactions(ROWS)``, timed in fresh subprocesses; with
   ``TREE`` (a directory holding another ``cltv_xl``, e.g. ``git archive <commit> cltv_xl |
   tar -x -C TREE``) that tree and this one alternate ``COMPARE_ROUNDS`` times and the medians
-  are compared, with each side's log-likelihoods (the same estimates).
+  are compared, with each side's log-likelihoods (``*_values``: the same estimates);
+* ``clv ROWS [TREE]``: the same for ``predict_clv`` (52 weekly periods) on that whole summary,
+  with each side's sums of CLV and of expected purchases.
 
 Usage: python bench/bench_models.py [SIZE ...]      (default: 100000 1000000)
        python bench/bench_models.py distinct [SIZE] [ROUNDS]  (default 400000 2; issue 16)
        python bench/bench_models.py fits [SIZE]
        python bench/bench_models.py paths
        python bench/bench_models.py compare [ROWS] [TREE]  (default 1000000)
+       python bench/bench_models.py clv [ROWS] [TREE]      (default 1000000)
 """
 
 from __future__ import annotations
@@ -292,10 +295,38 @@ print(time.perf_counter() - t0)
 print({k: float(v) for k, v in cmp.table["log_likelihood"].items()})
 """
 
+_CLV_CHILD = """
+import pickle, sys, time, warnings
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from cltv_xl.models import BGNBD, GammaGamma, predict_clv
+warnings.simplefilter("ignore")
+s, attrs = pickle.load(open(sys.argv[2], "rb"))
+s.attrs.update(attrs)
+bg = BGNBD().fit_summary(s)
+gg = GammaGamma().fit_summary(s[(s["frequency"] > 0) & (s["monetary_value"] > 0)])
+predict_clv(bg, gg, s.iloc[:500], horizon=52, time_unit="W", discount_rate=0.0023)  # warm-up
+t0 = time.perf_counter()
+out = predict_clv(bg, gg, s, horizon=52, time_unit="W", discount_rate=0.0023)
+print(time.perf_counter() - t0)
+print({"clv_sum": float(out["clv"].sum()), "purchases_sum": float(out["expected_purchases"].sum())})
+"""
 
-def compare_choice(rows: int = 1_000_000, against: str | None = None) -> dict:
-    """``compare_models`` on the report's comparison sample, this tree against ``against``
-    (alternating subprocesses; medians)."""
+
+def clv_report_summary(rows: int = 1_000_000, against: str | None = None) -> dict:
+    """``predict_clv`` (52 weekly periods, BG/NBD + Gamma-Gamma) on the weekly summary of
+    ``bench/generate.transactions(rows)`` (the report's customers), this tree against
+    ``against`` (alternating subprocesses; medians; each side's sums of CLV and purchases)."""
+    return compare_choice(rows, against, child=_CLV_CHILD, sample=False,
+                          what="predict_clv, 52 weekly periods, on the report's summary")
+
+
+def compare_choice(rows: int = 1_000_000, against: str | None = None, *,
+                   child: str = _COMPARE_CHILD, sample: bool = True,
+                   what: str = "compare_models (BG/NBD, MBG/NBD, Pareto/NBD) on the "
+                               "comparison sample") -> dict:
+    """``compare_models`` on the report's comparison sample (or ``child`` on the whole
+    summary), this tree against ``against`` (alternating subprocesses; medians)."""
     import pickle
     import subprocess
     import tempfile
@@ -310,30 +341,29 @@ def compare_choice(rows: int = 1_000_000, against: str | None = None) -> dict:
     frame = transactions(rows).rename(columns={"Customer ID": "customer_id",
                                                "Order Date": "date", "Amount": "amount"})
     summary = pipeline.summarise(Transactions.from_frame(frame), Assumptions())
-    sample = pipeline.comparison_sample(summary)
+    data = pipeline.comparison_sample(summary) if sample else summary
     here = str(Path(__file__).resolve().parents[1])
     trees = {"ours": here} | ({"baseline": str(Path(against).resolve())} if against else {})
     times: dict[str, list[float]] = {k: [] for k in trees}
     lls = {}
     with tempfile.NamedTemporaryFile(suffix=".pkl") as f:
-        pickle.dump((sample, dict(sample.attrs)), f)
+        pickle.dump((data, dict(data.attrs)), f)
         f.flush()
         for _ in range(COMPARE_ROUNDS):
             for key, tree in trees.items():
-                out = subprocess.run([sys.executable, "-c", _COMPARE_CHILD, tree, f.name],
+                out = subprocess.run([sys.executable, "-c", child, tree, f.name],
                                      capture_output=True, text=True, check=True).stdout
                 seconds, ll = out.strip().splitlines()[-2:]
                 times[key].append(float(seconds))
                 lls[key] = ll
-    row = {"benchmark": "compare_models (BG/NBD, MBG/NBD, Pareto/NBD) on the comparison sample",
-           "rows": rows, "customers": len(summary), "sample": len(sample),
+    row = {"benchmark": what, "rows": rows, "customers": len(summary), "sample": len(data),
            "ours_s": round(float(np.median(times["ours"])), 3),
-           "ours_runs": [round(t, 3) for t in times["ours"]], "ours_ll": lls["ours"]}
+           "ours_runs": [round(t, 3) for t in times["ours"]], "ours_values": lls["ours"]}
     if against:
         row |= {"baseline": against,
                 "baseline_s": round(float(np.median(times["baseline"])), 3),
                 "baseline_runs": [round(t, 3) for t in times["baseline"]],
-                "baseline_ll": lls["baseline"],
+                "baseline_values": lls["baseline"],
                 "speedup": round(float(np.median(times["baseline"]) / np.median(times["ours"])),
                                  1)}
     return row
@@ -349,6 +379,9 @@ if __name__ == "__main__":
     elif sys.argv[1:2] == ["compare"]:
         print(json.dumps(compare_choice(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000,
                                         sys.argv[3] if len(sys.argv) > 3 else None)))
+    elif sys.argv[1:2] == ["clv"]:
+        print(json.dumps(clv_report_summary(int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000,
+                                            sys.argv[3] if len(sys.argv) > 3 else None)))
     elif sys.argv[1:2] == ["paths"]:
         print(special_paths())
     else:

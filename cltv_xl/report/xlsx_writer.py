@@ -24,7 +24,7 @@ import io
 import math
 import os
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
 from dataclasses import dataclass
@@ -64,7 +64,9 @@ from .retention import RETENTION_VALUE_NAMES
 from .template import TableRef, find_tables, load_template, name_cell
 
 EXCEL_MAX_ROWS = limits.EXCEL_MAX_ROWS  # the one definition is report.limits
-#: Rows of a large table turned into XML at a time (about 20 MB of XML for Transactions).
+#: Cells of a large table turned into XML at a time (about 15 MB of XML for Transactions and
+#: for Customers), and the most rows at a time: memory stays bounded whatever the width.
+CHUNK_CELLS = 262_144
 CHUNK_ROWS = 65_536
 #: Bytes handed to the compressor per write.
 WRITE_BYTES = 1 << 24
@@ -512,13 +514,20 @@ def _sheet_job(xml: bytes, p: _Pending, part: str,
     return head, tail, body
 
 
+def chunk_rows(n_cols: int) -> int:
+    """Rows per chunk of a table ``n_cols`` wide (:data:`CHUNK_CELLS`, :data:`CHUNK_ROWS`)."""
+    return max(1, min(CHUNK_ROWS, CHUNK_CELLS // max(n_cols, 1)))
+
+
 def _chunks(p: _Pending, styles: list[int | None], pool: ThreadPoolExecutor) -> Iterator[Any]:
-    """The table's row XML in chunks; chunk i+1 is built in ``pool`` while i is consumed."""
+    """The table's row XML in chunks; chunk i+1 is built in ``pool`` while i is consumed, so
+    at most two chunks exist at a time."""
     n = len(p.frame_columns[0])
-    starts = list(range(0, n, CHUNK_ROWS))
+    step = chunk_rows(p.n_cols)
+    starts = list(range(0, n, step))
 
     def build(start: int) -> Any:
-        part = [c.iloc[start:start + CHUNK_ROWS] for c in p.frame_columns]
+        part = [c.iloc[start:start + step] for c in p.frame_columns]
         return fastxml.rows_xml(part, p.first_col, p.header_row + 1 + start, styles)
 
     ahead: Future = pool.submit(build, starts[0])
@@ -527,6 +536,7 @@ def _chunks(p: _Pending, styles: list[int | None], pool: ThreadPoolExecutor) -> 
         if k + 1 < len(starts):
             ahead = pool.submit(build, starts[k + 1])
         yield current.result()
+        del current
 
 
 def _fast_compressor() -> Any:
@@ -540,6 +550,36 @@ def _fast_compressor() -> Any:
     return isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
 
 
+def _member_sink(fh: Any) -> Callable[[Any], Any]:
+    """A function writing bytes into the open zip member ``fh``.
+
+    With python-isal, ISA-L's raw deflate and its CRC-32 (about 6x zlib's speed) replace
+    zipfile's: the function does what ``zipfile._ZipWriteFile.write`` does (Python 3.11 to
+    3.13: count the bytes, update the CRC, compress, write), so that zipfile's ``close``
+    writes the same header fields. Without python-isal, or with a zipfile lacking those
+    attributes, it is ``fh.write`` (zlib)."""
+    fast = _fast_compressor()
+    if fast is None or not all(hasattr(fh, a) for a in _ZIP_WRITER_FIELDS):
+        return fh.write
+    from isal import isal_zlib
+
+    fh._compressor = fast  # zipfile's close() flushes it
+    crc32, compress, raw = isal_zlib.crc32, fast.compress, fh._fileobj.write
+
+    def write(data: Any) -> None:
+        data = memoryview(data)
+        fh._file_size += data.nbytes
+        fh._crc = crc32(data, fh._crc)
+        out = compress(data)
+        fh._compress_size += len(out)
+        raw(out)
+
+    return write
+
+
+_ZIP_WRITER_FIELDS = ("_compressor", "_file_size", "_crc", "_compress_size", "_fileobj")
+
+
 def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Iterator[Any],
             tail: str) -> None:
     out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
@@ -550,17 +590,13 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Itera
     if hasattr(out_info, "compress_level"):
         out_info.compress_level = COMPRESS_LEVEL
     with zout.open(out_info, "w", force_zip64=True) as fh:
-        fast = _fast_compressor()
-        if fast is not None and hasattr(fh, "_compressor"):
-            # zipfile writes whatever its compressor returns as the member's deflate stream
-            # (and computes the CRC of the raw bytes itself), so ISA-L's raw deflate drops in.
-            fh._compressor = fast
-        fh.write(head.encode())
+        write = _member_sink(fh)
+        write(head.encode())
         for chunk in body:
             view = memoryview(chunk)
             for i in range(0, len(view), WRITE_BYTES):
-                fh.write(view[i:i + WRITE_BYTES])
-        fh.write(tail.encode())
+                write(view[i:i + WRITE_BYTES])
+        write(tail.encode())
 
 
 # ------------------------------------------------------------------------------ entry point

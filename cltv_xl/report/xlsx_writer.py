@@ -13,7 +13,9 @@ Two steps:
    each column's style from the prototype row; the table ``ref``, its ``autoFilter`` and the
    sheet ``dimension`` are set to the new size. The KPI formula cells also get the Python
    value as their cached value, so previewers that do not calculate show the numbers;
-   Excel and LibreOffice recalculate on open (``fullCalcOnLoad``).
+   Excel and LibreOffice recalculate on open (``fullCalcOnLoad``). Every edit of a part is
+   made by :mod:`cltv_xl.report.partxml` (defusedxml's SAX parser; prefixes and namespace
+   declarations written back as they were), never by text substitution.
 
 The result opens in Excel, LibreOffice and openpyxl (checked by the tests).
 """
@@ -24,10 +26,12 @@ import io
 import math
 import os
 import zipfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +72,8 @@ EXCEL_MAX_ROWS = limits.EXCEL_MAX_ROWS  # the one definition is report.limits
 #: for Customers), and the most rows at a time: memory stays bounded whatever the width.
 CHUNK_CELLS = 262_144
 CHUNK_ROWS = 65_536
+#: Threads building chunks of row XML ahead of the compressor.
+BUILDERS = 2
 #: Bytes handed to the compressor per write.
 WRITE_BYTES = 1 << 24
 #: python-isal's level for the large sheets (its levels are 0-3; 1 is its fast default).
@@ -472,10 +478,10 @@ def _cache_formula_values(xml: bytes, values: dict[str, Any], part: str = "sheet
 def _assemble(src: bytes, dest: Path, pending: list[_Pending],
               cached: dict[str, dict[str, Any]]) -> None:
     """Copy the openpyxl package to ``dest``, streaming the large tables' rows into their
-    sheets in chunks of :data:`CHUNK_ROWS` rows: a worker thread builds the next chunk's XML
-    while the current one is compressed (pyarrow and the deflate both release the GIL), so at
-    most two chunks of XML exist at a time."""
-    with zipfile.ZipFile(io.BytesIO(src)) as zin, ThreadPoolExecutor(max_workers=1) as pool:
+    sheets in chunks (:func:`chunk_rows`): a worker thread builds the next chunk's XML while
+    the current one is checksummed and compressed (pyarrow and ISA-L both release the GIL),
+    so at most two chunks of XML exist at a time."""
+    with zipfile.ZipFile(io.BytesIO(src)) as zin, ThreadPoolExecutor(max_workers=BUILDERS) as pool:
         sheets = _sheet_paths(zin)
         tables = _table_parts(zin)
         table_xml: dict[str, bytes] = {}
@@ -520,21 +526,23 @@ def chunk_rows(n_cols: int) -> int:
 
 
 def _chunks(p: _Pending, styles: list[int | None], pool: ThreadPoolExecutor) -> Iterator[Any]:
-    """The table's row XML in chunks; chunk i+1 is built in ``pool`` while i is consumed, so
-    at most two chunks exist at a time."""
+    """The table's row XML in chunks, in order. :data:`BUILDERS` chunks are built ahead in
+    ``pool`` while the current one is consumed (building costs about twice as much as ISA-L's
+    deflate, so two builders and the compressor share the two cores), so at most
+    ``BUILDERS + 1`` chunks exist at a time."""
     n = len(p.frame_columns[0])
     step = chunk_rows(p.n_cols)
-    starts = list(range(0, n, step))
+    starts = iter(range(0, n, step))
 
     def build(start: int) -> Any:
         part = [c.iloc[start:start + step] for c in p.frame_columns]
         return fastxml.rows_xml(part, p.first_col, p.header_row + 1 + start, styles)
 
-    ahead: Future = pool.submit(build, starts[0])
-    for k in range(len(starts)):
-        current = ahead
-        if k + 1 < len(starts):
-            ahead = pool.submit(build, starts[k + 1])
+    ahead: deque[Future] = deque(pool.submit(build, s) for s in islice(starts, BUILDERS))
+    while ahead:
+        current = ahead.popleft()
+        for s in islice(starts, 1):
+            ahead.append(pool.submit(build, s))
         yield current.result()
         del current
 

@@ -3,9 +3,9 @@
 The report of a generated sheet (``bench/out/transactions_v2_N.xlsx``) is computed once and
 pickled (``/tmp/cltv_bench_report_N.pkl``); then each checkout given on the command line
 writes it, in a fresh child process, ``REPEATS`` times interleaved (A, B, A, B, ...). For each
-run the child prints the seconds spent in ``write_report`` and its peak memory above the
-memory it held before writing (``ru_maxrss`` after minus the resident size before, in MB).
-Medians are printed per checkout.
+run the child prints the seconds spent in ``write_report`` (wall and CPU) and its peak
+memory above the memory it held before writing (``ru_maxrss`` after minus the resident size
+before, in MB). Medians are printed per checkout.
 
 Usage: python bench/bench_write.py ROWS CHECKOUT [CHECKOUT ...]   (e.g. 1000000 /work/main .)
 """
@@ -32,11 +32,14 @@ with open(sys.argv[1], "rb") as fh:
 from cltv_xl.report.xlsx_writer import write_report
 import cltv_xl.report.xlsx_writer as w
 before = rss_mb()
+u0 = resource.getrusage(resource.RUSAGE_SELF)
 t = time.perf_counter()
 write_report(report, sys.argv[2])
 seconds = time.perf_counter() - t
+u1 = resource.getrusage(resource.RUSAGE_SELF)
+cpu = u1.ru_utime - u0.ru_utime + u1.ru_stime - u0.ru_stime
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "held_mb": before, "peak_mb": peak,
+print(json.dumps({"seconds": seconds, "cpu_s": cpu, "held_mb": before, "peak_mb": peak,
                   "extra_mb": peak - before, "module": w.__file__}))
 """
 
@@ -74,7 +77,8 @@ def main(argv: list[str]) -> None:
             print(c, json.dumps({k: round(v, 3) if isinstance(v, float) else v
                                  for k, v in r.items()}), flush=True)
     for c, rs in runs.items():
-        print(f"{c}: write_report median {statistics.median(r['seconds'] for r in rs):.3f} s, "
+        print(f"{c}: write_report median {statistics.median(r['seconds'] for r in rs):.3f} s "
+              f"(CPU {statistics.median(r['cpu_s'] for r in rs):.3f} s), "
               f"peak above held median {statistics.median(r['extra_mb'] for r in rs):.0f} MB "
               f"(peak {statistics.median(r['peak_mb'] for r in rs):.0f} MB), n={len(rs)}")
 

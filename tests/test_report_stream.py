@@ -85,3 +85,31 @@ def test_row_limit_checked_in_one_place(report, tmp_path, monkeypatch):
     with pytest.raises(InputError, match="Transactions table has 6,919 rows"):
         xw_mod.write_report(report, tmp_path / "big.xlsx")
     assert not (tmp_path / "big.xlsx").exists()
+
+
+def test_rows_xml_writes_each_cell_and_leaves_out_missing_ones():
+    import pandas as pd
+
+    from cltv_xl.report import fastxml
+
+    cols = [pd.Series(["a<b", None, "=1+1"], dtype=object),
+            pd.Series([1.5, float("nan"), -2.0]),
+            pd.Series(pd.to_datetime(["1900-03-01", None, "2024-01-02"])),
+            pd.Series([3, 4, 5], dtype="int64"),
+            pd.Series([True, False, True])]
+    xml = bytes(fastxml.rows_xml(cols, 2, 7, [5, None, 6, 7, 8])).decode()
+    t = ' t="inlineStr"><is><t xml:space="preserve">'
+    assert xml == (
+        f'<row r="7"><c r="B7" s="5"{t}a&lt;b</t></is></c><c r="C7"><v>1.5</v></c>'
+        '<c r="D7" s="6"><v>61</v></c><c r="E7" s="7"><v>3</v></c>'
+        '<c r="F7" s="8"><v>1</v></c></row>'
+        '<row r="8"><c r="E8" s="7"><v>4</v></c><c r="F8" s="8"><v>0</v></c></row>'
+        f'<row r="9"><c r="B9" s="5"{t}=1+1</t></is></c><c r="C9"><v>-2</v></c>'
+        '<c r="D9" s="6"><v>45293</v></c><c r="E9" s="7"><v>5</v></c>'
+        '<c r="F9" s="8"><v>1</v></c></row>')
+
+
+def test_wide_tables_stream_in_fewer_rows_per_chunk():
+    assert xw_mod.chunk_rows(4) == xw_mod.CHUNK_ROWS
+    assert xw_mod.chunk_rows(17) * 17 <= xw_mod.CHUNK_CELLS
+    assert xw_mod.chunk_rows(10**9) == 1

@@ -32,6 +32,17 @@ def test_the_vectorised_escaper_is_the_same_function():
     assert out == [xml_escape(s) for s in SAMPLES]
 
 
+@pytest.mark.parametrize("values", [
+    ["plain", None, "x\U0001F600y", "42"],  # nothing to escape: the array comes back as is
+    ["a&b", "<", "\r", "_x0041_", "\x01"],  # everything escaped
+    [None, "plain", "a<b", None, "_x0041_", "tab\tok", "\U0001F600&", "", "bell\x07"],
+])
+def test_the_vectorised_escaper_escapes_only_what_needs_it(values):
+    arr = pa.array(values, type=pa.large_string())
+    out = xml_escape_arrow(arr).to_pylist()
+    assert out == [None if v is None else xml_escape(v) for v in values]
+
+
 def test_an_id_that_looks_like_an_ooxml_escape_is_written_escaped(tmp_path):
     orders = load_cdnow()[["customer_id", "date", "amount"]].head(2000).copy()
     orders["customer_id"] = orders["customer_id"].astype(str)

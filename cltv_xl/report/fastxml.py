@@ -85,21 +85,40 @@ def rows_xml(
         return pa.py_buffer(b"")
     rows = pc.cast(pa.array(np.arange(first_row, first_row + n, dtype=np.int64)),
                    pa.large_string())
-    cells = []
+    # One element-wise join builds every row: literal markup between the row numbers and the
+    # cell values. A column with missing cells is first joined into whole cells (a missing
+    # cell becomes ""), so that the row join never meets a null.
+    parts: list = ['<row r="', rows, '">']
     for j, (values, style) in enumerate(zip(columns, styles, strict=True)):
         letter = get_column_letter(first_col + j)
         s_attr = "" if style is None else f' s="{style}"'
+        values = values.reset_index(drop=True)
         if is_text(values):
-            body = _xml_text(values.reset_index(drop=True))
-            cell = _join(f'<c r="{letter}', rows, f'"{s_attr} t="inlineStr"><is><t '
-                         'xml:space="preserve">', body, "</t></is></c>")
+            body = _xml_text(values)
+            cell = [f'<c r="{letter}', rows, f'"{s_attr} t="inlineStr"><is><t '
+                    'xml:space="preserve">', body, "</t></is></c>"]
         else:
-            body = _numbers(values.reset_index(drop=True))
-            cell = _join(f'<c r="{letter}', rows, f'"{s_attr}><v>', body, "</v></c>")
-        cells.append(pc.fill_null(cell, ""))
-    xml = _join('<row r="', rows, '">', *cells, "</row>")
+            body = _numbers(values)
+            cell = [f'<c r="{letter}', rows, f'"{s_attr}><v>', body, "</v></c>"]
+        if body.null_count:
+            parts.append(pc.fill_null(_join(*cell), ""))
+        else:
+            parts.extend(cell)
+    parts.append("</row>")
+    xml = _join(*_merge_literals(parts))
     xml = xml.combine_chunks() if isinstance(xml, pa.ChunkedArray) else xml
     offsets = np.frombuffer(xml.buffers()[1], dtype=np.int64, count=len(xml) + 1,
                             offset=xml.offset * 8)
     data = xml.buffers()[2]
     return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+
+
+def _merge_literals(parts: list) -> list:
+    """``parts`` with neighbouring Python strings joined into one."""
+    out: list = []
+    for p in parts:
+        if isinstance(p, str) and out and isinstance(out[-1], str):
+            out[-1] += p
+        else:
+            out.append(p)
+    return out

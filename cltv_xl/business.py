@@ -80,13 +80,26 @@ class BusinessDecision:
         return asdict(self)
 
 
+def _distinct_pairs(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (code, value) pairs of two integer columns, sorted by code then value:
+    one 1-D sort of a combined 64-bit key (``np.unique(..., axis=1)`` sorts rows as records,
+    many times slower)."""
+    codes = np.asarray(codes, dtype=np.int64)
+    values = np.asarray(values, dtype=np.int64)
+    if len(codes) == 0:
+        return codes, values
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    key = np.unique(codes * span + (values - low))
+    return key // span, key % span + low
+
+
 def _regular_payers(data: pd.DataFrame) -> tuple[int, int, int]:
     """(customers with a payment, customers with MIN_PAYMENTS+ payments, regular ones)."""
     paid = data.loc[data["amount"].to_numpy(dtype=np.float64) > 0, ["customer_id", "date"]]
     codes, uniq = pd.factorize(paid["customer_id"])
     days = paid["date"].to_numpy(dtype="datetime64[D]").astype(np.int64)
-    pairs = np.unique(np.stack([codes.astype(np.int64), days]), axis=1)  # sorted by id, day
-    cust, day = pairs[0], pairs[1]
+    cust, day = _distinct_pairs(codes, days)  # sorted by id, then day
     n = np.bincount(cust, minlength=len(uniq))
     month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     same = np.r_[False, cust[1:] == cust[:-1]]  # row continues the customer above
@@ -183,7 +196,7 @@ def fit_subscription(tx, as_of) -> SubscriptionFit:
     amounts = data["amount"].to_numpy(dtype=np.float64)
     paid = complete & (amounts > 0)
     codes = pd.factorize(data["customer_id"])[0]
-    paid_months = len(np.unique(np.stack([codes[paid], month[paid]]), axis=1).T)
+    paid_months = len(_distinct_pairs(codes[paid], month[paid])[0])
     revenue = float(amounts[complete].sum())
     return SubscriptionFit(
         table=table, model=model,

@@ -94,4 +94,6 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
         flag=flag,
         doubt=take(uniq_doubt, codes, 0).astype(np.int8),
         doubt_reasons={DOUBT_CONTROL: REASON_CONTROL},
+        codes=codes,
+        uniques=uniq,
     )

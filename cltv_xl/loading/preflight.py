@@ -47,6 +47,14 @@ import numpy as np
 from ..errors import InputError
 from .xlsxhead import _col_index
 
+try:  # ISA-L inflates about twice as fast as zlib, with the same streaming interface
+    from isal import isal_zlib as _inflate_lib
+
+    _INFLATE_ERRORS: tuple[type[Exception], ...] = (zlib.error, _inflate_lib.error)
+except ImportError:  # pragma: no cover - isal is a dependency except under Emscripten
+    _inflate_lib = zlib  # type: ignore[assignment]
+    _INFLATE_ERRORS = (zlib.error,)
+
 __all__ = [
     "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits", "use_limits",
 ]
@@ -154,7 +162,7 @@ def check_workbook(path, limits: Limits | None = None) -> Preflight:
             with p.open("rb") as fh:
                 for info in infos:
                     _check_part(fh, size, info, lim, name, result)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, *_INFLATE_ERRORS, OSError, EOFError) as exc:
         raise InputError(f"{name}: cannot read the workbook ({exc})") from exc
     return result
 
@@ -223,7 +231,7 @@ def _inflate(fh, size: int, info: zipfile.ZipInfo, cap: int, where: str):
             left -= len(piece)
             yield piece
         return
-    inflater = zlib.decompressobj(-15)
+    inflater = _inflate_lib.decompressobj(-15)
     while not inflater.eof:
         if inflater.unconsumed_tail:
             data = inflater.unconsumed_tail
@@ -298,7 +306,9 @@ class _Utf8:
 def _refuse_doctype(buf: bytes, n: int, where: str) -> None:
     """A DOCTYPE (where XML entities, and so entity bombs, are declared) has no place in a
     workbook: the Open Packaging Conventions forbid DTD declarations in a package's parts."""
-    if buf.find(b"<!DOCTYPE", 0, n) >= 0:
+    # "!" first: a one-byte search (memchr) is ~10x faster than the whole word, and "!" is
+    # rare in a sheet, so most parts never pay for the second search.
+    if buf.find(b"!", 0, n) >= 0 and buf.find(b"<!DOCTYPE", 0, n) >= 0:
         raise InputError(f"{where} holds a DOCTYPE declaration, which workbook parts never "
                          "have (possible XML entity bomb); refused")
 
@@ -399,12 +409,15 @@ class _Scan(_Bounds):
             marks = np.flatnonzero((a == 0x3C) | (a == 0x3E))  # < and >
             gaps = np.diff(marks, prepend=-1, append=len(a)) - 1
             self._check_run(int(gaps.max()))
-        if buf.find(b"dimension", 0, n) >= 0:
+        # Cheap pre-searches decide whether the regular expressions need to run: every
+        # "dimension" contains "mensio" (which CPython finds about 4x faster than the whole
+        # word in sheet XML), and a namespace prefix needs a ":" (a one-byte memchr).
+        if buf.find(b"mensio", 0, n) >= 0:
             for m in _DIMENSION.finditer(buf, 0, n):
                 self.dimension(m.group(1))
-        if (buf.find(b":c", 0, n) >= 0 or buf.find(b":row", 0, n) >= 0) and _PREFIXED.search(
-            buf, 0, n
-        ):
+        if buf.find(b":", 0, n) >= 0 and (
+            buf.find(b":c", 0, n) >= 0 or buf.find(b":row", 0, n) >= 0
+        ) and _PREFIXED.search(buf, 0, n):
             self.positional = True  # a namespace prefix: the exact pass places the cells
             return
         pad = np.concatenate([a, np.zeros(32, dtype=np.uint8)])

@@ -194,7 +194,9 @@ def transaction_frame(tx: Transactions | pd.DataFrame, who: str) -> pd.DataFrame
     return data
 
 
-def customer_codes(tx: Transactions | pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def customer_codes(
+    tx: Transactions | pd.DataFrame, *, sort: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """The customers of a transaction set, factorized once: per row of its frame, the code of
     its ``customer_id`` (0 .. k-1, numbered in sorted id order, every code used), and the k
     sorted ids (an object array). The one grouping of rows by customer that the summary, the
@@ -203,7 +205,8 @@ def customer_codes(tx: Transactions | pd.DataFrame) -> tuple[np.ndarray, np.ndar
     Transactions made by the loader carry the codes (the ids were factorized while they were
     cleaned, :func:`cltv_xl.loading.clean.clean_columns`); they are used after checking that
     the frame still holds exactly those ids. Otherwise they are computed here
-    (``pandas.factorize(..., sort=True)``).
+    (``pandas.factorize(..., sort=True)``; with ``sort=False``, for callers that only group,
+    in order of first appearance, which is cheaper).
     """
     data = tx.data if isinstance(tx, Transactions) else tx
     ids = data["customer_id"]
@@ -212,7 +215,7 @@ def customer_codes(tx: Transactions | pd.DataFrame) -> tuple[np.ndarray, np.ndar
         frame, arrow, codes, uniques = cached
         if frame is data and len(codes) == len(ids) and _unchanged(ids, arrow, codes, uniques):
             return codes, uniques
-    codes, uniques = pd.factorize(ids, sort=True)
+    codes, uniques = pd.factorize(ids, sort=sort)
     return codes, np.asarray(uniques, dtype=object)
 
 

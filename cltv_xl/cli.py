@@ -295,6 +295,10 @@ def _retention_lines(report: Any) -> list[str]:
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .loading.preflight import start_check
+
+    # The workbook's pre-flight checks run while pandas, SciPy and the report are imported.
+    start_check(args.input)
     from .report import build_report
     from .report.model import NOT_ASKED
 

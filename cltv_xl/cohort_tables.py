@@ -14,7 +14,7 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import as_date
-from .transactions import Transactions, purchase_mask, transaction_frame
+from .transactions import Transactions, customer_codes, purchase_mask, transaction_frame
 from .validation import choice
 
 __all__ = [
@@ -201,12 +201,12 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
     data = transaction_frame(tx, "cohorts")
     dates = data["date"].to_numpy(dtype="datetime64[ns]")
     amounts = data["amount"].to_numpy(dtype=np.float64)
-    ids = data["customer_id"]
+    codes = customer_codes(tx, sort=False)[0]  # grouping only: any numbering will do
     purchase = purchase_mask(data)
     if as_of is not None:
         end = as_date(as_of, "as_of", required=True)
         keep = dates <= end.to_datetime64()
-        dates, amounts, ids, purchase = dates[keep], amounts[keep], ids[keep], purchase[keep]
+        dates, amounts, codes, purchase = dates[keep], amounts[keep], codes[keep], purchase[keep]
     if len(dates) == 0:
         raise InputError("cohorts: there are no transactions to group into cohorts")
     if np.isnat(dates).any():
@@ -215,7 +215,6 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
         end = pd.Timestamp(dates.max()).normalize()
 
     p = period_index(dates, code)
-    codes, _ = pd.factorize(ids)  # a Series factorizes faster than an object array
     n_cust = int(codes.max()) + 1
     # Acquisition and activity come from purchase rows only: a refund (or a cancellation) is
     # netted into its customer's revenue but never makes the customer active in a period.

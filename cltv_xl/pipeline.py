@@ -46,6 +46,7 @@ import pandas as pd
 from . import metrics
 from .assumptions import Assumptions
 from .errors import CltvError, CltvWarning, FitError, InputError
+from .memory import release_freed_memory
 from .summary import rfm_summary
 from .transactions import Transactions
 
@@ -109,6 +110,12 @@ def spend_fit_mask(summary: pd.DataFrame) -> np.ndarray:
     x = summary["frequency"].to_numpy()
     m = summary["monetary_value"].to_numpy(dtype=np.float64)
     return (x > 0) & (m > 0)
+
+
+#: Transactions from which :func:`run` hands freed memory back to the operating system
+#: between its steps (:func:`cltv_xl.memory.release_freed_memory`), keeping the peak of a
+#: large report down; smaller inputs are not worth the system calls.
+BIG_ROWS = 100_000
 
 
 #: Most customers the automatic model choice compares the candidates on: above it, a
@@ -259,7 +266,14 @@ def run(
     unknown = set(steps) - set(STEPS)
     if unknown:
         raise ValueError(f"unknown pipeline steps {sorted(unknown)}; known: {STEPS}")
-    say = progress or (lambda _msg: None)
+    report = progress or (lambda _msg: None)
+    big = len(getattr(tx, "data", ())) >= BIG_ROWS
+
+    def say(message: str) -> None:
+        if big:  # the temporaries of the step before are freed: hand their pages back
+            release_freed_memory()
+        report(message)
+
     say("summarising customers")
     summary = summarise(tx, a, later=later)
     end = pd.Timestamp(summary.attrs["as_of"])
@@ -300,6 +314,8 @@ def run(
             _pass_on(res, caught)
             if "subscription" in res.failures:
                 res.failures["sbg"] = res.failures.pop("subscription")
+    if big:
+        release_freed_memory()
     return res
 
 

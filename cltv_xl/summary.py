@@ -22,7 +22,7 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import as_date, check_unit, unit_days
-from .transactions import Transactions, purchase_mask, transaction_frame
+from .transactions import Transactions, customer_codes, purchase_mask, transaction_frame
 
 SUMMARY_COLUMNS = (
     "frequency",
@@ -103,21 +103,26 @@ def rfm_summary(
     if not keep.any():
         raise InputError(f"rfm_summary: no transactions on or before {end.date()}")
     # Customers with at least one purchase row in the window; refund-only customers are left
-    # out (they have no first purchase) and reported in attrs.
-    ids_all = data["customer_id"].to_numpy()
-    buyers = pd.unique(ids_all[keep & ~refund_all])
-    in_buyers = pd.Index(buyers).get_indexer(ids_all) >= 0
+    # out (they have no first purchase) and reported in attrs. Customer codes are in sorted
+    # id order (factorized once, usually by the loader: customer_codes).
+    codes_all, ids_sorted = customer_codes(tx if data is _frame_of(tx) else data)
+    if (codes_all[keep] < 0).any():
+        raise InputError("rfm_summary: some transactions have no customer id")
+    k_all = len(ids_sorted)
+    buyer = np.bincount(codes_all[keep & ~refund_all], minlength=k_all) > 0
+    in_buyers = buyer[codes_all]
     refund_only = keep & ~in_buyers
     keep &= in_buyers
     days = dates[keep].astype("datetime64[D]").astype(np.int64)
-    ids = ids_all[keep]
     amounts = amounts_all[keep]
     purchase = ~refund_all[keep]
     if len(days) == 0:
         raise InputError(f"rfm_summary: no purchases on or before {end.date()} (only refunds)")
 
-    # Customer codes, then one record per (customer, purchase day).
-    codes, uniques = pd.factorize(ids, sort=True)
+    # Customer codes of the buyers (still in sorted id order), then one record per
+    # (customer, purchase day).
+    codes = (np.cumsum(buyer) - 1)[codes_all[keep]]
+    uniques = ids_sorted[buyer]
     n_cust = len(uniques)
     revenue = np.bincount(codes, weights=amounts, minlength=n_cust)
     if "order_id" in data.columns:
@@ -169,10 +174,14 @@ def rfm_summary(
     out.attrs["time_unit"] = unit
     out.attrs["as_of"] = end.date().isoformat()
     out.attrs["refund_only"] = {
-        "customers": len(pd.unique(ids_all[refund_only])),
+        "customers": int((np.bincount(codes_all[refund_only], minlength=k_all) > 0).sum()),
         "amount": float(amounts_all[refund_only].sum()),
     }
     return out
+
+
+def _frame_of(tx: Transactions | pd.DataFrame) -> pd.DataFrame | None:
+    return tx.data if isinstance(tx, Transactions) else None
 
 
 def _one_of(value, alias, name: str, alias_name: str):

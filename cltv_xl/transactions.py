@@ -192,3 +192,65 @@ def transaction_frame(tx: Transactions | pd.DataFrame, who: str) -> pd.DataFrame
             f"found {list(data.columns)}"
         )
     return data
+
+
+def customer_codes(
+    tx: Transactions | pd.DataFrame, *, sort: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """The customers of a transaction set, factorized once: per row of its frame, the code of
+    its ``customer_id`` (0 .. k-1, numbered in sorted id order, every code used), and the k
+    sorted ids (an object array). The one grouping of rows by customer that the summary, the
+    cohorts and the business rule share.
+
+    Transactions made by the loader carry the codes (the ids were factorized while they were
+    cleaned, :func:`cltv_xl.loading.clean.clean_columns`); they are used after checking that
+    the frame still holds exactly those ids. Otherwise they are computed here
+    (``pandas.factorize(..., sort=True)``; with ``sort=False``, for callers that only group,
+    in order of first appearance, which is cheaper).
+    """
+    data = tx.data if isinstance(tx, Transactions) else tx
+    ids = data["customer_id"]
+    cached = getattr(tx, "_customer_codes", None) if isinstance(tx, Transactions) else None
+    if cached is not None:
+        frame, arrow, codes, uniques = cached
+        if frame is data and len(codes) == len(ids) and _unchanged(ids, arrow, codes, uniques):
+            return codes, uniques
+    codes, uniques = pd.factorize(ids, sort=sort)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _arrow_of(ids: pd.Series):
+    """The Arrow array behind an Arrow-backed text column (pandas' ``str`` dtype), else None."""
+    return getattr(ids.array, "_pa_array", None)
+
+
+def _unchanged(ids: pd.Series, arrow, codes: np.ndarray, uniques: np.ndarray) -> bool:
+    """Whether the id column still holds ``uniques[codes]``. An Arrow-backed column is
+    immutable: any change to it makes a new Arrow array, so identity says it. An object column
+    is compared value by value (its values are the very objects of ``uniques``: fast)."""
+    if arrow is not None:
+        return _arrow_of(ids) is arrow
+    values = ids.to_numpy(dtype=object)
+    return len(values) == 0 or bool((values == uniques[codes]).all())
+
+
+def attach_customer_codes(tx: Transactions, codes: np.ndarray, uniques: np.ndarray) -> None:
+    """Record :func:`customer_codes` of ``tx`` (sorted, dense codes per row of ``tx.data``, and
+    the sorted ids), computed by whoever built the frame; they are checked before each use."""
+    arrow = _arrow_of(tx.data["customer_id"])
+    object.__setattr__(tx, "_customer_codes", (tx.data, arrow, codes, uniques))
+
+
+def text_column(uniques: np.ndarray, codes: np.ndarray):
+    """``uniques[codes]`` (text) as the column pandas makes of it: under pandas 3 its
+    Arrow-backed ``str`` dtype, built by one Arrow ``take`` from the distinct values rather than
+    by converting every row's Python string; an object array otherwise."""
+    probe = pd.Series(np.array(["x"], dtype=object))
+    dtype = probe.dtype
+    arrow = _arrow_of(probe)
+    if arrow is None or not isinstance(dtype, pd.StringDtype):
+        return uniques[codes]
+    import pyarrow as pa
+
+    values = pa.array(uniques, type=arrow.type).take(pa.array(codes))
+    return dtype.construct_array_type()._from_sequence(values, dtype=dtype)

@@ -9,8 +9,30 @@ functions also call. See ``docs/loading.md`` for the accepted inputs and the rul
 
 from __future__ import annotations
 
-from .api import read_transactions
-from .clean import clean_columns
-from .headers import SYNONYMS, find_header
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .api import read_transactions
+    from .clean import clean_columns
+    from .headers import SYNONYMS, find_header
+
+#: Public names and their submodules, imported on first use (PEP 562): the command line can
+#: import :mod:`cltv_xl.loading.preflight` (NumPy only) before pandas is loaded.
+_WHERE = {
+    "read_transactions": ".api",
+    "clean_columns": ".clean",
+    "SYNONYMS": ".headers",
+    "find_header": ".headers",
+}
 
 __all__ = ["SYNONYMS", "clean_columns", "find_header", "read_transactions"]
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(where, __name__), name)
+    globals()[name] = value
+    return value

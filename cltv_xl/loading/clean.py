@@ -37,7 +37,9 @@ from ..transactions import (
     REASON_TOTAL,
     REJECTED,
     Transactions,
+    attach_customer_codes,
     empty_issues,
+    text_column,
 )
 from .amounts import parse_amounts
 from .dates import DateOrder, parse_dates
@@ -335,9 +337,10 @@ def clean_columns(
         issues = empty_issues()
 
     keep = np.flatnonzero(used)
+    id_codes, id_uniques = _sorted_codes(ids, keep)
     data = pd.DataFrame(
         {
-            "customer_id": ids.values[keep].astype(object),
+            "customer_id": text_column(id_uniques, id_codes),
             "date": dts.values[keep].astype("datetime64[ns]"),
             "amount": values[keep].astype(np.float64),
             "row": row_no[keep],
@@ -356,11 +359,27 @@ def clean_columns(
     column_map = _column_map(names, cols, derived)
     order: DateOrder = dts.note  # type: ignore[assignment]
     warnings = _warnings(order, names["date"])
-    return Transactions(
+    tx = Transactions(
         data=data, issues=issues, counts=counts, source=source, column_map=column_map,
         date_order={"column": names["date"], **order.as_dict()}, warnings=warnings,
         reading=dict(reading or {}),
     )
+    attach_customer_codes(tx, id_codes, id_uniques)
+    return tx
+
+
+def _sorted_codes(ids: Parsed, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The customer codes of the used rows ``keep`` (:func:`cltv_xl.transactions.customer_codes`:
+    dense, in sorted id order) and the sorted ids, from the id parser's factorization: only the
+    distinct labels are sorted (two raw values may clean to the same id, e.g. " 17" and "17"),
+    then the row codes are mapped, with no second pass hashing every row."""
+    assert ids.codes is not None and ids.uniques is not None
+    label_codes, labels = pd.factorize(np.asarray(ids.uniques, dtype=object), sort=True)
+    row = label_codes[ids.codes[keep]]  # used rows have an id: codes >= 0
+    present = np.zeros(len(labels), dtype=bool)
+    present[row] = True
+    renumber = np.cumsum(present) - 1
+    return renumber[row], np.asarray(labels, dtype=object)[present]
 
 
 def _column_map(names: dict[str, str], cols: dict[str, pd.Series], derived: bool) -> dict:

@@ -40,6 +40,26 @@ TOTAL_LABEL = re.compile(
 )
 
 
+#: :data:`TOTAL_LABEL` matching one whole label inside the labels joined by NUL (which no
+#: label holds once :data:`~cltv_xl.safety.XML_ILLEGAL` characters are removed): one search
+#: tells whether any label is a total, before the label-by-label match.
+_TOTAL_IN_JOINED = re.compile(
+    r"(?:^|(?<=\x00))(?:" + TOTAL_LABEL.pattern.removeprefix("^").removesuffix("$")
+    + r")(?=\x00|$)",
+    TOTAL_LABEL.flags,
+)
+
+
+def _any_match(pattern: re.Pattern, labels: np.ndarray) -> bool:
+    """Whether ``pattern`` matches somewhere in the text labels joined by NUL: a single
+    C-level search instead of one Python call per label (a no is certain; a yes sends the
+    caller to its exact label-by-label pass)."""
+    texts = [v for v in labels if isinstance(v, str)]
+    if len(texts) < len(labels):  # not all text: let the exact pass decide
+        return True
+    return pattern.search("\x00".join(texts)) is not None
+
+
 #: Doubt code and reason for an id that lost such characters.
 DOUBT_CONTROL = 1
 REASON_CONTROL = "control characters removed from the id (an Excel file cannot hold them)"
@@ -74,7 +94,7 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
             labels[dotted] = labels[dotted].str.replace(_ZERO_FRACTION, r"\1", regex=True)
             uniq = labels.to_numpy(dtype=object)
     uniq_doubt = np.zeros(len(uniq), dtype=np.int8)
-    if len(uniq):
+    if len(uniq) and _any_match(XML_ILLEGAL, uniq):  # one search of all labels first
         dirty = labels.str.contains(XML_ILLEGAL).fillna(False).to_numpy(dtype=bool)
         if dirty.any():
             labels[dirty] = labels[dirty].str.replace(XML_ILLEGAL, "", regex=True).str.strip()
@@ -83,8 +103,8 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
     uniq_status = np.where(uniq == "", MISSING, OK).astype(np.int8)
     uniq_total = (
         labels.str.fullmatch(TOTAL_LABEL).fillna(False).to_numpy(dtype=bool)
-        if len(uniq)
-        else np.zeros(0, bool)
+        if len(uniq) and _any_match(_TOTAL_IN_JOINED, uniq)
+        else np.zeros(len(uniq), bool)
     )
     values = take(uniq, codes, "")
     flag = take(uniq_total, codes, False).astype(bool)
@@ -94,4 +114,6 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
         flag=flag,
         doubt=take(uniq_doubt, codes, 0).astype(np.int8),
         doubt_reasons={DOUBT_CONTROL: REASON_CONTROL},
+        codes=codes,
+        uniques=uniq,
     )

@@ -40,6 +40,10 @@ class Parsed:
     flag: np.ndarray | None = None
     #: A column-level note (the date parser's day/month order decision).
     note: object = None
+    #: Per row, the index of its value in ``uniques`` (-1 for an empty cell), when the parser
+    #: keeps them (the id parser: ``values == uniques[codes]`` where ``codes >= 0``).
+    codes: np.ndarray | None = None
+    uniques: np.ndarray | None = None
 
     @property
     def missing(self) -> np.ndarray:

@@ -15,17 +15,60 @@ Warnings: :class:`ConvergenceWarning` (fit did not converge; ``converged_`` is F
 data cannot identify the model) and ``InputError`` (bad arguments).
 """
 
-from ._base import FittedModel, PurchaseModel
-from ._fitting import ConvergenceWarning, ModelWarning
-from .bgbb import BGBB
-from .bgnbd import BGNBD
-from .clv import predict_clv
-from .gammagamma import GammaGamma
-from .holdout import TrackingResult, calibration_holdout, tracking
-from .mbgnbd import MBGNBD
-from .paretonbd import ParetoNBD
-from .sbg import SBG
-from .selection import MODELS, ModelComparison, compare_models
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Where each public name lives. The submodules are imported on first use (PEP 562), so
+#: ``import cltv_xl.models.sbg`` or the report's import of this package does not pay for the
+#: models it never fits (and scipy.stats is imported only when BG/BB predicts).
+_WHERE = {
+    "FittedModel": "._base",
+    "PurchaseModel": "._base",
+    "ConvergenceWarning": "._fitting",
+    "ModelWarning": "._fitting",
+    "BGBB": ".bgbb",
+    "BGNBD": ".bgnbd",
+    "predict_clv": ".clv",
+    "GammaGamma": ".gammagamma",
+    "TrackingResult": ".holdout",
+    "calibration_holdout": ".holdout",
+    "tracking": ".holdout",
+    "MBGNBD": ".mbgnbd",
+    "ParetoNBD": ".paretonbd",
+    "SBG": ".sbg",
+    "MODELS": ".selection",
+    "ModelComparison": ".selection",
+    "compare_models": ".selection",
+}
+
+if TYPE_CHECKING:
+    from ._base import FittedModel, PurchaseModel
+    from ._fitting import ConvergenceWarning, ModelWarning
+    from .bgbb import BGBB
+    from .bgnbd import BGNBD
+    from .clv import predict_clv
+    from .gammagamma import GammaGamma
+    from .holdout import TrackingResult, calibration_holdout, tracking
+    from .mbgnbd import MBGNBD
+    from .paretonbd import ParetoNBD
+    from .sbg import SBG
+    from .selection import MODELS, ModelComparison, compare_models
+
+
+def __getattr__(name: str) -> Any:
+    where = _WHERE.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(where, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "BGBB",

@@ -30,7 +30,6 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma
-from scipy.stats import betabinom
 
 from ..errors import FitError, InputError
 from ._base import PurchaseModel, like_input, summary_columns, summary_unit
@@ -207,6 +206,8 @@ class BGBB(PurchaseModel):
         """Alive in period N+1 (N = ``T``): it stays alive m of the next t periods (m = t, or
         it drops out at the start of period N+m+1 with probability B(gamma+1, delta+N+m) /
         B(gamma, delta+N+1)), and buys BetaBinomial(m; alpha+x, beta+N-x) times."""
+        from scipy.stats import betabinom  # imported here: scipy.stats costs ~0.5 s to import
+
         al, be, ga, de = (self.params_[k] for k in self.param_names)
         _whole(n, t)
         n, t, x, N = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (n, t, x, T)))

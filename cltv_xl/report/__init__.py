@@ -12,6 +12,7 @@ from typing import Any, TextIO
 import pandas as pd
 
 from ..errors import InputError, TemplateError
+from ..memory import release_freed_memory
 from ..safety import atomic_write, check_json_output, check_output, same_file
 from ..transactions import Transactions
 from .build import Progress, compute_report, resolve_assumptions
@@ -128,11 +129,13 @@ def build_report(
                                as_of=a.as_of)
     # Excel's row limit, checked as soon as the row count is known (not after the models).
     check_transactions_fit(len(tx.data), include_transactions)
+    release_freed_memory()  # the raw columns are gone: lower the base of the write's peak
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
                             progress=say, memo=None if run is None else run.memo)
     if run is not None:
         cap_customers(report, run)
     say("writing the workbook")
+    release_freed_memory()
     write_report(report, out, template)
     if json_path is not None:
         write_json(report, json_path)

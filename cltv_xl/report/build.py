@@ -421,7 +421,8 @@ def compute_report(
     if include_transactions:
         d = tx.data
         transactions = pd.DataFrame({
-            "Customer ID": d["customer_id"].to_numpy(dtype=object),
+            # The column as it is (Arrow-backed under pandas 3): no Python string per row.
+            "Customer ID": d["customer_id"].array,
             "Date": d["date"].to_numpy(),
             "Amount": d["amount"].to_numpy(dtype=np.float64),
             "Source row": d["row"].to_numpy(dtype=np.int64),

@@ -94,22 +94,35 @@ def _regular_payers(data: pd.DataFrame) -> tuple[int, int, int]:
     step = np.where(same, np.r_[0, np.diff(month)], 1)
     # Once a month, every month: each step to the next payment is exactly one calendar month.
     irregular = np.bincount(cust, weights=(same & (step != 1)), minlength=len(uniq)) > 0
-    k = np.maximum(n - 1, 1)
     s1 = np.bincount(cust, weights=gap, minlength=len(uniq))
     s2 = np.bincount(cust, weights=gap * gap, minlength=len(uniq))
-    mean = s1 / k
-    var = np.maximum(s2 / k - mean * mean, 0.0)
+    cand = n >= MIN_PAYMENTS
+    regular = cand & ~irregular & steady_gaps(n, s1, s2)
+    return len(uniq), int(cand.sum()), int(regular.sum())
+
+
+def steady_gaps(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """True where the gaps between a customer's ``n`` payment days, with sum ``s1`` and sum
+    of squares ``s2`` (days), have a coefficient of variation of at most :data:`MAX_GAP_CV`.
+    The one formula of the rule, for numpy here and for the engines' SQL sums."""
+    k = np.maximum(np.asarray(n, dtype=np.float64) - 1, 1)
+    mean = np.asarray(s1, dtype=np.float64) / k
+    var = np.maximum(np.asarray(s2, dtype=np.float64) / k - mean * mean, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = np.where(mean > 0, np.sqrt(var) / mean, np.inf)
-    cand = n >= MIN_PAYMENTS
-    regular = cand & ~irregular & (cv <= MAX_GAP_CV)
-    return len(uniq), int(cand.sum()), int(regular.sum())
+    return cv <= MAX_GAP_CV
 
 
 def detect_business(tx) -> BusinessDecision:
     """Apply the rule of this module to transactions (or a transaction frame)."""
     data = transaction_frame(tx, "detect_business")
-    customers, candidates, regular = _regular_payers(data)
+    return business_from_counts(*_regular_payers(data))
+
+
+def business_from_counts(customers: int, candidates: int, regular: int) -> BusinessDecision:
+    """The rule's verdict from its counts: customers with a payment, those with
+    :data:`MIN_PAYMENTS` or more, and the regular monthly payers among them (counted by
+    :func:`detect_business` in numpy, or by an engine in SQL)."""
     share = regular / candidates if candidates else 0.0
     counts = (f"{regular:,} of the {candidates:,} customers with {MIN_PAYMENTS} or more "
               f"payments ({share:.0%}) paid once in every calendar month, with gaps varying "

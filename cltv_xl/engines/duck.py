@@ -35,6 +35,7 @@ class DuckDBBackend:
     def __init__(self, source: str | Path | pd.DataFrame, *, threads: int | None = None):
         duckdb = _import()
         self.con = duckdb.connect(config={"preserve_insertion_order": True})
+        self.con.execute("SET enable_progress_bar = false")  # no bars over the CLI's lines
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.first_row = 2  # a header row above the data, as in a sheet or CSV

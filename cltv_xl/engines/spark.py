@@ -110,5 +110,5 @@ class SparkBackend:
     def close(self) -> None:
         """Drop the cached customers; leave the application running (the caller may own it,
         and a restart costs seconds)."""
-        self.spark.sql("UNCACHE TABLE IF EXISTS cltv_customers")
+        self.spark.sql("UNCACHE TABLE IF EXISTS cltv_all_customers")
 

@@ -65,7 +65,7 @@ DUCKDB = Dialect("duckdb", '"', "date_diff('day', DATE '1970-01-01', {0})",
 #: Spark's row_number() needs an ordered window, and a CSV scan has no order to give it.
 SPARK = Dialect("spark", "`", "unix_date({0})", "date_add(DATE '1970-01-01', {0})",
                 "CAST(NULL AS BIGINT)", "CREATE OR REPLACE TEMP VIEW",
-                "CACHE TABLE cltv_customers")
+                "CACHE TABLE cltv_all_customers")
 
 
 def double(value: float) -> str:
@@ -112,40 +112,62 @@ FROM cltv_typed;
 """
 
 
-#: Counts of used rows and of each rejection reason, and the last used date.
-COUNTS = "SELECT reason, COUNT(*) AS n, MAX(date) AS last_date FROM cltv_rows GROUP BY reason"
+#: Finite amounts only (a rejected row's amount as read: NULL when unreadable).
+_FINITE_AMOUNT = "CASE WHEN ABS(amount) <= 1e300 THEN amount END"
+
+#: Per rejection reason (NULL: the used rows): rows, the last date, and the sum and absolute
+#: sum of the readable amounts (:meth:`cltv_xl.transactions.Transactions.issue_summary`).
+COUNTS = f"""
+SELECT reason, COUNT(*) AS n, MAX(date) AS last_date, SUM({_FINITE_AMOUNT}) AS amount,
+       SUM(ABS({_FINITE_AMOUNT})) AS abs_amount
+FROM cltv_rows GROUP BY reason
+"""
 
 
 def summary_views(d: Dialect, end_day: int) -> str:
-    """``cltv_days`` (purchase days), ``cltv_net`` (net revenue) and ``cltv_customers`` for
-    the window ending on day ``end_day``; the last is computed once and kept
-    (:attr:`Dialect.keep`). As in :func:`cltv_xl.summary.rfm_summary`, a refund (negative
-    amount) is never a purchase: it counts in ``revenue`` only, and a customer with only
-    refunds has no summary row."""
+    """The per-customer tables of the window ending on day ``end_day``, each computed once
+    and kept (:attr:`Dialect.keep`):
+
+    * ``cltv_day_rows``: one row per customer and day with a used row: the purchase total and
+      purchase rows of the day (``day_total``, ``n_orders``; amounts >= 0), its net amount
+      (``net``, refunds included) and whether anything was paid (``paid``: an amount > 0);
+    * ``cltv_days`` (a view): the purchase days;
+    * ``cltv_all_customers``: one row per customer, refund-only customers included
+      (``orders`` = 0); ``cltv_customers`` (a view): the buyers.
+
+    As in :func:`cltv_xl.summary.rfm_summary`, a refund (negative amount) is never a
+    purchase: it counts in ``revenue`` only, and a customer with only refunds has no summary
+    row. Every later aggregate (cohorts, the subscription rule) reads these tables, never the
+    rows again."""
     day = d.day("date")
+    # A day without purchases sorts after every purchase day in MIN_BY (no NULL semantics).
+    never = 2**31 - 1
     return f"""
-CREATE OR REPLACE TEMP VIEW cltv_days AS
-SELECT customer_id, {day} AS day, SUM(amount) AS day_total, COUNT(*) AS n_orders
-FROM cltv_rows
-WHERE reason IS NULL AND {day} <= {int(end_day)} AND amount >= 0
-GROUP BY customer_id, {day};
-CREATE OR REPLACE TEMP VIEW cltv_net AS
-SELECT customer_id, SUM(amount) AS revenue
+{d.keep} cltv_day_rows AS
+SELECT customer_id, {day} AS day,
+       SUM(CASE WHEN amount >= 0 THEN amount ELSE CAST(0 AS DOUBLE) END) AS day_total,
+       SUM(CASE WHEN amount >= 0 THEN 1 ELSE 0 END) AS n_orders,
+       SUM(amount) AS net,
+       MAX(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS paid
 FROM cltv_rows
 WHERE reason IS NULL AND {day} <= {int(end_day)}
+GROUP BY customer_id, {day};
+CREATE OR REPLACE TEMP VIEW cltv_days AS
+SELECT customer_id, day, day_total, n_orders FROM cltv_day_rows WHERE n_orders > 0;
+{d.keep} cltv_all_customers AS
+SELECT customer_id,
+       CAST(SUM(CASE WHEN n_orders > 0 THEN 1 ELSE 0 END) - 1 AS BIGINT) AS frequency,
+       MIN(CASE WHEN n_orders > 0 THEN day END) AS first_day,
+       MAX(CASE WHEN n_orders > 0 THEN day END) AS last_day,
+       SUM(day_total) - MIN_BY(day_total, CASE WHEN n_orders > 0 THEN day ELSE {never} END)
+           AS repeat_total,
+       CAST(SUM(n_orders) AS BIGINT) AS orders,
+       SUM(net) AS revenue
+FROM cltv_day_rows
 GROUP BY customer_id;
-{d.keep} cltv_customers AS
-SELECT p.customer_id AS customer_id, p.frequency, p.first_day, p.last_day, p.repeat_total,
-       p.orders, n.revenue
-FROM (SELECT customer_id,
-             CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
-             MIN(day) AS first_day,
-             MAX(day) AS last_day,
-             SUM(day_total) - MIN_BY(day_total, day) AS repeat_total,
-             CAST(SUM(n_orders) AS BIGINT) AS orders
-      FROM cltv_days
-      GROUP BY customer_id) p
-JOIN cltv_net n ON p.customer_id = n.customer_id;
+CREATE OR REPLACE TEMP VIEW cltv_customers AS
+SELECT customer_id, frequency, first_day, last_day, repeat_total, orders, revenue
+FROM cltv_all_customers WHERE orders > 0;
 {d.cache_customers}
 """
 
@@ -195,9 +217,9 @@ def rejected_query(d: Dialect, first_row: int, limit: int) -> str:
     """Up to ``limit`` rejected rows: row number (the scan's first row is ``first_row``; NULL
     where the engine cannot number rows), reason and the raw values."""
     return f"""
-SELECT row, reason, raw_id, raw_date, raw_amount
+SELECT row, reason, raw_id, raw_date, raw_amount, amount
 FROM (SELECT {d.row_number} + {int(first_row) - 1} AS row, reason, raw_id, raw_date,
-             raw_amount FROM cltv_checked) r
+             raw_amount, {_FINITE_AMOUNT} AS amount FROM cltv_checked) r
 WHERE reason IS NOT NULL
 LIMIT {int(limit)}
 """
@@ -206,3 +228,87 @@ LIMIT {int(limit)}
 def statements(text: str) -> list[str]:
     """Split a multi-statement text on ``;`` (no statement here contains a literal ``;``)."""
     return [s.strip() for s in text.split(";") if s.strip()]
+
+
+# ------------------------------------------------------------------ the workbook's aggregates
+# Each query below is the SQL twin of one pandas computation of the report, over the used
+# rows of the window (``cltv_rows``) and the buyers (``cltv_customers``); only aggregates come
+# back, never the rows. Months are numbered from January 1970 (as
+# :func:`cltv_xl.cohort_tables.period_index`).
+
+
+def month_number(expr: str) -> str:
+    """Calendar month number of a DATE (January 1970 = 0) in both engines."""
+    return f"(year({expr}) * 12 + month({expr}) - 23641)"
+
+
+def cohort_cells_query(d: Dialect) -> str:
+    """Monthly acquisition-cohort cells (:func:`cltv_xl.cohort_tables.cohorts` with period
+    "M"): per (cohort month, months since acquisition) the customers with a purchase in it
+    (``active``) and the net revenue of the cohort's rows (``revenue``; a refund dated before
+    its customer's first purchase counts in month 0). A customer's cohort is the month of its
+    first purchase (``cltv_customers.first_day``); customers with refunds only have none."""
+    first = month_number(d.date("c.first_day"))
+    month = month_number(d.date("r.day"))
+    return f"""
+SELECT cohort, age, SUM(active) AS active, SUM(revenue) AS revenue
+FROM (SELECT {first} AS cohort, GREATEST({month}, {first}) - {first} AS age,
+             MAX(CASE WHEN r.n_orders > 0 THEN 1 ELSE 0 END) AS active, SUM(r.net) AS revenue
+      FROM cltv_day_rows r JOIN cltv_customers c ON r.customer_id = c.customer_id
+      GROUP BY r.customer_id, {first}, GREATEST({month}, {first}) - {first}) s
+GROUP BY cohort, age
+"""
+
+
+def cohort_sizes_query(d: Dialect) -> str:
+    """Customers acquired per cohort month (one row per buyer in ``cltv_customers``)."""
+    first = month_number(d.date("first_day"))
+    return f"SELECT {first} AS cohort, COUNT(*) AS size FROM cltv_customers GROUP BY {first}"
+
+
+def payer_stats_query(d: Dialect, min_payments: int) -> str:
+    """What :func:`cltv_xl.business.detect_business` needs: per customer with a payment
+    (a distinct day with an amount > 0), its number of payment days ``n``; for those paying
+    once in every calendar month from the first payment to the last (``n`` distinct months
+    spanning ``n`` months, ``n`` >= ``min_payments``), the sums of the gaps between payment
+    days and of their squares. Returned grouped: (``n``, ``regular_months``, ``s1``, ``s2``,
+    ``weight``), ``s1``/``s2`` NULL for the others."""
+    month = month_number(d.date("day"))
+    return f"""
+WITH paid AS (SELECT customer_id, day, {month} AS month FROM cltv_day_rows WHERE paid = 1),
+per AS (
+  SELECT customer_id, COUNT(*) AS n,
+         COUNT(*) >= {int(min_payments)} AND COUNT(DISTINCT month) = COUNT(*)
+             AND MAX(month) - MIN(month) = COUNT(*) - 1 AS regular_months
+  FROM paid GROUP BY customer_id),
+gaps AS (
+  SELECT customer_id,
+         day - LAG(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap
+  FROM paid WHERE customer_id IN (SELECT customer_id FROM per WHERE regular_months)),
+sums AS (
+  SELECT customer_id, CAST(SUM(gap) AS DOUBLE) AS s1, CAST(SUM(gap * gap) AS DOUBLE) AS s2
+  FROM gaps GROUP BY customer_id)
+SELECT p.n AS n, p.regular_months AS regular_months, s.s1 AS s1, s.s2 AS s2,
+       COUNT(*) AS weight
+FROM per p LEFT JOIN sums s ON p.customer_id = s.customer_id
+GROUP BY p.n, p.regular_months, s.s1, s.s2
+"""
+
+
+#: Customers whose rows in the window are all refunds (no summary row), and their net amount
+#: (``rfm_summary``'s ``attrs["refund_only"]``).
+REFUND_ONLY = """
+SELECT COUNT(*) AS customers, SUM(revenue) AS amount FROM cltv_all_customers WHERE orders = 0
+"""
+
+
+def long_ids_query(d: Dialect, limit: int, first_row: int, listed: int) -> str:
+    """Used rows whose customer id is longer than ``limit`` characters, with their row
+    numbers (the report cuts such ids in a cell and lists the rows as doubtful)."""
+    return f"""
+SELECT row, customer_id
+FROM (SELECT {d.row_number} + {int(first_row) - 1} AS row, customer_id, reason
+      FROM cltv_checked) r
+WHERE reason IS NULL AND length(customer_id) > {int(limit)}
+LIMIT {int(listed)}
+"""

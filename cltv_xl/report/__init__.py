@@ -129,7 +129,7 @@ def build_report(
     # Excel's row limit, checked as soon as the row count is known (not after the models).
     check_transactions_fit(len(tx.data), include_transactions)
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
-                            progress=say, memo=None if run is None else run.memo)
+                            progress=say, result=None if run is None else run.result)
     if run is not None:
         cap_customers(report, run)
     say("writing the workbook")

@@ -127,3 +127,63 @@ def test_auto_picks_duckdb_for_big_files_only(log_csv, tmp_path, monkeypatch):
     assert engine_path.wants_engine(tmp_path, "auto") == "duckdb"  # a Parquet folder
     monkeypatch.setattr(engine_path, "DUCKDB_MIN_BYTES", 1000)
     assert engine_path.wants_engine(log_csv, "auto") == "duckdb"
+
+
+def assert_same_workbook_aggregates(d, p, *, rel=1e-9) -> None:
+    """Every whole-log aggregate of the engine report ``d`` equals the pandas report ``p``."""
+    for name in ("cohort_retention", "cohort_revenue", "retention_curve"):
+        a, b = getattr(d, name), getattr(p, name)
+        assert list(a.columns) == list(b.columns), name
+        for col in a.columns:
+            if not pd.api.types.is_numeric_dtype(a[col]):
+                assert a[col].tolist() == b[col].tolist(), (name, col)
+            else:
+                np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float),
+                                           rtol=rel, atol=1e-9, equal_nan=True,
+                                           err_msg=f"{name} {col}")
+    assert d.extras["cohorts"] == p.extras["cohorts"]
+    assert d.extras["retention"]["business"] == p.extras["retention"]["business"]
+    assert d.extras["data"]["refund_only"]["customers"] == p.extras["data"]["refund_only"][
+        "customers"]
+    assert d.extras["data"]["refund_only"]["amount"] == pytest.approx(
+        p.extras["data"]["refund_only"]["amount"], abs=1e-9)
+    sd, sp = d.segments.set_index("Segment"), p.segments.set_index("Segment")
+    assert list(sd.index) == list(sp.index)
+    assert (sd["Customers"] == sp["Customers"]).all()
+    np.testing.assert_allclose(sd["Revenue"], sp["Revenue"], rtol=rel)
+    np.testing.assert_allclose(sd["Predicted CLV"], sp["Predicted CLV"], rtol=1e-4)
+
+
+def test_engine_report_aggregates_match_pandas(both):
+    _out, p, d = both
+    assert_same_workbook_aggregates(d, p)
+
+
+@pytest.fixture(scope="module")
+def messy_both(tmp_path_factory):
+    """A log with refunds, a refund-only customer, several orders a day and bad rows."""
+    from engine_data import messy_log
+
+    frame = messy_log(600, seed=8).astype({"amount": object, "date": object})
+    frame["date"] = [pd.Timestamp(v).date().isoformat() for v in frame["date"]]
+    frame.loc[3, "date"] = "31/02/2023"  # no such day: rejected by both
+    frame.loc[8, "amount"] = "n/a"
+    frame.loc[12, "customer_id"] = ""
+    out = tmp_path_factory.mktemp("messy")
+    path = out / "messy.csv"
+    frame.to_csv(path, index=False)
+    pandas_rep = build_report(path, out / "pandas.xlsx", engine="pandas", model="bgnbd")
+    duck_rep = build_report(path, out / "duck.xlsx", engine="duckdb", model="bgnbd")
+    return pandas_rep, duck_rep
+
+
+def test_messy_log_engine_report_matches_pandas(messy_both):
+    p, d = messy_both
+    assert d.counts["rejected"] == p.counts["rejected"] == 3
+    assert d.counts["used"] == p.counts["used"]
+    assert sorted(d.issues["Row"]) == sorted(p.issues.loc[p.issues["Severity"] == "rejected",
+                                                          "Row"])
+    assert d.issue_summary["rows"].sum() == 3
+    assert_same_workbook_aggregates(d, p)
+    for key in ("customers", "revenue", "arpu", "churn_rate", "lifetime", "churned"):
+        assert d.kpis[key] == pytest.approx(p.kpis[key], rel=1e-9), key

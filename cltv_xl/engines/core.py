@@ -162,15 +162,16 @@ class EngineSummary:
 
         if str(business).strip().lower() != "auto":
             return decide_business(None, business)  # asked for: the rows are not looked at
-        stats = self.backend.frame(sql.payer_stats_query(self.backend.dialect, MIN_PAYMENTS))
-        n = stats["n"].to_numpy(np.int64)
-        weight = stats["weight"].to_numpy(np.int64)
-        months = stats["regular_months"].fillna(False).to_numpy(bool)
-        steady = np.zeros(len(stats), dtype=bool)
-        steady[months] = steady_gaps(n[months], stats["s1"].to_numpy(np.float64)[months],
-                                     stats["s2"].to_numpy(np.float64)[months])
+        payers = self.backend.frame(sql.PAYERS)
+        n = payers["n"].to_numpy(np.int64)
+        weight = payers["weight"].to_numpy(np.int64)
+        regular = self.backend.frame(sql.regular_payers_query(self.backend.dialect,
+                                                              MIN_PAYMENTS))
+        steady = steady_gaps(regular["n"].to_numpy(np.float64),
+                             regular["s1"].to_numpy(np.float64),
+                             regular["s2"].to_numpy(np.float64))
         return business_from_counts(int(weight.sum()), int(weight[n >= MIN_PAYMENTS].sum()),
-                                    int(weight[steady].sum()))
+                                    int(regular["weight"].to_numpy(np.int64)[steady].sum()))
 
     def refund_only(self) -> dict[str, float]:
         """Customers whose rows are all refunds, and their net amount (rfm_summary's

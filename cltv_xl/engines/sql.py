@@ -133,7 +133,8 @@ def summary_views(d: Dialect, end_day: int) -> str:
       (``net``, refunds included) and whether anything was paid (``paid``: an amount > 0);
     * ``cltv_days`` (a view): the purchase days;
     * ``cltv_all_customers``: one row per customer, refund-only customers included
-      (``orders`` = 0); ``cltv_customers`` (a view): the buyers.
+      (``orders`` = 0), with its payment days (``paid_days``, first and last); and
+      ``cltv_customers`` (a view): the buyers.
 
     As in :func:`cltv_xl.summary.rfm_summary`, a refund (negative amount) is never a
     purchase: it counts in ``revenue`` only, and a customer with only refunds has no summary
@@ -162,7 +163,10 @@ SELECT customer_id,
        SUM(day_total) - MIN_BY(day_total, CASE WHEN n_orders > 0 THEN day ELSE {never} END)
            AS repeat_total,
        CAST(SUM(n_orders) AS BIGINT) AS orders,
-       SUM(net) AS revenue
+       SUM(net) AS revenue,
+       CAST(SUM(paid) AS BIGINT) AS paid_days,
+       MIN(CASE WHEN paid = 1 THEN day END) AS first_paid_day,
+       MAX(CASE WHEN paid = 1 THEN day END) AS last_paid_day
 FROM cltv_day_rows
 GROUP BY customer_id;
 CREATE OR REPLACE TEMP VIEW cltv_customers AS
@@ -266,32 +270,39 @@ def cohort_sizes_query(d: Dialect) -> str:
     return f"SELECT {first} AS cohort, COUNT(*) AS size FROM cltv_customers GROUP BY {first}"
 
 
-def payer_stats_query(d: Dialect, min_payments: int) -> str:
-    """What :func:`cltv_xl.business.detect_business` needs: per customer with a payment
-    (a distinct day with an amount > 0), its number of payment days ``n``; for those paying
-    once in every calendar month from the first payment to the last (``n`` distinct months
-    spanning ``n`` months, ``n`` >= ``min_payments``), the sums of the gaps between payment
-    days and of their squares. Returned grouped: (``n``, ``regular_months``, ``s1``, ``s2``,
-    ``weight``), ``s1``/``s2`` NULL for the others."""
-    month = month_number(d.date("day"))
+#: Customers with a payment (a distinct day with an amount > 0) by their number of payment
+#: days (:func:`cltv_xl.business.detect_business`).
+PAYERS = """
+SELECT paid_days AS n, COUNT(*) AS weight FROM cltv_all_customers WHERE paid_days > 0
+GROUP BY paid_days
+"""
+
+
+def regular_payers_query(d: Dialect, min_payments: int) -> str:
+    """The customers with ``min_payments`` or more payment days who paid once in every
+    calendar month from their first payment to their last (``n`` payment days in ``n``
+    distinct months spanning ``n`` months), grouped by (``n``, ``s1``, ``s2``): the sums of
+    the gaps between their payment days and of their squares (the rule's coefficient of
+    variation, :func:`cltv_xl.business.steady_gaps`), with ``weight`` customers each. Only
+    customers whose first and last payment months fit are looked at row by row."""
+    first, last = (month_number(d.date(c)) for c in ("first_paid_day", "last_paid_day"))
+    month = month_number(d.date("r.day"))
     return f"""
-WITH paid AS (SELECT customer_id, day, {month} AS month FROM cltv_day_rows WHERE paid = 1),
-per AS (
-  SELECT customer_id, COUNT(*) AS n,
-         COUNT(*) >= {int(min_payments)} AND COUNT(DISTINCT month) = COUNT(*)
-             AND MAX(month) - MIN(month) = COUNT(*) - 1 AS regular_months
-  FROM paid GROUP BY customer_id),
+WITH cand AS (
+  SELECT customer_id, paid_days AS n FROM cltv_all_customers
+  WHERE paid_days >= {int(min_payments)} AND {last} - {first} = paid_days - 1),
+paid AS (
+  SELECT r.customer_id AS customer_id, r.day AS day, {month} AS month
+  FROM cltv_day_rows r JOIN cand c ON r.customer_id = c.customer_id WHERE r.paid = 1),
 gaps AS (
-  SELECT customer_id,
+  SELECT customer_id, month,
          day - LAG(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap
-  FROM paid WHERE customer_id IN (SELECT customer_id FROM per WHERE regular_months)),
-sums AS (
-  SELECT customer_id, CAST(SUM(gap) AS DOUBLE) AS s1, CAST(SUM(gap * gap) AS DOUBLE) AS s2
+  FROM paid),
+per AS (
+  SELECT customer_id, COUNT(*) AS n, COUNT(DISTINCT month) AS months,
+         CAST(SUM(gap) AS DOUBLE) AS s1, CAST(SUM(gap * gap) AS DOUBLE) AS s2
   FROM gaps GROUP BY customer_id)
-SELECT p.n AS n, p.regular_months AS regular_months, s.s1 AS s1, s.s2 AS s2,
-       COUNT(*) AS weight
-FROM per p LEFT JOIN sums s ON p.customer_id = s.customer_id
-GROUP BY p.n, p.regular_months, s.s1, s.s2
+SELECT n, s1, s2, COUNT(*) AS weight FROM per WHERE months = n GROUP BY n, s1, s2
 """
 
 

@@ -12,11 +12,18 @@ Each measurement runs in a fresh subprocess (imports not timed; peak memory is t
   sufficient statistics, BG/NBD + Gamma-Gamma fits on them, every customer scored to Parquet;
   the stages are timed apart inside the child.
 
+``--report`` times the whole command a user runs, ``cltv-xl report CSV -o r.xlsx --engine
+duckdb`` (imports included; wall time and the child's peak RSS from ``wait4``), beside
+``--engine pandas --no-transactions`` (the pandas path; the Transactions sheet cannot hold the
+rows) on the same file in the same run, and prints the load average around each run
+(``--report-only`` skips the stage measurements).
+
 ``--spark ROWS`` also runs both SQL engines on a ROWS-row CSV in this process and prints the
 largest difference per column (they must agree to 1e-9) and both times (Spark local mode,
 session start not counted).
 
-Usage: python bench/bench_engine.py [ROWS ...] [--spark ROWS]      (default 5000000)
+Usage: python bench/bench_engine.py [ROWS ...] [--report] [--report-only] [--spark ROWS]
+       (default 5000000)
 """
 
 from __future__ import annotations
@@ -123,6 +130,50 @@ def run(sizes=(5_000_000,)) -> list[dict]:
     return rows
 
 
+def time_report(path: Path, engine: str) -> dict:
+    """The whole ``cltv-xl report`` command on ``path`` in a fresh interpreter: wall time
+    (imports included), the child's peak RSS, and the 1-minute load average before/after."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.xlsx"
+        cmd = [sys.executable, "-c", "import sys; from cltv_xl.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "report", str(path), "-o", str(out),
+               "--engine", engine, "--quiet"]
+        if engine == "pandas":
+            cmd.append("--no-transactions")
+        load_before = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - t0
+        err = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        code = os.waitstatus_to_exitcode(status)
+        if code not in (0, 3):  # 3: finished with data-quality warnings
+            raise RuntimeError(f"report --engine {engine} failed ({code}):\n{err[-3000:]}")
+        size = out.stat().st_size
+    return {"benchmark": f"cltv-xl report --engine {engine}"
+            + (" --no-transactions" if engine == "pandas" else ""),
+            "seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024),
+            "xlsx_mb": round(size / 2**20, 1), "exit_code": code,
+            "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
+
+
+def report_goal(size: int) -> dict:
+    """Issue 16's goal (a 5M-row CSV report in <= 15 s with DuckDB) beside the pandas path."""
+    path = csv_file(size)
+    duck = time_report(path, "duckdb")
+    print(json.dumps({"size": size, **duck}), flush=True)
+    pandas = time_report(path, "pandas")
+    print(json.dumps({"size": size, **pandas}), flush=True)
+    return {"benchmark": "whole report of a CSV", "size": size, "ours_s": duck["seconds"],
+            "baseline": "cltv-xl report --engine pandas --no-transactions",
+            "baseline_s": pandas["seconds"],
+            "speedup": round(pandas["seconds"] / duck["seconds"], 1),
+            "peak_mb": duck["peak_mb"], "baseline_peak_mb": pandas["peak_mb"],
+            "goal_s": 15, "load": [duck["load_before"], pandas["load_after"]]}
+
+
 def spark_vs_duckdb(rows: int) -> dict:
     """Both SQL engines on the same CSV: largest absolute difference per column, and times."""
     import warnings
@@ -166,10 +217,18 @@ if __name__ == "__main__":
         i = args.index("--spark")
         spark_rows = int(args[i + 1])
         del args[i:i + 2]
+    report = "--report" in args or "--report-only" in args
+    stages = "--report-only" not in args
+    args = [a for a in args if a not in ("--report", "--report-only")]
     sizes = [int(a) for a in args] or [5_000_000]
-    for row in run(sizes):
-        print(json.dumps(row), flush=True)
-    for size in sizes:
-        print(json.dumps({"size": size, **measure("duckdb_score", csv_file(size))}), flush=True)
+    if stages:
+        for row in run(sizes):
+            print(json.dumps(row), flush=True)
+        for size in sizes:
+            print(json.dumps({"size": size, **measure("duckdb_score", csv_file(size))}),
+                  flush=True)
+    if report:
+        for size in sizes:
+            print(json.dumps(report_goal(size)), flush=True)
     if spark_rows:
         print(json.dumps(spark_vs_duckdb(spark_rows)), flush=True)

@@ -65,14 +65,16 @@ def _day(ts: pd.Timestamp) -> int:
     return int((ts.to_datetime64().astype("datetime64[D]") - _EPOCH).astype(np.int64))
 
 
-def summary_frame(table) -> pd.DataFrame:
+def summary_frame(table, *, sort: bool = True) -> pd.DataFrame:
     """An Arrow table of per-customer rows (``customer_id`` plus rfm_summary's columns, and
-    any score columns) as a frame indexed by ``customer_id`` in rfm_summary's order."""
+    any score columns) as a frame indexed by ``customer_id``: in rfm_summary's order, or in
+    the engine's order with ``sort=False`` (for consumers that do not depend on it)."""
     import pyarrow.compute as pc
 
-    # Arrow sorts strings by their UTF-8 bytes, i.e. by code point: Python's order, which
-    # rfm_summary's sorted factorize uses.
-    table = table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
+    if sort:
+        # Arrow sorts strings by their UTF-8 bytes, i.e. by code point: Python's order, which
+        # rfm_summary's sorted factorize uses.
+        table = table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
     kinds = {"frequency": np.int64, "orders": np.int64, "first_purchase": "datetime64[ns]",
              "last_purchase": "datetime64[ns]"}
     columns = {name: table.column(name).to_numpy().astype(kinds.get(name, np.float64),

@@ -166,7 +166,9 @@ def _result(a, tx, parquet: Path, end, bg, gg, engine: str, aggregates, subscrip
     from ..pipeline import PREDICTION_COLUMNS, ModelChoice, PipelineResult, _attempt, spend_fit_mask
     from ..summary import SUMMARY_COLUMNS
 
-    scored = summary_frame(pq.read_table(parquet))
+    # In the engine's order: segments rank with ties, the Customers sheet is sorted by value
+    # (ties by id), and every aggregate is a sum.
+    scored = summary_frame(pq.read_table(parquet), sort=False)
     summary = scored[list(SUMMARY_COLUMNS)]
     summary.attrs.update(time_unit=a.time_unit, as_of=pd.Timestamp(end).date().isoformat(),
                          refund_only=aggregates["refund_only"], engine=engine)

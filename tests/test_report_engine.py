@@ -187,3 +187,25 @@ def test_messy_log_engine_report_matches_pandas(messy_both):
     assert_same_workbook_aggregates(d, p)
     for key in ("customers", "revenue", "arpu", "churn_rate", "lifetime", "churned"):
         assert d.kpis[key] == pytest.approx(p.kpis[key], rel=1e-9), key
+
+
+def test_rejected_rows_beyond_the_sheet_go_to_parquet(tmp_path, monkeypatch):
+    from engine_data import messy_log
+
+    from cltv_xl.engines import core
+
+    frame = messy_log(200, seed=2).astype({"date": object})
+    frame["date"] = [pd.Timestamp(v).date().isoformat() for v in frame["date"]]
+    frame.loc[5:24, "date"] = "someday"  # 20 rejected rows
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setattr(core, "MAX_LISTED", 6)
+    rep = build_report(path, tmp_path / "r.xlsx", engine="duckdb", model="bgnbd")
+    assert len(rep.issues) == 6 and rep.counts["rejected"] == 20
+    assert rep.issue_summary["rows"].sum() == 20
+    every = pd.read_parquet(tmp_path / "r-rejected.parquet")
+    assert sorted(every["row"]) == list(range(7, 27))  # CSV lines: header is line 1
+    assert (every["raw_date"] == "someday").all()
+    note = rep.table_notes["DataIssues"]
+    assert "lists the first 6" in note and "r-rejected.parquet" in note
+    assert any("r-rejected.parquet" in w for w in rep.extras["warnings"])

@@ -194,6 +194,14 @@ class EngineSummary:
                         check_unit(horizon_unit), float(discount_rate), float(margin))
         return self.backend.write_scores(self.query(), Path(output), scorer)
 
+    def rejected_to_parquet(self, output) -> int:
+        """Write every rejected row (row number, reason, raw values, readable amount) to
+        Parquet ``output`` (a file on DuckDB, a folder on Spark); returns the rows written.
+        :attr:`issues` lists only the first :data:`MAX_LISTED`."""
+        d = self.backend.dialect
+        return self.backend.write_query(sql.rejected_query(d, self.backend.first_row, None),
+                                        Path(output))
+
     def close(self) -> None:
         self.backend.close()
 

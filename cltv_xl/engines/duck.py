@@ -102,5 +102,19 @@ class DuckDBBackend:
         atomic_write(output, write)
         return n
 
+    def write_query(self, query: str, output: Path) -> int:
+        """The rows of ``query`` into one Parquet file, written atomically."""
+        from ..safety import atomic_write
+
+        n = 0
+
+        def write(tmp: Path) -> None:
+            nonlocal n
+            n = int(self.con.execute(
+                f"COPY ({query}) TO {_literal(str(tmp))} (FORMAT PARQUET)").fetchone()[0])
+
+        atomic_write(output, write)
+        return n
+
     def close(self) -> None:
         self.con.close()

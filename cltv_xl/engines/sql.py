@@ -217,15 +217,17 @@ GROUP BY frequency, monetary_value
 """
 
 
-def rejected_query(d: Dialect, first_row: int, limit: int) -> str:
-    """Up to ``limit`` rejected rows: row number (the scan's first row is ``first_row``; NULL
-    where the engine cannot number rows), reason and the raw values."""
+def rejected_query(d: Dialect, first_row: int, limit: int | None) -> str:
+    """Up to ``limit`` (``None``: all) rejected rows: row number (the scan's first row is
+    ``first_row``; NULL where the engine cannot number rows), reason, the raw values and the
+    amount when it is readable."""
+    cap = "" if limit is None else f"LIMIT {int(limit)}"
     return f"""
 SELECT row, reason, raw_id, raw_date, raw_amount, amount
 FROM (SELECT {d.row_number} + {int(first_row) - 1} AS row, reason, raw_id, raw_date,
              raw_amount, {_FINITE_AMOUNT} AS amount FROM cltv_checked) r
 WHERE reason IS NOT NULL
-LIMIT {int(limit)}
+{cap}
 """
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..engines import DUCKDB_MIN_BYTES, choose_engine, open_summary
 from ..errors import InputError
-from ..safety import EXCEL_MAX_CELL_CHARS
+from ..safety import EXCEL_MAX_CELL_CHARS, same_file
 from ..transactions import DOUBTFUL, ISSUE_COLUMNS, Transactions
 from .limits import max_table_rows
 from .model import Report
@@ -111,6 +111,13 @@ def default_parquet(output: Path) -> Path:
     return output.with_name(f"{output.stem}-customers.parquet")
 
 
+def default_rejected(customers_parquet: Path) -> Path:
+    """Where every rejected row goes when there are more than the Data issues sheet lists:
+    beside the customers' file, ``<report>-rejected.parquet``."""
+    stem = customers_parquet.stem.removesuffix("-customers")
+    return customers_parquet.with_name(f"{stem}-rejected.parquet")
+
+
 def run_engine(source, engine: str, a, *, parquet: Path, customer_col=None, date_col=None,
                amount_col=None, master: str | None = None, say=lambda _m: None) -> EngineRun:
     """Summarise ``source`` in ``engine``, fit on the sufficient statistics, write every
@@ -140,6 +147,14 @@ def run_engine(source, engine: str, a, *, parquet: Path, customer_col=None, date
             aggregates = {"cohorts": es.cohort_tables(), "business": es.business(a.business),
                           "refund_only": es.refund_only()}
             tx = _transactions(es, source, _long_ids(es))
+            rejected_file = None
+            if es.counts["rejected"] > len(es.issues):
+                rejected_file = default_rejected(parquet)
+                if isinstance(source, (str, os.PathLike)) and same_file(rejected_file, source):
+                    raise InputError(f"{rejected_file.name} would replace the input; name the "
+                                     "customers' file with --customers-parquet")
+                say(f"listing every rejected row in {rejected_file.name}")
+                es.rejected_to_parquet(rejected_file)
             subscription_rows = None
             if aggregates["business"].subscription:
                 # The sBG's survival table is not SQL yet: its rows come to the driver.
@@ -148,7 +163,9 @@ def run_engine(source, engine: str, a, *, parquet: Path, customer_col=None, date
         say("reading every customer's scores back")
         res = _result(a, tx, parquet, end, bg, gg, engine, aggregates, subscription_rows)
     _pass_on(res, caught)
-    return EngineRun(engine, tx, bg, gg, parquet, n, res)
+    facts = {} if rejected_file is None else {"rejected_parquet": rejected_file,
+                                               "rejected_listed": len(tx.issues)}
+    return EngineRun(engine, tx, bg, gg, parquet, n, res, facts)
 
 
 def _pass_on(res, caught) -> None:
@@ -268,6 +285,16 @@ def cap_customers(report: Report, run: EngineRun) -> Report:
         report.extras["kpis_as_values"] = True
     text += ("KPIs, segments and cohorts cover all customers. The Transactions sheet is left "
              "out on the engine path.")
+    if "rejected_parquet" in run.facts:
+        path = Path(run.facts["rejected_parquet"])
+        listed = int(run.facts["rejected_listed"])
+        rejected = int(report.counts.get("rejected", 0))
+        issues_note = (f"{rejected:,} rows were rejected: the Data issues sheet lists the first "
+                       f"{listed:,}, and {path.name} lists every one with its row number and "
+                       "reason (the counts by reason cover all of them).")
+        report.extras["engine"]["rejected_parquet"] = str(path)
+        report.table_notes["DataIssues"] = issues_note
+        text += " " + issues_note
     report.extras["dashboard_note"] = text
     report.extras.setdefault("warnings", []).append(text)
     report.table_notes["Customers"] = text

@@ -15,15 +15,17 @@ Each measurement runs in a fresh subprocess (imports not timed; peak memory is t
 ``--report`` times the whole command a user runs, ``cltv-xl report CSV -o r.xlsx --engine
 duckdb`` (imports included; wall time and the child's peak RSS from ``wait4``), beside
 ``--engine pandas --no-transactions`` (the pandas path; the Transactions sheet cannot hold the
-rows) on the same file in the same run, and prints the load average around each run
+rows; it stops when the customers exceed a sheet's rows) on the same file in the same run,
+and with ``--baseline-root DIR`` the same command with the package of another checkout (an
+earlier version's engine path); it prints the load average around each run
 (``--report-only`` skips the stage measurements).
 
 ``--spark ROWS`` also runs both SQL engines on a ROWS-row CSV in this process and prints the
 largest difference per column (they must agree to 1e-9) and both times (Spark local mode,
 session start not counted).
 
-Usage: python bench/bench_engine.py [ROWS ...] [--report] [--report-only] [--spark ROWS]
-       (default 5000000)
+Usage: python bench/bench_engine.py [ROWS ...] [--report] [--report-only]
+       [--baseline-root DIR] [--spark ROWS]      (default 5000000)
 """
 
 from __future__ import annotations
@@ -130,10 +132,11 @@ def run(sizes=(5_000_000,)) -> list[dict]:
     return rows
 
 
-def time_report(path: Path, engine: str) -> dict:
-    """The whole ``cltv-xl report`` command on ``path`` in a fresh interpreter: wall time
-    (imports included), the child's peak RSS, and the 1-minute load average before/after."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+def time_report(path: Path, engine: str, root: Path = ROOT) -> dict:
+    """The whole ``cltv-xl report`` command on ``path`` in a fresh interpreter, with the
+    package of ``root``: wall time (imports included), the child's peak RSS, and the 1-minute
+    load average before/after. A run that stops with an error is reported with its message."""
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "r.xlsx"
         cmd = [sys.executable, "-c", "import sys; from cltv_xl.cli import main; "
@@ -149,29 +152,34 @@ def time_report(path: Path, engine: str) -> dict:
         seconds = time.perf_counter() - t0
         err = child.stderr.read().decode(errors="replace") if child.stderr else ""
         code = os.waitstatus_to_exitcode(status)
-        if code not in (0, 3):  # 3: finished with data-quality warnings
-            raise RuntimeError(f"report --engine {engine} failed ({code}):\n{err[-3000:]}")
-        size = out.stat().st_size
+        done = code in (0, 3)  # 3: finished with data-quality warnings
+        size = out.stat().st_size if done and out.exists() else 0
     return {"benchmark": f"cltv-xl report --engine {engine}"
-            + (" --no-transactions" if engine == "pandas" else ""),
+            + (" --no-transactions" if engine == "pandas" else ""), "code": str(root),
             "seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024),
             "xlsx_mb": round(size / 2**20, 1), "exit_code": code,
+            "error": None if done else err.strip().splitlines()[-1][:300],
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
 
 
-def report_goal(size: int) -> dict:
-    """Issue 16's goal (a 5M-row CSV report in <= 15 s with DuckDB) beside the pandas path."""
+def report_goal(size: int, baseline_root: Path | None = None) -> dict:
+    """Issue 16's goal (a 5M-row CSV report in <= 15 s with DuckDB) beside the pandas path
+    and, with ``baseline_root`` (a checkout of an earlier version), that version's engine
+    path, in the same run. The pandas path stops when the customers exceed a sheet's rows."""
     path = csv_file(size)
-    duck = time_report(path, "duckdb")
-    print(json.dumps({"size": size, **duck}), flush=True)
-    pandas = time_report(path, "pandas")
-    print(json.dumps({"size": size, **pandas}), flush=True)
+    runs = [time_report(path, "duckdb")]
+    if baseline_root is not None:
+        runs.append(time_report(path, "duckdb", baseline_root))
+    runs.append(time_report(path, "pandas"))
+    for r in runs:
+        print(json.dumps({"size": size, **r}), flush=True)
+    duck, base = runs[0], runs[1]
     return {"benchmark": "whole report of a CSV", "size": size, "ours_s": duck["seconds"],
-            "baseline": "cltv-xl report --engine pandas --no-transactions",
-            "baseline_s": pandas["seconds"],
-            "speedup": round(pandas["seconds"] / duck["seconds"], 1),
-            "peak_mb": duck["peak_mb"], "baseline_peak_mb": pandas["peak_mb"],
-            "goal_s": 15, "load": [duck["load_before"], pandas["load_after"]]}
+            "baseline": f"{base['benchmark']} ({base['code']})", "baseline_s": base["seconds"],
+            "baseline_error": base["error"],
+            "speedup": round(base["seconds"] / duck["seconds"], 1),
+            "peak_mb": duck["peak_mb"], "baseline_peak_mb": base["peak_mb"],
+            "goal_s": 15, "load": [duck["load_before"], runs[-1]["load_after"]]}
 
 
 def spark_vs_duckdb(rows: int) -> dict:
@@ -217,6 +225,11 @@ if __name__ == "__main__":
         i = args.index("--spark")
         spark_rows = int(args[i + 1])
         del args[i:i + 2]
+    baseline_root = None
+    if "--baseline-root" in args:
+        i = args.index("--baseline-root")
+        baseline_root = Path(args[i + 1])
+        del args[i:i + 2]
     report = "--report" in args or "--report-only" in args
     stages = "--report-only" not in args
     args = [a for a in args if a not in ("--report", "--report-only")]
@@ -229,6 +242,6 @@ if __name__ == "__main__":
                   flush=True)
     if report:
         for size in sizes:
-            print(json.dumps(report_goal(size)), flush=True)
+            print(json.dumps(report_goal(size, baseline_root)), flush=True)
     if spark_rows:
         print(json.dumps(spark_vs_duckdb(spark_rows)), flush=True)

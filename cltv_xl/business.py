@@ -175,11 +175,37 @@ class SubscriptionFit:
 def fit_subscription(tx, as_of) -> SubscriptionFit:
     """Survival table, sBG fit (Fader & Hardie 2007), monthly ARPU and the single churn rate
     of the subscribers in ``tx`` up to ``as_of`` (months: the cohorts' periods)."""
-    from . import metrics
     from .cohort_tables import period_index, subscription_survival
-    from .models import SBG
 
     table = subscription_survival(tx, "M", as_of=as_of)
+    data = transaction_frame(tx, "fit_subscription")
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    month = period_index(dates, "M")
+    complete = month <= last_survival_period(table)
+    amounts = data["amount"].to_numpy(dtype=np.float64)
+    paid = complete & (amounts > 0)
+    codes = pd.factorize(data["customer_id"])[0]
+    paid_months = len(np.unique(np.stack([codes[paid], month[paid]]), axis=1).T)
+    revenue = float(amounts[complete].sum())
+    return subscription_fit_from(table, paid_months, revenue)
+
+
+def last_survival_period(table) -> int:
+    """Month number (:func:`cltv_xl.cohort_tables.period_index`) of the last complete month
+    of a survival table: its first cohort's month plus its width, minus one."""
+    from .cohort_tables import period_index
+
+    first = pd.Timestamp(table.survivors.index[0]).to_datetime64()
+    return int(period_index(np.array([first]), "M")[0]) + table.survivors.shape[1] - 1
+
+
+def subscription_fit_from(table, paid_months: int, revenue: float) -> SubscriptionFit:
+    """:class:`SubscriptionFit` from a survival table, the customer-months paid in its
+    complete months and their net revenue (counted in numpy by :func:`fit_subscription`, or
+    in SQL by an engine)."""
+    from . import metrics
+    from .models import SBG
+
     model = SBG().fit(table.survivors)
     surv = table.survivors.to_numpy(dtype=np.float64)
     observed = (~np.isnan(surv)).sum(axis=1)
@@ -187,19 +213,8 @@ def fit_subscription(tx, as_of) -> SubscriptionFit:
     for row, k in zip(surv, observed, strict=True):
         at_risk += float(row[: k - 1].sum())
         lost += float(row[0] - row[k - 1])
-    data = transaction_frame(tx, "fit_subscription")
-    dates = data["date"].to_numpy(dtype="datetime64[ns]")
-    month = period_index(dates, "M")
-    last = int(period_index(np.array([pd.Timestamp(table.survivors.index[0])
-                                      .to_datetime64()]), "M")[0]) + table.survivors.shape[1] - 1
-    complete = month <= last
-    amounts = data["amount"].to_numpy(dtype=np.float64)
-    paid = complete & (amounts > 0)
-    codes = pd.factorize(data["customer_id"])[0]
-    paid_months = len(np.unique(np.stack([codes[paid], month[paid]]), axis=1).T)
-    revenue = float(amounts[complete].sum())
     return SubscriptionFit(
         table=table, model=model,
         arpu=float(metrics.arpu(revenue, paid_months)),
         churn=float(metrics.churn_rate(at_risk, lost)) if at_risk > 0 else float("nan"),
-        lost=lost, at_risk=at_risk, paid_months=int(paid_months), revenue=revenue)
+        lost=lost, at_risk=at_risk, paid_months=int(paid_months), revenue=float(revenue))

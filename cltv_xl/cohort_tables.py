@@ -28,6 +28,7 @@ __all__ = [
     "period_index",
     "period_start",
     "subscription_survival",
+    "survival_from_runs",
 ]
 
 #: Accepted spellings of the cohort period.
@@ -409,11 +410,6 @@ def subscription_survival(
     if len(p) == 0:
         raise InputError("subscription_survival: there are no payments (amount > 0) by as_of")
 
-    last = int(period_index(np.array([end.to_datetime64()]), code)[0])
-    next_day = (end + pd.Timedelta(days=1)).to_datetime64()
-    if int(period_index(np.array([next_day]), code)[0]) == last:
-        last -= 1  # the period holding as_of has not ended: it is not observed yet
-
     # Distinct (customer, period) pairs, ordered by customer then period.
     order = np.lexsort((p, codes))
     c_sorted, p_sorted = codes[order], p[order]
@@ -430,13 +426,43 @@ def subscription_survival(
     first = p_sorted[start]
     run = np.bincount(c_sorted, weights=offset == rank, minlength=n_all)[customers]
     came_back = np.bincount(c_sorted, weights=offset > rank, minlength=n_all)[customers] > 0
+    return survival_from_runs(first, run, came_back, np.ones(len(first), dtype=np.int64),
+                              n_all, code, end)
 
+
+def last_complete_period(as_of, period: str) -> int:
+    """Number of the last period that has ended by ``as_of`` (:func:`period_index`): the
+    period holding ``as_of`` when ``as_of`` is its last day, else the one before."""
+    code = _check_period(period)
+    end = as_date(as_of, "as_of", required=True)
+    last = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    next_day = (end + pd.Timedelta(days=1)).to_datetime64()
+    if int(period_index(np.array([next_day]), code)[0]) == last:
+        last -= 1  # the period holding as_of has not ended: it is not observed yet
+    return last
+
+
+def survival_from_runs(first: np.ndarray, run: np.ndarray, came_back: np.ndarray,
+                       weight: np.ndarray, n_all: int, period: str, as_of) -> SurvivalTable:
+    """:class:`SurvivalTable` from each paying customer's first paid period ``first``, the
+    number of periods it paid in a row from there (``run``) and whether it paid again after a
+    gap (``came_back``), ``weight`` customers per row; ``n_all`` customers in all (payers or
+    not). The one arranger, for :func:`subscription_survival` (numpy) and the engines (SQL,
+    :mod:`cltv_xl.engines.sql`)."""
+    code = _check_period(period)
+    end = as_date(as_of, "as_of", required=True)
+    last = last_complete_period(end, code)
+    first = np.asarray(first, dtype=np.int64)
+    run = np.asarray(run, dtype=np.int64)
+    came_back = np.asarray(came_back, dtype=bool)
+    weight = np.asarray(weight, dtype=np.int64)
     complete = first <= last
     excluded = {
-        "no payment": int(n_all - len(customers)),
-        "unfinished period": int((~complete).sum()),
+        "no payment": int(n_all - weight.sum()),
+        "unfinished period": int(weight[~complete].sum()),
     }
     first, run, came_back = first[complete], run[complete], came_back[complete]
+    weight = weight[complete]
     if len(first) == 0:
         raise InputError(
             "subscription_survival: every customer's first payment is in the unfinished period "
@@ -446,13 +472,14 @@ def subscription_survival(
     observed = last - cohort_values + 1  # periods 0 .. observed-1 are complete
     width = int(observed.max())
     length = np.minimum(run, observed[row]).astype(np.int64)  # periods paid in a row, >= 1
-    counts = np.bincount(row * (width + 1) + length, minlength=len(cohort_values) * (width + 1))
+    counts = np.bincount(row * (width + 1) + length, weights=weight,
+                         minlength=len(cohort_values) * (width + 1)).astype(np.int64)
     counts = counts.reshape(len(cohort_values), width + 1)
     # survivors[c, k] = customers with at least k + 1 periods paid in a row.
     survivors = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.float64)
     survivors[np.arange(width)[None, :] >= observed[:, None]] = np.nan
-    sizes = np.bincount(row, minlength=len(cohort_values))
-    returned = np.bincount(row, weights=came_back, minlength=len(cohort_values))
+    sizes = np.bincount(row, weights=weight, minlength=len(cohort_values)).astype(np.int64)
+    returned = np.bincount(row, weights=came_back * weight, minlength=len(cohort_values))
 
     index = pd.Index(period_start(cohort_values, code), name="cohort")
     columns = pd.Index(np.arange(width), name="periods_since_acquisition")

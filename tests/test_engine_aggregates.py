@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from engine_data import messy_log
 
-from cltv_xl.business import detect_business
+from cltv_xl.business import detect_business, fit_subscription
 from cltv_xl.cohort_tables import cohorts
 from cltv_xl.datasets import subscription_invoices
 from cltv_xl.engines import core, open_summary
@@ -43,6 +43,20 @@ def assert_same_cohorts(ours, ref) -> None:
     assert pd.Timestamp(ours.as_of) == pd.Timestamp(ref.as_of)
 
 
+def assert_same_subscription(ours, ref) -> None:
+    for name in ("survivors", "sizes", "returned"):
+        a, b = getattr(ours.table, name), getattr(ref.table, name)
+        assert list(a.index) == list(b.index), name
+        np.testing.assert_array_equal(a.to_numpy(float), b.to_numpy(float), err_msg=name)
+    assert ours.table.excluded == ref.table.excluded
+    assert (ours.paid_months, ours.lost, ours.at_risk) == (ref.paid_months, ref.lost,
+                                                           ref.at_risk)
+    for name in ("revenue", "arpu", "churn"):
+        assert getattr(ours, name) == pytest.approx(getattr(ref, name), rel=TOL), name
+    for k, v in ref.model.params_.items():
+        assert ours.model.params_[k] == pytest.approx(v, rel=TOL), k
+
+
 def check_aggregates(frame: pd.DataFrame, es, *, max_cohorts=None, max_periods=None) -> None:
     """The engine summary ``es`` of ``frame`` against pandas on the same rows."""
     end = pd.Timestamp(es.as_of)
@@ -52,6 +66,8 @@ def check_aggregates(frame: pd.DataFrame, es, *, max_cohorts=None, max_periods=N
     ours, ref = es.business(), detect_business(frame)
     assert (ours.customers, ours.candidates, ours.regular, ours.kind, ours.rule) == (
         ref.customers, ref.candidates, ref.regular, ref.kind, ref.rule)
+    if ref.subscription:
+        assert_same_subscription(es.subscription(), fit_subscription(frame, end))
     summary = rfm_summary(frame, as_of=end)
     refund_only = es.refund_only()
     assert refund_only["customers"] == summary.attrs["refund_only"]["customers"]

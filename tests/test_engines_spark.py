@@ -156,3 +156,14 @@ def test_engine_report_on_spark_equals_duckdb_and_pandas(spark, tmp_path):
     for col in ("Predicted CLV", "P(alive)", "Revenue", "Recency", "T", "Average spend"):
         np.testing.assert_allclose(a[col], b[col], rtol=1e-9, atol=1e-12, err_msg=col)
     assert pq.read_table(tmp_path / "spark-customers.parquet").num_rows == len(a)
+
+
+def test_every_rejected_row_to_parquet_on_spark(spark, tmp_path):
+    frame = messy_log(120, seed=6).astype({"amount": object})
+    frame.loc[:6, "amount"] = "n/a"
+    with open_summary(frame, engine="spark", spark=spark) as es:
+        assert es.counts["rejected"] == 7
+        assert es.rejected_to_parquet(tmp_path / "rejected.parquet") == 7
+        assert list(es.issue_counts["rows"]) == [7]
+    every = pq.read_table(tmp_path / "rejected.parquet").to_pandas()
+    assert sorted(every["raw_amount"]) == ["n/a"] * 7

@@ -175,6 +175,29 @@ class EngineSummary:
         return business_from_counts(int(weight.sum()), int(weight[n >= MIN_PAYMENTS].sum()),
                                     int(regular["weight"].to_numpy(np.int64)[steady].sum()))
 
+    def subscription(self):
+        """:func:`cltv_xl.business.fit_subscription` with its survival table and monthly
+        ARPU counted in the engine (the sBG is fitted on the table, a few hundred cells)."""
+        from ..business import last_survival_period, subscription_fit_from
+        from ..cohort_tables import survival_from_runs
+
+        d = self.backend.dialect
+        runs = self.backend.frame(sql.subscription_runs_query(d))
+        if len(runs) == 0:
+            raise InputError("subscription_survival: there are no payments (amount > 0) by "
+                             "as_of")
+        n_all = int(self.backend.frame(
+            "SELECT COUNT(*) AS n FROM cltv_all_customers")["n"].iloc[0])
+        table = survival_from_runs(runs["first_month"].to_numpy(np.int64),
+                                   runs["run"].to_numpy(np.int64),
+                                   runs["came_back"].to_numpy(np.int64) > 0,
+                                   runs["weight"].to_numpy(np.int64), n_all, "M", self.as_of)
+        last = last_survival_period(table)
+        paid_months = int(self.backend.frame(sql.paid_months_query(d, last))["n"].iloc[0])
+        revenue = self.backend.frame(sql.revenue_until_query(d, last))["revenue"].iloc[0]
+        return subscription_fit_from(table, paid_months,
+                                     0.0 if pd.isna(revenue) else float(revenue))
+
     def refund_only(self) -> dict[str, float]:
         """Customers whose rows are all refunds, and their net amount (rfm_summary's
         ``attrs["refund_only"]``)."""

@@ -308,6 +308,42 @@ SELECT n, s1, s2, COUNT(*) AS weight FROM per WHERE months = n GROUP BY n, s1, s
 """
 
 
+def subscription_runs_query(d: Dialect) -> str:
+    """The sBG's survival table (:func:`cltv_xl.cohort_tables.subscription_survival`, months):
+    per paying customer its first paid month, the months it paid in a row from there
+    (``run``) and whether it paid again after a gap (``came_back``), grouped with the
+    number of customers (``weight``)."""
+    month = month_number(d.date("day"))
+    return f"""
+WITH pm AS (SELECT DISTINCT customer_id, {month} AS month FROM cltv_day_rows WHERE paid = 1),
+r AS (SELECT customer_id, MIN(month) OVER (PARTITION BY customer_id) AS first_month,
+             month - MIN(month) OVER (PARTITION BY customer_id) AS since_first,
+             row_number() OVER (PARTITION BY customer_id ORDER BY month) - 1 AS nth
+      FROM pm),
+c AS (SELECT customer_id, MIN(first_month) AS first_month,
+             SUM(CASE WHEN since_first = nth THEN 1 ELSE 0 END) AS run,
+             MAX(CASE WHEN since_first > nth THEN 1 ELSE 0 END) AS came_back
+      FROM r GROUP BY customer_id)
+SELECT first_month, run, came_back, COUNT(*) AS weight FROM c
+GROUP BY first_month, run, came_back
+"""
+
+
+def paid_months_query(d: Dialect, last_month: int) -> str:
+    """Customer-months with a payment up to month ``last_month`` (the sBG's monthly ARPU)."""
+    month = month_number(d.date("day"))
+    return f"""
+SELECT COUNT(*) AS n FROM (SELECT DISTINCT customer_id, {month} AS month FROM cltv_day_rows
+                           WHERE paid = 1 AND {month} <= {int(last_month)}) s
+"""
+
+
+def revenue_until_query(d: Dialect, last_month: int) -> str:
+    """Net revenue of the used rows up to month ``last_month``."""
+    return (f"SELECT SUM(net) AS revenue FROM cltv_day_rows "
+            f"WHERE {month_number(d.date('day'))} <= {int(last_month)}")
+
+
 #: Customers whose rows in the window are all refunds (no summary row), and their net amount
 #: (``rfm_summary``'s ``attrs["refund_only"]``).
 REFUND_ONLY = """

@@ -155,13 +155,13 @@ def run_engine(source, engine: str, a, *, parquet: Path, customer_col=None, date
                                      "customers' file with --customers-parquet")
                 say(f"listing every rejected row in {rejected_file.name}")
                 es.rejected_to_parquet(rejected_file)
-            subscription_rows = None
+            subscription = None
             if aggregates["business"].subscription:
-                # The sBG's survival table is not SQL yet: its rows come to the driver.
-                subscription_rows = _used_rows(es)
+                say(f"fitting the sBG on the survival table counted in {engine}")
+                subscription = _subscription(es)
             end = es.as_of
         say("reading every customer's scores back")
-        res = _result(a, tx, parquet, end, bg, gg, engine, aggregates, subscription_rows)
+        res = _result(a, tx, parquet, end, bg, gg, engine, aggregates, subscription)
     _pass_on(res, caught)
     facts = {} if rejected_file is None else {"rejected_parquet": rejected_file,
                                                "rejected_listed": len(tx.issues)}
@@ -174,7 +174,7 @@ def _pass_on(res, caught) -> None:
     pass_on(res, caught)
 
 
-def _result(a, tx, parquet: Path, end, bg, gg, engine: str, aggregates, subscription_rows):
+def _result(a, tx, parquet: Path, end, bg, gg, engine: str, aggregates, subscription):
     """The :class:`~cltv_xl.pipeline.PipelineResult` of the engine's figures."""
     import pyarrow.parquet as pq
 
@@ -204,23 +204,22 @@ def _result(a, tx, parquet: Path, end, bg, gg, engine: str, aggregates, subscrip
     res.predictions = scored[list(PREDICTION_COLUMNS)]
     res.cohorts = aggregates["cohorts"]
     res.business = aggregates["business"]
-    if subscription_rows is not None:
-        from ..business import fit_subscription
-
-        _attempt(res, "subscription", lambda: fit_subscription(subscription_rows, res.as_of))
-        if "subscription" in res.failures:
-            res.failures["sbg"] = res.failures.pop("subscription")
+    if isinstance(subscription, Exception):
+        res.failures["sbg"] = subscription
+    else:
+        res.subscription = subscription
     return res
 
 
-def _used_rows(es) -> pd.DataFrame:
-    rows = es.backend.arrow(
-        "SELECT customer_id, date, amount FROM cltv_rows WHERE reason IS NULL")
-    return pd.DataFrame({
-        "customer_id": rows.column("customer_id").to_numpy().astype(object),
-        "date": rows.column("date").to_numpy().astype("datetime64[ns]"),
-        "amount": rows.column("amount").to_numpy().astype(np.float64),
-    })
+def _subscription(es):
+    """The sBG fit of the engine's survival table, or the error that stopped it (recorded as
+    the pipeline records it: the report says why on the Retention sheet)."""
+    from ..errors import CltvError
+
+    try:
+        return es.subscription()
+    except (CltvError, ValueError, FloatingPointError, ArithmeticError) as exc:
+        return exc
 
 
 def _long_ids(es) -> pd.DataFrame:

@@ -239,3 +239,25 @@ def test_subscription_log_engine_report_matches_pandas(tmp_path):
             assert d.retention_cells[name] == pytest.approx(value, rel=1e-9, nan_ok=True), name
         else:
             assert d.retention_cells[name] == value, name
+
+
+def test_ids_longer_than_a_cell_are_listed_as_on_the_pandas_path(tmp_path):
+    from engine_data import messy_log
+
+    frame = messy_log(80, seed=9)
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    long_id = "L" * 40_000
+    frame.loc[[4, 9], "customer_id"] = long_id
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    p = build_report(path, tmp_path / "p.xlsx", engine="pandas", model="bgnbd")
+    d = build_report(path, tmp_path / "d.xlsx", engine="duckdb", model="bgnbd")
+    assert d.counts["doubtful"] == 2  # the engines flag no other doubtful rows (refunds)
+
+    def long_ids(rep):
+        rows = rep.issues[rep.issues["Reason"].str.startswith("customer id of 40,000")]
+        return rows[["Row", "Column", "Reason", "Severity"]].reset_index(drop=True)
+
+    dd, pp = long_ids(d), long_ids(p)
+    assert dd["Row"].tolist() == pp["Row"].tolist() == [6, 11]  # CSV lines
+    assert dd["Reason"].tolist() == pp["Reason"].tolist()

@@ -162,16 +162,12 @@ def run_engine(source, engine: str, a, *, parquet: Path, customer_col=None, date
             end = es.as_of
         say("reading every customer's scores back")
         res = _result(a, tx, parquet, end, bg, gg, engine, aggregates, subscription)
-    _pass_on(res, caught)
+    from ..pipeline import _pass_on
+
+    _pass_on(res, caught)  # the fits' warnings, once each, kept in res.warnings
     facts = {} if rejected_file is None else {"rejected_parquet": rejected_file,
                                                "rejected_listed": len(tx.issues)}
     return EngineRun(engine, tx, bg, gg, parquet, n, res, facts)
-
-
-def _pass_on(res, caught) -> None:
-    from ..pipeline import _pass_on as pass_on
-
-    pass_on(res, caught)
 
 
 def _result(a, tx, parquet: Path, end, bg, gg, engine: str, aggregates, subscription):
@@ -227,7 +223,7 @@ def _long_ids(es) -> pd.DataFrame:
     from ..engines import sql
 
     d = es.backend.dialect
-    n = es.backend.frame(f"SELECT COUNT(*) AS n FROM cltv_customers "
+    n = es.backend.frame(f"SELECT COUNT(*) AS n FROM cltv_all_customers "
                          f"WHERE length(customer_id) > {EXCEL_MAX_CELL_CHARS}")["n"].iloc[0]
     if int(n) == 0:
         return pd.DataFrame({"row": pd.Series(dtype=np.int64),

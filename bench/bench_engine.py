@@ -146,8 +146,9 @@ def time_report(path: Path, engine: str, root: Path = ROOT) -> dict:
             cmd.append("--no-transactions")
         load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
+        # cwd: with -c the current folder comes first on sys.path, before PYTHONPATH
         child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
+                                 stderr=subprocess.PIPE, cwd=tmp)
         _pid, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - t0
         err = child.stderr.read().decode(errors="replace") if child.stderr else ""
@@ -158,7 +159,7 @@ def time_report(path: Path, engine: str, root: Path = ROOT) -> dict:
             + (" --no-transactions" if engine == "pandas" else ""), "code": str(root),
             "seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024),
             "xlsx_mb": round(size / 2**20, 1), "exit_code": code,
-            "error": None if done else err.strip().splitlines()[-1][:300],
+            "error": None if done else (err.strip().splitlines() or ["?"])[-1][:300],
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
 
 

@@ -12,11 +12,20 @@ Each measurement runs in a fresh subprocess (imports not timed; peak memory is t
   sufficient statistics, BG/NBD + Gamma-Gamma fits on them, every customer scored to Parquet;
   the stages are timed apart inside the child.
 
+``--report`` times the whole command a user runs, ``cltv-xl report CSV -o r.xlsx --engine
+duckdb`` (imports included; wall time and the child's peak RSS from ``wait4``), beside
+``--engine pandas --no-transactions`` (the pandas path; the Transactions sheet cannot hold the
+rows; it stops when the customers exceed a sheet's rows) on the same file in the same run,
+and with ``--baseline-root DIR`` the same command with the package of another checkout (an
+earlier version's engine path); it prints the load average around each run
+(``--report-only`` skips the stage measurements).
+
 ``--spark ROWS`` also runs both SQL engines on a ROWS-row CSV in this process and prints the
 largest difference per column (they must agree to 1e-9) and both times (Spark local mode,
 session start not counted).
 
-Usage: python bench/bench_engine.py [ROWS ...] [--spark ROWS]      (default 5000000)
+Usage: python bench/bench_engine.py [ROWS ...] [--report] [--report-only]
+       [--baseline-root DIR] [--repeat N] [--spark ROWS]      (default 5000000)
 """
 
 from __future__ import annotations
@@ -123,6 +132,66 @@ def run(sizes=(5_000_000,)) -> list[dict]:
     return rows
 
 
+def time_report(path: Path, engine: str, root: Path = ROOT) -> dict:
+    """The whole ``cltv-xl report`` command on ``path`` in a fresh interpreter, with the
+    package of ``root``: wall time (imports included), the child's peak RSS, and the 1-minute
+    load average before/after. A run that stops with an error is reported with its message."""
+    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "r.xlsx"
+        cmd = [sys.executable, "-c", "import sys; from cltv_xl.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "report", str(path), "-o", str(out),
+               "--engine", engine, "--quiet"]
+        if engine == "pandas":
+            cmd.append("--no-transactions")
+        load_before = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        # cwd: with -c the current folder comes first on sys.path, before PYTHONPATH
+        child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE, cwd=tmp)
+        _pid, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - t0
+        err = child.stderr.read().decode(errors="replace") if child.stderr else ""
+        code = os.waitstatus_to_exitcode(status)
+        done = code in (0, 3)  # 3: finished with data-quality warnings
+        size = out.stat().st_size if done and out.exists() else 0
+    return {"benchmark": f"cltv-xl report --engine {engine}"
+            + (" --no-transactions" if engine == "pandas" else ""), "code": str(root),
+            "seconds": round(seconds, 2), "peak_mb": round(usage.ru_maxrss / 1024),
+            "xlsx_mb": round(size / 2**20, 1), "exit_code": code,
+            "error": None if done else (err.strip().splitlines() or ["?"])[-1][:300],
+            "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
+
+
+def report_goal(size: int, baseline_root: Path | None = None, repeat: int = 1) -> dict:
+    """Issue 16's goal (a 5M-row CSV report in <= 15 s with DuckDB) beside the pandas path
+    and, with ``baseline_root`` (a checkout of an earlier version), that version's engine
+    path, in the same run. The pandas path stops when the customers exceed a sheet's rows."""
+    import statistics
+
+    path = csv_file(size)
+    ours, base = [], []
+    for _ in range(repeat):  # interleaved A/B: the shared machine's load drifts
+        ours.append(time_report(path, "duckdb"))
+        print(json.dumps({"size": size, **ours[-1]}), flush=True)
+        base.append(time_report(path, "duckdb", baseline_root) if baseline_root is not None
+                    else time_report(path, "pandas"))
+        print(json.dumps({"size": size, **base[-1]}), flush=True)
+    if baseline_root is not None:
+        print(json.dumps({"size": size, **time_report(path, "pandas")}), flush=True)
+
+    def median(runs: list[dict], key: str) -> float:
+        return round(statistics.median(r[key] for r in runs), 2)
+
+    return {"benchmark": "whole report of a CSV", "size": size, "runs": repeat,
+            "ours_s": median(ours, "seconds"),
+            "baseline": f"{base[0]['benchmark']} ({base[0]['code']})",
+            "baseline_s": median(base, "seconds"), "baseline_error": base[0]["error"],
+            "speedup": round(median(base, "seconds") / median(ours, "seconds"), 1),
+            "peak_mb": median(ours, "peak_mb"), "baseline_peak_mb": median(base, "peak_mb"),
+            "goal_s": 15, "load": [ours[0]["load_before"], base[-1]["load_after"]]}
+
+
 def spark_vs_duckdb(rows: int) -> dict:
     """Both SQL engines on the same CSV: largest absolute difference per column, and times."""
     import warnings
@@ -166,10 +235,28 @@ if __name__ == "__main__":
         i = args.index("--spark")
         spark_rows = int(args[i + 1])
         del args[i:i + 2]
+    baseline_root = None
+    if "--baseline-root" in args:
+        i = args.index("--baseline-root")
+        baseline_root = Path(args[i + 1])
+        del args[i:i + 2]
+    repeat = 1
+    if "--repeat" in args:
+        i = args.index("--repeat")
+        repeat = int(args[i + 1])
+        del args[i:i + 2]
+    report = "--report" in args or "--report-only" in args
+    stages = "--report-only" not in args
+    args = [a for a in args if a not in ("--report", "--report-only")]
     sizes = [int(a) for a in args] or [5_000_000]
-    for row in run(sizes):
-        print(json.dumps(row), flush=True)
-    for size in sizes:
-        print(json.dumps({"size": size, **measure("duckdb_score", csv_file(size))}), flush=True)
+    if stages:
+        for row in run(sizes):
+            print(json.dumps(row), flush=True)
+        for size in sizes:
+            print(json.dumps({"size": size, **measure("duckdb_score", csv_file(size))}),
+                  flush=True)
+    if report:
+        for size in sizes:
+            print(json.dumps(report_goal(size, baseline_root, repeat)), flush=True)
     if spark_rows:
         print(json.dumps(spark_vs_duckdb(spark_rows)), flush=True)

@@ -109,22 +109,36 @@ def _regular_payers(data: pd.DataFrame, codes: np.ndarray) -> tuple[int, int, in
     step = np.where(same, np.r_[0, np.diff(month)], 1)
     # Once a month, every month: each step to the next payment is exactly one calendar month.
     irregular = np.bincount(cust, weights=(same & (step != 1)), minlength=n_codes) > 0
-    k = np.maximum(n - 1, 1)
     s1 = np.bincount(cust, weights=gap, minlength=n_codes)
     s2 = np.bincount(cust, weights=gap * gap, minlength=n_codes)
-    mean = s1 / k
-    var = np.maximum(s2 / k - mean * mean, 0.0)
+    cand = n >= MIN_PAYMENTS
+    regular = cand & ~irregular & steady_gaps(n, s1, s2)
+    return int((n > 0).sum()), int(cand.sum()), int(regular.sum())
+
+
+def steady_gaps(n: np.ndarray, s1: np.ndarray, s2: np.ndarray) -> np.ndarray:
+    """True where the gaps between a customer's ``n`` payment days, with sum ``s1`` and sum
+    of squares ``s2`` (days), have a coefficient of variation of at most :data:`MAX_GAP_CV`.
+    The one formula of the rule, for numpy here and for the engines' SQL sums."""
+    k = np.maximum(np.asarray(n, dtype=np.float64) - 1, 1)
+    mean = np.asarray(s1, dtype=np.float64) / k
+    var = np.maximum(np.asarray(s2, dtype=np.float64) / k - mean * mean, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = np.where(mean > 0, np.sqrt(var) / mean, np.inf)
-    cand = n >= MIN_PAYMENTS
-    regular = cand & ~irregular & (cv <= MAX_GAP_CV)
-    return int((n > 0).sum()), int(cand.sum()), int(regular.sum())
+    return cv <= MAX_GAP_CV
 
 
 def detect_business(tx) -> BusinessDecision:
     """Apply the rule of this module to transactions (or a transaction frame)."""
     data = transaction_frame(tx, "detect_business")
-    customers, candidates, regular = _regular_payers(data, customer_codes(tx, sort=False)[0])
+    counts = _regular_payers(data, customer_codes(tx, sort=False)[0])
+    return business_from_counts(*counts)
+
+
+def business_from_counts(customers: int, candidates: int, regular: int) -> BusinessDecision:
+    """The rule's verdict from its counts: customers with a payment, those with
+    :data:`MIN_PAYMENTS` or more, and the regular monthly payers among them (counted by
+    :func:`detect_business` in numpy, or by an engine in SQL)."""
     share = regular / candidates if candidates else 0.0
     counts = (f"{regular:,} of the {candidates:,} customers with {MIN_PAYMENTS} or more "
               f"payments ({share:.0%}) paid once in every calendar month, with gaps varying "
@@ -177,11 +191,37 @@ class SubscriptionFit:
 def fit_subscription(tx, as_of) -> SubscriptionFit:
     """Survival table, sBG fit (Fader & Hardie 2007), monthly ARPU and the single churn rate
     of the subscribers in ``tx`` up to ``as_of`` (months: the cohorts' periods)."""
-    from . import metrics
     from .cohort_tables import period_index, subscription_survival
-    from .models import SBG
 
     table = subscription_survival(tx, "M", as_of=as_of)
+    data = transaction_frame(tx, "fit_subscription")
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    month = period_index(dates, "M")
+    complete = month <= last_survival_period(table)
+    amounts = data["amount"].to_numpy(dtype=np.float64)
+    paid = complete & (amounts > 0)
+    codes = pd.factorize(data["customer_id"])[0]
+    paid_months = len(_distinct_pairs(codes[paid], month[paid])[0])
+    revenue = float(amounts[complete].sum())
+    return subscription_fit_from(table, paid_months, revenue)
+
+
+def last_survival_period(table) -> int:
+    """Month number (:func:`cltv_xl.cohort_tables.period_index`) of the last complete month
+    of a survival table: its first cohort's month plus its width, minus one."""
+    from .cohort_tables import period_index
+
+    first = pd.Timestamp(table.survivors.index[0]).to_datetime64()
+    return int(period_index(np.array([first]), "M")[0]) + table.survivors.shape[1] - 1
+
+
+def subscription_fit_from(table, paid_months: int, revenue: float) -> SubscriptionFit:
+    """:class:`SubscriptionFit` from a survival table, the customer-months paid in its
+    complete months and their net revenue (counted in numpy by :func:`fit_subscription`, or
+    in SQL by an engine)."""
+    from . import metrics
+    from .models import SBG
+
     model = SBG().fit(table.survivors)
     surv = table.survivors.to_numpy(dtype=np.float64)
     observed = (~np.isnan(surv)).sum(axis=1)
@@ -189,19 +229,8 @@ def fit_subscription(tx, as_of) -> SubscriptionFit:
     for row, k in zip(surv, observed, strict=True):
         at_risk += float(row[: k - 1].sum())
         lost += float(row[0] - row[k - 1])
-    data = transaction_frame(tx, "fit_subscription")
-    dates = data["date"].to_numpy(dtype="datetime64[ns]")
-    month = period_index(dates, "M")
-    last = int(period_index(np.array([pd.Timestamp(table.survivors.index[0])
-                                      .to_datetime64()]), "M")[0]) + table.survivors.shape[1] - 1
-    complete = month <= last
-    amounts = data["amount"].to_numpy(dtype=np.float64)
-    paid = complete & (amounts > 0)
-    codes = pd.factorize(data["customer_id"])[0]
-    paid_months = len(_distinct_pairs(codes[paid], month[paid])[0])
-    revenue = float(amounts[complete].sum())
     return SubscriptionFit(
         table=table, model=model,
         arpu=float(metrics.arpu(revenue, paid_months)),
         churn=float(metrics.churn_rate(at_risk, lost)) if at_risk > 0 else float("nan"),
-        lost=lost, at_risk=at_risk, paid_months=int(paid_months), revenue=revenue)
+        lost=lost, at_risk=at_risk, paid_months=int(paid_months), revenue=float(revenue))

@@ -22,11 +22,13 @@ __all__ = [
     "MAX_COHORT_PERIODS",
     "CohortTables",
     "SurvivalTable",
+    "cohort_tables_from_cells",
     "cohorts",
     "observed_retention",
     "period_index",
     "period_start",
     "subscription_survival",
+    "survival_from_runs",
 ]
 
 #: Accepted spellings of the cohort period.
@@ -232,11 +234,11 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
     # A refund dated before the customer's first purchase counts in the acquisition period.
     p = np.maximum(p, first[codes])
     end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
-    all_cohorts = np.unique(first)
-    total_cohorts = len(all_cohorts)
+    all_cohorts, all_sizes = np.unique(first, return_counts=True)
     total_periods = int(end_p - all_cohorts.min()) + 1
-    if max_cohorts is not None and total_cohorts > max_cohorts:
-        # The most recent cohorts only: keep their customers' transactions.
+    if max_cohorts is not None and len(all_cohorts) > max_cohorts:
+        # Only the rows of the kept cohorts' customers need counting (the cells are bounded
+        # again by cohort_tables_from_cells).
         kept_customer = first >= all_cohorts[-int(max_cohorts)]
         rows = kept_customer[codes]
         renumber = np.cumsum(kept_customer) - 1  # old customer code -> new, order kept
@@ -249,29 +251,70 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
         codes, p, amounts, purchase = codes[rows], p[rows], amounts[rows], purchase[rows]
     cohort_values, cohort_of_customer = np.unique(first, return_inverse=True)
     n_cohorts = len(cohort_values)
-    sizes = np.bincount(cohort_of_customer, minlength=n_cohorts)
-
     age = p - first[codes]
     n_ages = int(end_p - cohort_values.min()) + 1
     if max_periods is not None:
         n_ages = min(n_ages, int(max_periods))
-    row = cohort_of_customer[codes]
-    cell = row * n_ages + age
+    cell = cohort_of_customer[codes] * n_ages + age
     revenue = np.bincount(cell, weights=amounts, minlength=n_cohorts * n_ages)
     # Active customers: distinct (customer, period) pairs, counted per cell.
     # (purchase rows only: a refund-only period is not an active one)
     pair = pd.unique(codes[purchase].astype(np.int64) * n_ages + age[purchase])  # hash-based
     pair_cust = pair // n_ages
     pair_cell = cohort_of_customer[pair_cust] * n_ages + pair % n_ages
-    active = np.bincount(pair_cell, minlength=n_cohorts * n_ages).astype(np.float64)
+    active = np.bincount(pair_cell, minlength=n_cohorts * n_ages)
+    grid = np.arange(n_cohorts * n_ages)
+    return cohort_tables_from_cells(
+        all_cohorts, all_sizes, cohort_values[grid // n_ages], grid % n_ages, active, revenue,
+        code, end, max_cohorts=max_cohorts, max_periods=max_periods)
 
+
+def cohort_tables_from_cells(cohort_ids: np.ndarray, sizes: np.ndarray, cell_cohort: np.ndarray,
+                             cell_age: np.ndarray, active: np.ndarray, revenue: np.ndarray,
+                             period: str, as_of, *, max_cohorts: int | None = MAX_COHORTS,
+                             max_periods: int | None = MAX_COHORT_PERIODS) -> CohortTables:
+    """:class:`CohortTables` from aggregated cells, the one place the tables are arranged
+    (bounded, unobserved and partial cells marked) whoever counted the cells: :func:`cohorts`
+    with numpy, or a database engine with SQL (:mod:`cltv_xl.engines.sql`).
+
+    ``cohort_ids``/``sizes``: every cohort's period number (:func:`period_index`) and its
+    customers; ``cell_*``: (cohort period number, periods since acquisition) of each cell with
+    its ``active`` customers and net ``revenue`` (cells not given are 0); ``as_of``: the end of
+    the window (a date); the bounds are those of :func:`cohorts`.
+    """
+    code = _check_period(period)
+    end = as_date(as_of, "as_of", required=True)
+    order = np.argsort(np.asarray(cohort_ids, dtype=np.int64), kind="stable")
+    all_cohorts = np.asarray(cohort_ids, dtype=np.int64)[order]
+    all_sizes = np.asarray(sizes, dtype=np.int64)[order]
+    if len(all_cohorts) == 0:
+        raise InputError("cohorts: there are no purchases to group into cohorts (only refunds)")
+    end_p = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    total_cohorts = len(all_cohorts)
+    total_periods = int(end_p - all_cohorts[0]) + 1
+    cohort_values, size_values = all_cohorts, all_sizes
+    if max_cohorts is not None and total_cohorts > max_cohorts:
+        cohort_values, size_values = all_cohorts[-int(max_cohorts):], all_sizes[-int(max_cohorts):]
+    n_cohorts = len(cohort_values)
+    n_ages = int(end_p - cohort_values[0]) + 1
+    if max_periods is not None:
+        n_ages = min(n_ages, int(max_periods))
+    cell_cohort = np.asarray(cell_cohort, dtype=np.int64)
+    cell_age = np.asarray(cell_age, dtype=np.int64)
+    row = np.searchsorted(cohort_values, cell_cohort)
+    found = row < n_cohorts
+    found[found] = cohort_values[row[found]] == cell_cohort[found]
+    keep = found & (cell_age >= 0) & (cell_age < n_ages)
+    cell = row[keep] * n_ages + cell_age[keep]
     shape = (n_cohorts, n_ages)
+    active_m = np.bincount(cell, weights=np.asarray(active, dtype=np.float64)[keep],
+                           minlength=n_cohorts * n_ages).reshape(shape)
+    revenue_m = np.bincount(cell, weights=np.asarray(revenue, dtype=np.float64)[keep],
+                            minlength=n_cohorts * n_ages).reshape(shape)
     unobserved = (cohort_values[:, None] + np.arange(n_ages)[None, :]) > end_p
-    active = active.reshape(shape)
-    revenue = revenue.reshape(shape)
-    active[unobserved] = np.nan
-    revenue[unobserved] = np.nan
-    retention = active / sizes[:, None]
+    active_m[unobserved] = np.nan
+    revenue_m[unobserved] = np.nan
+    retention = active_m / size_values[:, None]
 
     next_start = period_start(np.array([end_p + 1]), code)[0]
     cut_short = end.normalize() < next_start - pd.Timedelta(days=1)
@@ -286,10 +329,10 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
         return pd.DataFrame(values, index=index, columns=columns)
 
     return CohortTables(
-        customers=frame(active),
-        revenue=frame(revenue),
+        customers=frame(active_m),
+        revenue=frame(revenue_m),
         retention=frame(retention),
-        sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+        sizes=pd.Series(size_values.astype(np.int64), index=index, name="customers"),
         period=code,
         as_of=end,
         partial=frame(partial),
@@ -366,11 +409,6 @@ def subscription_survival(
     if len(p) == 0:
         raise InputError("subscription_survival: there are no payments (amount > 0) by as_of")
 
-    last = int(period_index(np.array([end.to_datetime64()]), code)[0])
-    next_day = (end + pd.Timedelta(days=1)).to_datetime64()
-    if int(period_index(np.array([next_day]), code)[0]) == last:
-        last -= 1  # the period holding as_of has not ended: it is not observed yet
-
     # Distinct (customer, period) pairs, ordered by customer then period.
     order = np.lexsort((p, codes))
     c_sorted, p_sorted = codes[order], p[order]
@@ -387,13 +425,43 @@ def subscription_survival(
     first = p_sorted[start]
     run = np.bincount(c_sorted, weights=offset == rank, minlength=n_all)[customers]
     came_back = np.bincount(c_sorted, weights=offset > rank, minlength=n_all)[customers] > 0
+    return survival_from_runs(first, run, came_back, np.ones(len(first), dtype=np.int64),
+                              n_all, code, end)
 
+
+def last_complete_period(as_of, period: str) -> int:
+    """Number of the last period that has ended by ``as_of`` (:func:`period_index`): the
+    period holding ``as_of`` when ``as_of`` is its last day, else the one before."""
+    code = _check_period(period)
+    end = as_date(as_of, "as_of", required=True)
+    last = int(period_index(np.array([end.to_datetime64()]), code)[0])
+    next_day = (end + pd.Timedelta(days=1)).to_datetime64()
+    if int(period_index(np.array([next_day]), code)[0]) == last:
+        last -= 1  # the period holding as_of has not ended: it is not observed yet
+    return last
+
+
+def survival_from_runs(first: np.ndarray, run: np.ndarray, came_back: np.ndarray,
+                       weight: np.ndarray, n_all: int, period: str, as_of) -> SurvivalTable:
+    """:class:`SurvivalTable` from each paying customer's first paid period ``first``, the
+    number of periods it paid in a row from there (``run``) and whether it paid again after a
+    gap (``came_back``), ``weight`` customers per row; ``n_all`` customers in all (payers or
+    not). The one arranger, for :func:`subscription_survival` (numpy) and the engines (SQL,
+    :mod:`cltv_xl.engines.sql`)."""
+    code = _check_period(period)
+    end = as_date(as_of, "as_of", required=True)
+    last = last_complete_period(end, code)
+    first = np.asarray(first, dtype=np.int64)
+    run = np.asarray(run, dtype=np.int64)
+    came_back = np.asarray(came_back, dtype=bool)
+    weight = np.asarray(weight, dtype=np.int64)
     complete = first <= last
     excluded = {
-        "no payment": int(n_all - len(customers)),
-        "unfinished period": int((~complete).sum()),
+        "no payment": int(n_all - weight.sum()),
+        "unfinished period": int(weight[~complete].sum()),
     }
     first, run, came_back = first[complete], run[complete], came_back[complete]
+    weight = weight[complete]
     if len(first) == 0:
         raise InputError(
             "subscription_survival: every customer's first payment is in the unfinished period "
@@ -403,13 +471,14 @@ def subscription_survival(
     observed = last - cohort_values + 1  # periods 0 .. observed-1 are complete
     width = int(observed.max())
     length = np.minimum(run, observed[row]).astype(np.int64)  # periods paid in a row, >= 1
-    counts = np.bincount(row * (width + 1) + length, minlength=len(cohort_values) * (width + 1))
+    counts = np.bincount(row * (width + 1) + length, weights=weight,
+                         minlength=len(cohort_values) * (width + 1)).astype(np.int64)
     counts = counts.reshape(len(cohort_values), width + 1)
     # survivors[c, k] = customers with at least k + 1 periods paid in a row.
     survivors = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1][:, 1:].astype(np.float64)
     survivors[np.arange(width)[None, :] >= observed[:, None]] = np.nan
-    sizes = np.bincount(row, minlength=len(cohort_values))
-    returned = np.bincount(row, weights=came_back, minlength=len(cohort_values))
+    sizes = np.bincount(row, weights=weight, minlength=len(cohort_values)).astype(np.int64)
+    returned = np.bincount(row, weights=came_back * weight, minlength=len(cohort_values))
 
     index = pd.Index(period_start(cohort_values, code), name="cohort")
     columns = pd.Index(np.arange(width), name="periods_since_acquisition")

@@ -105,22 +105,9 @@ class Transactions:
             return pd.DataFrame({c: pd.Series(dtype="float64" if "share" in c or c == "amount"
                                               else "int64" if c == "rows" else object)
                                  for c in ISSUE_SUMMARY_COLUMNS})
-        amount = issues["amount"] if "amount" in issues else pd.Series(np.nan, issues.index)
-        frame = pd.DataFrame({"reason": issues["reason"], "severity": issues["severity"],
-                              "row": issues["row"], "amount": amount})
-        frame = frame.drop_duplicates(["reason", "severity", "row"])
-        grouped = frame.groupby(["reason", "severity"], sort=False)
-        out = grouped.agg(rows=("row", "size"), amount=("amount", "sum"))
-        out["example_rows"] = grouped["row"].apply(lambda r: sorted(r)[:examples])
-        out = out.reset_index()
+        out = self._issues_by_reason(examples)
         read = max(int(self.counts.get("read", 0)), 1)
-        # Denominator of the amount share: every row read with a readable amount, once.
-        used_abs = float(np.abs(self.data["amount"].to_numpy(dtype=np.float64)).sum())
-        rej = issues[(issues["severity"] == REJECTED)
-                     & (issues["reason"] != REASON_TOTAL)].drop_duplicates("row")
-        rej_abs = float(np.nansum(np.abs(rej["amount"].to_numpy(dtype=np.float64)))) if (
-            "amount" in rej) else 0.0
-        total_abs = used_abs + rej_abs
+        total_abs = self._amount_base()
         out["share_of_rows"] = out["rows"] / read
         out["share_of_amount"] = (
             np.abs(out["amount"]) / total_abs if total_abs > 0 else np.nan
@@ -129,6 +116,30 @@ class Transactions:
         out.loc[out["reason"] == REASON_TOTAL, "share_of_amount"] = np.nan
         out = out.sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
         return out.reset_index(drop=True)[list(ISSUE_SUMMARY_COLUMNS)]
+
+    def _issues_by_reason(self, examples: int) -> pd.DataFrame:
+        """``reason``, ``severity``, ``rows``, ``amount``, ``example_rows`` of the issue lines
+        (an engine's transactions count them in SQL instead)."""
+        issues = self.issues
+        amount = issues["amount"] if "amount" in issues else pd.Series(np.nan, issues.index)
+        frame = pd.DataFrame({"reason": issues["reason"], "severity": issues["severity"],
+                              "row": issues["row"], "amount": amount})
+        frame = frame.drop_duplicates(["reason", "severity", "row"])
+        grouped = frame.groupby(["reason", "severity"], sort=False)
+        out = grouped.agg(rows=("row", "size"), amount=("amount", "sum"))
+        out["example_rows"] = grouped["row"].apply(lambda r: sorted(r)[:examples])
+        return out.reset_index()
+
+    def _amount_base(self) -> float:
+        """Denominator of the amount shares: the absolute amounts of every row read with a
+        readable amount, once (total rows left out)."""
+        issues = self.issues
+        used_abs = float(np.abs(self.data["amount"].to_numpy(dtype=np.float64)).sum())
+        rej = issues[(issues["severity"] == REJECTED)
+                     & (issues["reason"] != REASON_TOTAL)].drop_duplicates("row")
+        rej_abs = float(np.nansum(np.abs(rej["amount"].to_numpy(dtype=np.float64)))) if (
+            "amount" in rej) else 0.0
+        return used_abs + rej_abs
 
     @classmethod
     def from_frame(cls, data: pd.DataFrame, source: str = "DataFrame") -> Transactions:

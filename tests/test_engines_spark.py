@@ -115,3 +115,55 @@ def test_two_summaries_in_one_application_do_not_clash(spark):
             open_summary(spark.createDataFrame(b_log), engine="spark", time_unit="D") as b:
         assert_same_summary(b.to_pandas(), rfm_summary(b_log, time_unit="D"))
         assert_same_summary(a.to_pandas(), rfm_summary(a_log, time_unit="D"))
+
+
+@pytest.mark.parametrize("log", ["messy", "subscription"])
+def test_workbook_aggregates_on_spark_equal_pandas(spark, log):
+    from test_engine_aggregates import check_aggregates, subscription_log
+
+    frame = messy_log() if log == "messy" else subscription_log()
+    with open_summary(frame, engine="spark", spark=spark) as es:
+        check_aggregates(frame, es)
+        check_aggregates(frame, es, max_cohorts=3, max_periods=4)
+
+
+def test_engine_report_on_spark_equals_duckdb_and_pandas(spark, tmp_path):
+    """``build_report(engine="spark")``: the same workbook numbers as DuckDB (1e-9) and as
+    the pandas path."""
+    from test_report_engine import assert_same_workbook_aggregates
+
+    from cltv_xl.report import build_report
+
+    frame = messy_log(300, seed=4)
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    reps = {name: build_report(path, tmp_path / f"{name}.xlsx", engine=name, model="bgnbd")
+            for name in ("pandas", "duckdb", "spark")}
+    sp, duck = reps["spark"], reps["duckdb"]
+    assert_same_workbook_aggregates(sp, reps["pandas"])
+    assert_same_workbook_aggregates(sp, duck)
+    for key, value in duck.kpis.items():
+        if isinstance(value, float) and np.isfinite(value):
+            assert sp.kpis[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+    for model in ("bgnbd", "gamma_gamma"):
+        for name, value in duck.models[model].items():
+            if isinstance(value, float) and name != "log_likelihood":
+                assert sp.models[model][name] == pytest.approx(value, rel=1e-9), (model, name)
+    a = sp.customers.set_index("Customer ID").sort_index()
+    b = duck.customers.set_index("Customer ID").sort_index()
+    assert list(a.index) == list(b.index)
+    for col in ("Predicted CLV", "P(alive)", "Revenue", "Recency", "T", "Average spend"):
+        np.testing.assert_allclose(a[col], b[col], rtol=1e-9, atol=1e-12, err_msg=col)
+    assert pq.read_table(tmp_path / "spark-customers.parquet").num_rows == len(a)
+
+
+def test_every_rejected_row_to_parquet_on_spark(spark, tmp_path):
+    frame = messy_log(120, seed=6).astype({"amount": object})
+    frame.loc[:6, "amount"] = "n/a"
+    with open_summary(frame, engine="spark", spark=spark) as es:
+        assert es.counts["rejected"] == 7
+        assert es.rejected_to_parquet(tmp_path / "rejected.parquet") == 7
+        assert list(es.issue_counts["rows"]) == [7]
+    every = pq.read_table(tmp_path / "rejected.parquet").to_pandas()
+    assert sorted(every["raw_amount"]) == ["n/a"] * 7

@@ -127,3 +127,137 @@ def test_auto_picks_duckdb_for_big_files_only(log_csv, tmp_path, monkeypatch):
     assert engine_path.wants_engine(tmp_path, "auto") == "duckdb"  # a Parquet folder
     monkeypatch.setattr(engine_path, "DUCKDB_MIN_BYTES", 1000)
     assert engine_path.wants_engine(log_csv, "auto") == "duckdb"
+
+
+def assert_same_workbook_aggregates(d, p, *, rel=1e-9, clv_rel=1e-4) -> None:
+    """Every whole-log aggregate of the engine report ``d`` equals the pandas report ``p``
+    (to ``rel``; the model-based predicted CLV to ``clv_rel``: the engine fits on weighted
+    distinct rows, pandas on every customer, and the optimiser stops within its tolerance)."""
+    for name in ("cohort_retention", "cohort_revenue", "retention_curve"):
+        a, b = getattr(d, name), getattr(p, name)
+        assert list(a.columns) == list(b.columns), name
+        for col in a.columns:
+            if not pd.api.types.is_numeric_dtype(a[col]):
+                assert a[col].tolist() == b[col].tolist(), (name, col)
+            else:
+                np.testing.assert_allclose(a[col].to_numpy(float), b[col].to_numpy(float),
+                                           rtol=rel, atol=1e-9, equal_nan=True,
+                                           err_msg=f"{name} {col}")
+    assert d.extras["cohorts"] == p.extras["cohorts"]
+    assert d.extras["retention"]["business"] == p.extras["retention"]["business"]
+    assert d.extras["data"]["refund_only"]["customers"] == p.extras["data"]["refund_only"][
+        "customers"]
+    assert d.extras["data"]["refund_only"]["amount"] == pytest.approx(
+        p.extras["data"]["refund_only"]["amount"], abs=1e-9)
+    sd, sp = d.segments.set_index("Segment"), p.segments.set_index("Segment")
+    assert list(sd.index) == list(sp.index)
+    assert (sd["Customers"] == sp["Customers"]).all()
+    np.testing.assert_allclose(sd["Revenue"], sp["Revenue"], rtol=rel)
+    np.testing.assert_allclose(sd["Predicted CLV"], sp["Predicted CLV"], rtol=clv_rel)
+
+
+def test_engine_report_aggregates_match_pandas(both):
+    _out, p, d = both
+    assert_same_workbook_aggregates(d, p)
+
+
+@pytest.fixture(scope="module")
+def messy_both(tmp_path_factory):
+    """A log with refunds, a refund-only customer, several orders a day and bad rows."""
+    from engine_data import messy_log
+
+    frame = messy_log(600, seed=8).astype({"amount": object, "date": object})
+    frame["date"] = [pd.Timestamp(v).date().isoformat() for v in frame["date"]]
+    frame.loc[3, "date"] = "31/02/2023"  # no such day: rejected by both
+    frame.loc[8, "amount"] = "n/a"
+    frame.loc[12, "customer_id"] = ""
+    out = tmp_path_factory.mktemp("messy")
+    path = out / "messy.csv"
+    frame.to_csv(path, index=False)
+    pandas_rep = build_report(path, out / "pandas.xlsx", engine="pandas", model="bgnbd")
+    duck_rep = build_report(path, out / "duck.xlsx", engine="duckdb", model="bgnbd")
+    return pandas_rep, duck_rep
+
+
+def test_messy_log_engine_report_matches_pandas(messy_both):
+    p, d = messy_both
+    assert d.counts["rejected"] == p.counts["rejected"] == 3
+    assert d.counts["used"] == p.counts["used"]
+    assert sorted(d.issues["Row"]) == sorted(p.issues.loc[p.issues["Severity"] == "rejected",
+                                                          "Row"])
+    assert d.issue_summary["rows"].sum() == 3
+    assert_same_workbook_aggregates(d, p)
+    for key in ("customers", "revenue", "arpu", "churn_rate", "lifetime", "churned"):
+        assert d.kpis[key] == pytest.approx(p.kpis[key], rel=1e-9), key
+
+
+def test_rejected_rows_beyond_the_sheet_go_to_parquet(tmp_path, monkeypatch):
+    from engine_data import messy_log
+
+    from cltv_xl.engines import core
+
+    frame = messy_log(200, seed=2).astype({"date": object})
+    frame["date"] = [pd.Timestamp(v).date().isoformat() for v in frame["date"]]
+    frame.loc[5:24, "date"] = "someday"  # 20 rejected rows
+    path = tmp_path / "log.csv"
+    frame.to_csv(path, index=False)
+    monkeypatch.setattr(core, "MAX_LISTED", 6)
+    rep = build_report(path, tmp_path / "r.xlsx", engine="duckdb", model="bgnbd")
+    assert len(rep.issues) == 6 and rep.counts["rejected"] == 20
+    assert rep.issue_summary["rows"].sum() == 20
+    every = pd.read_parquet(tmp_path / "r-rejected.parquet")
+    assert sorted(every["row"]) == list(range(7, 27))  # CSV lines: header is line 1
+    assert (every["raw_date"] == "someday").all()
+    note = rep.table_notes["DataIssues"]
+    assert "lists the first 6" in note and "r-rejected.parquet" in note
+    assert any("r-rejected.parquet" in w for w in rep.extras["warnings"])
+
+
+def test_subscription_log_engine_report_matches_pandas(tmp_path):
+    """The sBG's survival table and ARPU counted in SQL: the Retention sheet's figures equal
+    the pandas report's."""
+    from test_engine_aggregates import subscription_log
+
+    frame = subscription_log()
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    path = tmp_path / "invoices.csv"
+    frame.to_csv(path, index=False)
+    p = build_report(path, tmp_path / "p.xlsx", engine="pandas", model="bgnbd")
+    d = build_report(path, tmp_path / "d.xlsx", engine="duckdb", model="bgnbd")
+    assert d.extras["retention"]["business"]["kind"] == "subscription"
+    # BG/NBD on monthly invoices is nearly flat in a and b: the two fits stop 1.6e-4 apart
+    assert_same_workbook_aggregates(d, p, clv_rel=1e-3)
+    sd, sp = d.extras["retention"]["sbg"], p.extras["retention"]["sbg"]
+    assert sd.keys() == sp.keys()
+    for key, value in sp.items():
+        if isinstance(value, float):
+            assert sd[key] == pytest.approx(value, rel=1e-9, nan_ok=True), key
+        elif not isinstance(value, dict):
+            assert sd[key] == value, key
+    for name, value in p.retention_cells.items():
+        if isinstance(value, float):
+            assert d.retention_cells[name] == pytest.approx(value, rel=1e-9, nan_ok=True), name
+        else:
+            assert d.retention_cells[name] == value, name
+
+
+def test_ids_longer_than_a_cell_are_listed_as_on_the_pandas_path(tmp_path):
+    from engine_data import messy_log
+
+    frame = messy_log(80, seed=9)
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    long_id = "L" * 40_000
+    frame.loc[[4, 9], "customer_id"] = long_id
+    path = tmp_path / "long.csv"
+    frame.to_csv(path, index=False)
+    p = build_report(path, tmp_path / "p.xlsx", engine="pandas", model="bgnbd")
+    d = build_report(path, tmp_path / "d.xlsx", engine="duckdb", model="bgnbd")
+    assert d.counts["doubtful"] == 2  # the engines flag no other doubtful rows (refunds)
+
+    def long_ids(rep):
+        rows = rep.issues[rep.issues["Reason"].str.startswith("customer id of 40,000")]
+        return rows[["Row", "Column", "Reason", "Severity"]].reset_index(drop=True)
+
+    dd, pp = long_ids(d), long_ids(p)
+    assert dd["Row"].tolist() == pp["Row"].tolist() == [6, 11]  # CSV lines
+    assert dd["Reason"].tolist() == pp["Reason"].tolist()

@@ -65,6 +65,26 @@ def _day(ts: pd.Timestamp) -> int:
     return int((ts.to_datetime64().astype("datetime64[D]") - _EPOCH).astype(np.int64))
 
 
+def summary_frame(table, *, sort: bool = True) -> pd.DataFrame:
+    """An Arrow table of per-customer rows (``customer_id`` plus rfm_summary's columns, and
+    any score columns) as a frame indexed by ``customer_id``: in rfm_summary's order, or in
+    the engine's order with ``sort=False`` (for consumers that do not depend on it)."""
+    import pyarrow.compute as pc
+
+    if sort:
+        # Arrow sorts strings by their UTF-8 bytes, i.e. by code point: Python's order, which
+        # rfm_summary's sorted factorize uses.
+        table = table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
+    kinds = {"frequency": np.int64, "orders": np.int64, "first_purchase": "datetime64[ns]",
+             "last_purchase": "datetime64[ns]"}
+    columns = {name: table.column(name).to_numpy().astype(kinds.get(name, np.float64),
+                                                          copy=False)
+               for name in table.column_names if name != "customer_id"}
+    index = pd.Index(table.column("customer_id").to_numpy().astype(object, copy=False),
+                     name="customer_id")
+    return pd.DataFrame(columns, index=index)
+
+
 @dataclass
 class EngineSummary:
     """The summary stage of one source inside an engine (DuckDB or Spark).
@@ -84,6 +104,10 @@ class EngineSummary:
     counts: dict[str, int]
     issues: pd.DataFrame
     column_map: dict[str, str]
+    #: Rejected rows per reason (``reason``, ``rows``, ``amount``: sum of readable amounts).
+    issue_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Absolute amounts of every row read with a readable amount (the amount shares' base).
+    amount_base: float = 0.0
 
     # -------------------------------------------------------------- the per-customer table
     def query(self) -> str:
@@ -93,30 +117,7 @@ class EngineSummary:
     def to_pandas(self) -> pd.DataFrame:
         """The whole per-customer table as :func:`cltv_xl.summary.rfm_summary` returns it.
         Meant for logs whose customers fit in memory; see :meth:`score_to_parquet`."""
-        import pyarrow.compute as pc
-
-        table = self.backend.arrow(self.query())
-        # Arrow sorts strings by their UTF-8 bytes, i.e. by code point: Python's order, which
-        # rfm_summary's sorted factorize uses.
-        table = table.take(pc.sort_indices(table, [("customer_id", "ascending")]))
-
-        def col(name: str, dtype) -> np.ndarray:
-            return table.column(name).to_numpy().astype(dtype, copy=False)
-
-        out = pd.DataFrame(
-            {
-                "frequency": col("frequency", np.int64),
-                "recency": col("recency", np.float64),
-                "T": col("T", np.float64),
-                "monetary_value": col("monetary_value", np.float64),
-                "first_purchase": col("first_purchase", "datetime64[ns]"),
-                "last_purchase": col("last_purchase", "datetime64[ns]"),
-                "orders": col("orders", np.int64),
-                "revenue": col("revenue", np.float64),
-            },
-            index=pd.Index(table.column("customer_id").to_numpy().astype(object, copy=False),
-                           name="customer_id"),
-        )[list(SUMMARY_COLUMNS)]
+        out = summary_frame(self.backend.arrow(self.query()))[list(SUMMARY_COLUMNS)]
         out.attrs["time_unit"] = self.time_unit
         out.attrs["as_of"] = pd.Timestamp(self.as_of).date().isoformat()  # as rfm_summary
         out.attrs["engine"] = self.engine
@@ -139,6 +140,72 @@ class EngineSummary:
         gg = fit_spend_model(self.spend_stats(), spend_model)
         return bg, gg
 
+    # -------------------------------------------------------------- the workbook's aggregates
+    def cohort_tables(self, *, max_cohorts: int | None = None, max_periods: int | None = None):
+        """Monthly acquisition cohorts (:func:`cltv_xl.cohort_tables.cohorts` with period
+        "M", same bounds), counted in the engine."""
+        from ..cohort_tables import MAX_COHORT_PERIODS, MAX_COHORTS, cohort_tables_from_cells
+
+        d = self.backend.dialect
+        cells = self.backend.frame(sql.cohort_cells_query(d))
+        sizes = self.backend.frame(sql.cohort_sizes_query(d))
+        return cohort_tables_from_cells(
+            sizes["cohort"].to_numpy(np.int64), sizes["size"].to_numpy(np.int64),
+            cells["cohort"].to_numpy(np.int64), cells["age"].to_numpy(np.int64),
+            cells["active"].to_numpy(np.float64), cells["revenue"].to_numpy(np.float64),
+            "M", self.as_of,
+            max_cohorts=MAX_COHORTS if max_cohorts is None else max_cohorts,
+            max_periods=MAX_COHORT_PERIODS if max_periods is None else max_periods)
+
+    def business(self, business: str = "auto"):
+        """:func:`cltv_xl.business.decide_business` with the rule's counts taken in the
+        engine (the gap sums of the regular monthly payers, grouped)."""
+        from ..business import MIN_PAYMENTS, business_from_counts, decide_business, steady_gaps
+
+        if str(business).strip().lower() != "auto":
+            return decide_business(None, business)  # asked for: the rows are not looked at
+        payers = self.backend.frame(sql.PAYERS)
+        n = payers["n"].to_numpy(np.int64)
+        weight = payers["weight"].to_numpy(np.int64)
+        regular = self.backend.frame(sql.regular_payers_query(self.backend.dialect,
+                                                              MIN_PAYMENTS))
+        steady = steady_gaps(regular["n"].to_numpy(np.float64),
+                             regular["s1"].to_numpy(np.float64),
+                             regular["s2"].to_numpy(np.float64))
+        return business_from_counts(int(weight.sum()), int(weight[n >= MIN_PAYMENTS].sum()),
+                                    int(regular["weight"].to_numpy(np.int64)[steady].sum()))
+
+    def subscription(self):
+        """:func:`cltv_xl.business.fit_subscription` with its survival table and monthly
+        ARPU counted in the engine (the sBG is fitted on the table, a few hundred cells)."""
+        from ..business import last_survival_period, subscription_fit_from
+        from ..cohort_tables import survival_from_runs
+
+        d = self.backend.dialect
+        runs = self.backend.frame(sql.subscription_runs_query(d))
+        if len(runs) == 0:
+            raise InputError("subscription_survival: there are no payments (amount > 0) by "
+                             "as_of")
+        n_all = int(self.backend.frame(
+            "SELECT COUNT(*) AS n FROM cltv_all_customers")["n"].iloc[0])
+        table = survival_from_runs(runs["first_month"].to_numpy(np.int64),
+                                   runs["run"].to_numpy(np.int64),
+                                   runs["came_back"].to_numpy(np.int64) > 0,
+                                   runs["weight"].to_numpy(np.int64), n_all, "M", self.as_of)
+        last = last_survival_period(table)
+        paid_months = int(self.backend.frame(sql.paid_months_query(d, last))["n"].iloc[0])
+        revenue = self.backend.frame(sql.revenue_until_query(d, last))["revenue"].iloc[0]
+        return subscription_fit_from(table, paid_months,
+                                     0.0 if pd.isna(revenue) else float(revenue))
+
+    def refund_only(self) -> dict[str, float]:
+        """Customers whose rows are all refunds, and their net amount (rfm_summary's
+        ``attrs["refund_only"]``)."""
+        row = self.backend.frame(sql.REFUND_ONLY)
+        amount = row["amount"].iloc[0]
+        return {"customers": int(row["customers"].iloc[0]),
+                "amount": 0.0 if pd.isna(amount) else float(amount)}
+
     # -------------------------------------------------------------- scoring
     def score_to_parquet(self, output, purchase_model, spend_model, *, horizon: float,
                          horizon_unit: str = "M", discount_rate: float = 0.01,
@@ -149,6 +216,14 @@ class EngineSummary:
         scorer = Scorer(purchase_model, spend_model, self.time_unit, float(horizon),
                         check_unit(horizon_unit), float(discount_rate), float(margin))
         return self.backend.write_scores(self.query(), Path(output), scorer)
+
+    def rejected_to_parquet(self, output) -> int:
+        """Write every rejected row (row number, reason, raw values, readable amount) to
+        Parquet ``output`` (a file on DuckDB, a folder on Spark); returns the rows written.
+        :attr:`issues` lists only the first :data:`MAX_LISTED`."""
+        d = self.backend.dialect
+        return self.backend.write_query(sql.rejected_query(d, self.backend.first_row, None),
+                                        Path(output))
 
     def close(self) -> None:
         self.backend.close()
@@ -198,6 +273,12 @@ def _define(backend, name: str, unit: str, as_of, calibration_end, overrides) ->
     by_reason = {r: int(n) for r, n in zip(counts_frame["reason"], counts_frame["n"], strict=True)
                  if r is not None and r == r}
     used_rows = counts_frame[counts_frame["reason"].isna()]
+    rejected_rows = counts_frame[counts_frame["reason"].notna()]
+    issue_counts = pd.DataFrame({
+        "reason": rejected_rows["reason"].astype(object).to_numpy(),
+        "rows": rejected_rows["n"].to_numpy(np.int64),
+        "amount": pd.to_numeric(rejected_rows["amount"]).fillna(0.0).to_numpy(np.float64)})
+    amount_base = float(pd.to_numeric(counts_frame["abs_amount"]).fillna(0.0).sum())
     used = int(used_rows["n"].sum())
     if used == 0:
         why = "; ".join(f"{n:,} {r}" for r, n in by_reason.items()) or "it has no rows"
@@ -219,7 +300,8 @@ def _define(backend, name: str, unit: str, as_of, calibration_end, overrides) ->
     issues = _issues(backend, cols, rejected)
     column_map = {"customer_id": cols["customer"], "date": cols["date"],
                   "amount": cols["amount"]}
-    return EngineSummary(name, backend, unit, end, end_day, counts, issues, column_map)
+    return EngineSummary(name, backend, unit, end, end_day, counts, issues, column_map,
+                         issue_counts, amount_base)
 
 
 def _issues(backend, cols: dict[str, str], rejected: int) -> pd.DataFrame:
@@ -236,6 +318,7 @@ def _issues(backend, cols: dict[str, str], rejected: int) -> pd.DataFrame:
                   for rec, (_, raw) in zip(rows.to_dict("records"), role, strict=True)],
         "reason": rows["reason"].astype(object).to_numpy(),
         "severity": REJECTED,
+        "amount": pd.to_numeric(rows["amount"]).to_numpy(np.float64),
     })
     return out
 

@@ -35,6 +35,7 @@ class DuckDBBackend:
     def __init__(self, source: str | Path | pd.DataFrame, *, threads: int | None = None):
         duckdb = _import()
         self.con = duckdb.connect(config={"preserve_insertion_order": True})
+        self.con.execute("SET enable_progress_bar = false")  # no bars over the CLI's lines
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.first_row = 2  # a header row above the data, as in a sheet or CSV
@@ -97,6 +98,20 @@ class DuckDBBackend:
             finally:
                 if writer is not None:
                     writer.close()
+
+        atomic_write(output, write)
+        return n
+
+    def write_query(self, query: str, output: Path) -> int:
+        """The rows of ``query`` into one Parquet file, written atomically."""
+        from ..safety import atomic_write
+
+        n = 0
+
+        def write(tmp: Path) -> None:
+            nonlocal n
+            n = int(self.con.execute(
+                f"COPY ({query}) TO {_literal(str(tmp))} (FORMAT PARQUET)").fetchone()[0])
 
         atomic_write(output, write)
         return n

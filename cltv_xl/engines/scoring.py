@@ -74,7 +74,12 @@ class Scorer:
             for c in SCORE_COLUMNS:
                 out[c] = pd.Series(dtype=np.float64)
             return out
+        from ..pipeline import _spend_inputs, spend_fit_mask
+
         frame = batch[["frequency", "recency", "T", "monetary_value"]]
+        # The pipeline's rule: a repeat buyer left out of the spend fit (mean spend <= 0) is
+        # predicted with the population mean spend, so Parquet and workbook agree.
+        frame = _spend_inputs(frame, spend_fit_mask(frame), self.spend_model)
         frame.attrs["time_unit"] = self.time_unit
         pred = predict_clv(self.purchase_model, self.spend_model, frame, horizon=self.horizon,
                            time_unit=self.horizon_unit, discount_rate=self.discount_rate,

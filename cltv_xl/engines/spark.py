@@ -107,8 +107,13 @@ class SparkBackend:
         scored.write.mode("overwrite").parquet(str(output))
         return int(self.spark.read.parquet(str(output)).count())
 
+    def write_query(self, query: str, output: Path) -> int:
+        """The rows of ``query`` into a Parquet folder."""
+        self.spark.sql(query).write.mode("overwrite").parquet(str(output))
+        return int(self.spark.read.parquet(str(output)).count())
+
     def close(self) -> None:
         """Drop the cached customers; leave the application running (the caller may own it,
         and a restart costs seconds)."""
-        self.spark.sql("UNCACHE TABLE IF EXISTS cltv_customers")
+        self.spark.sql("UNCACHE TABLE IF EXISTS cltv_all_customers")
 

@@ -65,7 +65,7 @@ DUCKDB = Dialect("duckdb", '"', "date_diff('day', DATE '1970-01-01', {0})",
 #: Spark's row_number() needs an ordered window, and a CSV scan has no order to give it.
 SPARK = Dialect("spark", "`", "unix_date({0})", "date_add(DATE '1970-01-01', {0})",
                 "CAST(NULL AS BIGINT)", "CREATE OR REPLACE TEMP VIEW",
-                "CACHE TABLE cltv_customers")
+                "CACHE TABLE cltv_all_customers")
 
 
 def double(value: float) -> str:
@@ -112,40 +112,66 @@ FROM cltv_typed;
 """
 
 
-#: Counts of used rows and of each rejection reason, and the last used date.
-COUNTS = "SELECT reason, COUNT(*) AS n, MAX(date) AS last_date FROM cltv_rows GROUP BY reason"
+#: Finite amounts only (a rejected row's amount as read: NULL when unreadable).
+_FINITE_AMOUNT = "CASE WHEN ABS(amount) <= 1e300 THEN amount END"
+
+#: Per rejection reason (NULL: the used rows): rows, the last date, and the sum and absolute
+#: sum of the readable amounts (:meth:`cltv_xl.transactions.Transactions.issue_summary`).
+COUNTS = f"""
+SELECT reason, COUNT(*) AS n, MAX(date) AS last_date, SUM({_FINITE_AMOUNT}) AS amount,
+       SUM(ABS({_FINITE_AMOUNT})) AS abs_amount
+FROM cltv_rows GROUP BY reason
+"""
 
 
 def summary_views(d: Dialect, end_day: int) -> str:
-    """``cltv_days`` (purchase days), ``cltv_net`` (net revenue) and ``cltv_customers`` for
-    the window ending on day ``end_day``; the last is computed once and kept
-    (:attr:`Dialect.keep`). As in :func:`cltv_xl.summary.rfm_summary`, a refund (negative
-    amount) is never a purchase: it counts in ``revenue`` only, and a customer with only
-    refunds has no summary row."""
+    """The per-customer tables of the window ending on day ``end_day``, each computed once
+    and kept (:attr:`Dialect.keep`):
+
+    * ``cltv_day_rows``: one row per customer and day with a used row: the purchase total and
+      purchase rows of the day (``day_total``, ``n_orders``; amounts >= 0), its net amount
+      (``net``, refunds included) and whether anything was paid (``paid``: an amount > 0);
+    * ``cltv_days`` (a view): the purchase days;
+    * ``cltv_all_customers``: one row per customer, refund-only customers included
+      (``orders`` = 0), with its payment days (``paid_days``, first and last); and
+      ``cltv_customers`` (a view): the buyers.
+
+    As in :func:`cltv_xl.summary.rfm_summary`, a refund (negative amount) is never a
+    purchase: it counts in ``revenue`` only, and a customer with only refunds has no summary
+    row. Every later aggregate (cohorts, the subscription rule) reads these tables, never the
+    rows again."""
     day = d.day("date")
+    # A day without purchases sorts after every purchase day in MIN_BY (no NULL semantics).
+    never = 2**31 - 1
     return f"""
-CREATE OR REPLACE TEMP VIEW cltv_days AS
-SELECT customer_id, {day} AS day, SUM(amount) AS day_total, COUNT(*) AS n_orders
-FROM cltv_rows
-WHERE reason IS NULL AND {day} <= {int(end_day)} AND amount >= 0
-GROUP BY customer_id, {day};
-CREATE OR REPLACE TEMP VIEW cltv_net AS
-SELECT customer_id, SUM(amount) AS revenue
+{d.keep} cltv_day_rows AS
+SELECT customer_id, {day} AS day,
+       SUM(CASE WHEN amount >= 0 THEN amount ELSE CAST(0 AS DOUBLE) END) AS day_total,
+       SUM(CASE WHEN amount >= 0 THEN 1 ELSE 0 END) AS n_orders,
+       SUM(amount) AS net,
+       MAX(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS paid
 FROM cltv_rows
 WHERE reason IS NULL AND {day} <= {int(end_day)}
+GROUP BY customer_id, {day};
+CREATE OR REPLACE TEMP VIEW cltv_days AS
+SELECT customer_id, day, day_total, n_orders FROM cltv_day_rows WHERE n_orders > 0;
+{d.keep} cltv_all_customers AS
+SELECT customer_id,
+       CAST(SUM(CASE WHEN n_orders > 0 THEN 1 ELSE 0 END) - 1 AS BIGINT) AS frequency,
+       MIN(CASE WHEN n_orders > 0 THEN day END) AS first_day,
+       MAX(CASE WHEN n_orders > 0 THEN day END) AS last_day,
+       SUM(day_total) - MIN_BY(day_total, CASE WHEN n_orders > 0 THEN day ELSE {never} END)
+           AS repeat_total,
+       CAST(SUM(n_orders) AS BIGINT) AS orders,
+       SUM(net) AS revenue,
+       CAST(SUM(paid) AS BIGINT) AS paid_days,
+       MIN(CASE WHEN paid = 1 THEN day END) AS first_paid_day,
+       MAX(CASE WHEN paid = 1 THEN day END) AS last_paid_day
+FROM cltv_day_rows
 GROUP BY customer_id;
-{d.keep} cltv_customers AS
-SELECT p.customer_id AS customer_id, p.frequency, p.first_day, p.last_day, p.repeat_total,
-       p.orders, n.revenue
-FROM (SELECT customer_id,
-             CAST(COUNT(*) - 1 AS BIGINT) AS frequency,
-             MIN(day) AS first_day,
-             MAX(day) AS last_day,
-             SUM(day_total) - MIN_BY(day_total, day) AS repeat_total,
-             CAST(SUM(n_orders) AS BIGINT) AS orders
-      FROM cltv_days
-      GROUP BY customer_id) p
-JOIN cltv_net n ON p.customer_id = n.customer_id;
+CREATE OR REPLACE TEMP VIEW cltv_customers AS
+SELECT customer_id, frequency, first_day, last_day, repeat_total, orders, revenue
+FROM cltv_all_customers WHERE orders > 0;
 {d.cache_customers}
 """
 
@@ -191,18 +217,147 @@ GROUP BY frequency, monetary_value
 """
 
 
-def rejected_query(d: Dialect, first_row: int, limit: int) -> str:
-    """Up to ``limit`` rejected rows: row number (the scan's first row is ``first_row``; NULL
-    where the engine cannot number rows), reason and the raw values."""
+def rejected_query(d: Dialect, first_row: int, limit: int | None) -> str:
+    """Up to ``limit`` (``None``: all) rejected rows: row number (the scan's first row is
+    ``first_row``; NULL where the engine cannot number rows), reason, the raw values and the
+    amount when it is readable."""
+    cap = "" if limit is None else f"LIMIT {int(limit)}"
     return f"""
-SELECT row, reason, raw_id, raw_date, raw_amount
+SELECT row, reason, raw_id, raw_date, raw_amount, amount
 FROM (SELECT {d.row_number} + {int(first_row) - 1} AS row, reason, raw_id, raw_date,
-             raw_amount FROM cltv_checked) r
+             raw_amount, {_FINITE_AMOUNT} AS amount FROM cltv_checked) r
 WHERE reason IS NOT NULL
-LIMIT {int(limit)}
+{cap}
 """
 
 
 def statements(text: str) -> list[str]:
     """Split a multi-statement text on ``;`` (no statement here contains a literal ``;``)."""
     return [s.strip() for s in text.split(";") if s.strip()]
+
+
+# ------------------------------------------------------------------ the workbook's aggregates
+# Each query below is the SQL twin of one pandas computation of the report, over the used
+# rows of the window (``cltv_rows``) and the buyers (``cltv_customers``); only aggregates come
+# back, never the rows. Months are numbered from January 1970 (as
+# :func:`cltv_xl.cohort_tables.period_index`).
+
+
+def month_number(expr: str) -> str:
+    """Calendar month number of a DATE (January 1970 = 0) in both engines."""
+    return f"(year({expr}) * 12 + month({expr}) - 23641)"
+
+
+def cohort_cells_query(d: Dialect) -> str:
+    """Monthly acquisition-cohort cells (:func:`cltv_xl.cohort_tables.cohorts` with period
+    "M"): per (cohort month, months since acquisition) the customers with a purchase in it
+    (``active``) and the net revenue of the cohort's rows (``revenue``; a refund dated before
+    its customer's first purchase counts in month 0). A customer's cohort is the month of its
+    first purchase (``cltv_customers.first_day``); customers with refunds only have none."""
+    first = month_number(d.date("c.first_day"))
+    month = month_number(d.date("r.day"))
+    return f"""
+SELECT cohort, age, SUM(active) AS active, SUM(revenue) AS revenue
+FROM (SELECT {first} AS cohort, GREATEST({month}, {first}) - {first} AS age,
+             MAX(CASE WHEN r.n_orders > 0 THEN 1 ELSE 0 END) AS active, SUM(r.net) AS revenue
+      FROM cltv_day_rows r JOIN cltv_customers c ON r.customer_id = c.customer_id
+      GROUP BY r.customer_id, {first}, GREATEST({month}, {first}) - {first}) s
+GROUP BY cohort, age
+"""
+
+
+def cohort_sizes_query(d: Dialect) -> str:
+    """Customers acquired per cohort month (one row per buyer in ``cltv_customers``)."""
+    first = month_number(d.date("first_day"))
+    return f"SELECT {first} AS cohort, COUNT(*) AS size FROM cltv_customers GROUP BY {first}"
+
+
+#: Customers with a payment (a distinct day with an amount > 0) by their number of payment
+#: days (:func:`cltv_xl.business.detect_business`).
+PAYERS = """
+SELECT paid_days AS n, COUNT(*) AS weight FROM cltv_all_customers WHERE paid_days > 0
+GROUP BY paid_days
+"""
+
+
+def regular_payers_query(d: Dialect, min_payments: int) -> str:
+    """The customers with ``min_payments`` or more payment days who paid once in every
+    calendar month from their first payment to their last (``n`` payment days in ``n``
+    distinct months spanning ``n`` months), grouped by (``n``, ``s1``, ``s2``): the sums of
+    the gaps between their payment days and of their squares (the rule's coefficient of
+    variation, :func:`cltv_xl.business.steady_gaps`), with ``weight`` customers each. Only
+    customers whose first and last payment months fit are looked at row by row."""
+    first, last = (month_number(d.date(c)) for c in ("first_paid_day", "last_paid_day"))
+    month = month_number(d.date("r.day"))
+    return f"""
+WITH cand AS (
+  SELECT customer_id, paid_days AS n FROM cltv_all_customers
+  WHERE paid_days >= {int(min_payments)} AND {last} - {first} = paid_days - 1),
+paid AS (
+  SELECT r.customer_id AS customer_id, r.day AS day, {month} AS month
+  FROM cltv_day_rows r JOIN cand c ON r.customer_id = c.customer_id WHERE r.paid = 1),
+gaps AS (
+  SELECT customer_id, month,
+         day - LAG(day) OVER (PARTITION BY customer_id ORDER BY day) AS gap
+  FROM paid),
+per AS (
+  SELECT customer_id, COUNT(*) AS n, COUNT(DISTINCT month) AS months,
+         CAST(SUM(gap) AS DOUBLE) AS s1, CAST(SUM(gap * gap) AS DOUBLE) AS s2
+  FROM gaps GROUP BY customer_id)
+SELECT n, s1, s2, COUNT(*) AS weight FROM per WHERE months = n GROUP BY n, s1, s2
+"""
+
+
+def subscription_runs_query(d: Dialect) -> str:
+    """The sBG's survival table (:func:`cltv_xl.cohort_tables.subscription_survival`, months):
+    per paying customer its first paid month, the months it paid in a row from there
+    (``run``) and whether it paid again after a gap (``came_back``), grouped with the
+    number of customers (``weight``)."""
+    month = month_number(d.date("day"))
+    return f"""
+WITH pm AS (SELECT DISTINCT customer_id, {month} AS month FROM cltv_day_rows WHERE paid = 1),
+r AS (SELECT customer_id, MIN(month) OVER (PARTITION BY customer_id) AS first_month,
+             month - MIN(month) OVER (PARTITION BY customer_id) AS since_first,
+             row_number() OVER (PARTITION BY customer_id ORDER BY month) - 1 AS nth
+      FROM pm),
+c AS (SELECT customer_id, MIN(first_month) AS first_month,
+             SUM(CASE WHEN since_first = nth THEN 1 ELSE 0 END) AS run,
+             MAX(CASE WHEN since_first > nth THEN 1 ELSE 0 END) AS came_back
+      FROM r GROUP BY customer_id)
+SELECT first_month, run, came_back, COUNT(*) AS weight FROM c
+GROUP BY first_month, run, came_back
+"""
+
+
+def paid_months_query(d: Dialect, last_month: int) -> str:
+    """Customer-months with a payment up to month ``last_month`` (the sBG's monthly ARPU)."""
+    month = month_number(d.date("day"))
+    return f"""
+SELECT COUNT(*) AS n FROM (SELECT DISTINCT customer_id, {month} AS month FROM cltv_day_rows
+                           WHERE paid = 1 AND {month} <= {int(last_month)}) s
+"""
+
+
+def revenue_until_query(d: Dialect, last_month: int) -> str:
+    """Net revenue of the used rows up to month ``last_month``."""
+    return (f"SELECT SUM(net) AS revenue FROM cltv_day_rows "
+            f"WHERE {month_number(d.date('day'))} <= {int(last_month)}")
+
+
+#: Customers whose rows in the window are all refunds (no summary row), and their net amount
+#: (``rfm_summary``'s ``attrs["refund_only"]``).
+REFUND_ONLY = """
+SELECT COUNT(*) AS customers, SUM(revenue) AS amount FROM cltv_all_customers WHERE orders = 0
+"""
+
+
+def long_ids_query(d: Dialect, limit: int, first_row: int, listed: int) -> str:
+    """Used rows whose customer id is longer than ``limit`` characters, with their row
+    numbers (the report cuts such ids in a cell and lists the rows as doubtful)."""
+    return f"""
+SELECT row, customer_id
+FROM (SELECT {d.row_number} + {int(first_row) - 1} AS row, customer_id, reason
+      FROM cltv_checked) r
+WHERE reason IS NULL AND length(customer_id) > {int(limit)}
+LIMIT {int(listed)}
+"""

@@ -131,7 +131,7 @@ def build_report(
     check_transactions_fit(len(tx.data), include_transactions)
     release_freed_memory()  # the raw columns are gone: lower the base of the write's peak
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
-                            progress=say, memo=None if run is None else run.memo)
+                            progress=say, result=None if run is None else run.result)
     if run is not None:
         cap_customers(report, run)
     say("writing the workbook")

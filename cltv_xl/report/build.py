@@ -318,6 +318,7 @@ def compute_report(
     include_transactions: bool = True,
     progress: Progress | None = None,
     memo: Any = None,
+    result: pipeline.PipelineResult | None = None,
     **kwargs: Any,
 ) -> Report:
     """Arrange the numbers of :func:`cltv_xl.pipeline.run` into a :class:`Report`.
@@ -339,10 +340,13 @@ def compute_report(
     memo:
         The pipeline's model store (:func:`cltv_xl.pipeline.run`); the engine path passes
         the models it fitted on the sufficient statistics.
+    result:
+        The numbers already computed (the engine path, :mod:`cltv_xl.report.engine_path`,
+        computes them in DuckDB or Spark); ``pipeline.run`` is then not called.
     """
     say = progress or (lambda _msg: None)
     a = resolve_assumptions(assumptions, **kwargs)
-    res = pipeline.run(tx, a, progress=say, memo=memo)
+    res = result if result is not None else pipeline.run(tx, a, progress=say, memo=memo)
     # Issue 9: a model or the churn rate that cannot be estimated leaves a gap, not a missing
     # report: every other sheet is written and the gaps say why (Report.gaps).
     gaps = _gaps(res)

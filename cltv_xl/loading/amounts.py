@@ -139,7 +139,8 @@ def _parse_texts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     plain = (s.str.fullmatch(_PLAIN) & ~s.str.fullmatch(_AMBIG_DOT)).to_numpy(dtype=bool)
     try:
         values[plain] = pd.to_numeric(s[plain]).to_numpy(dtype=np.float64)
-    except OverflowError:  # a number too long for a float: that one is not finite
+    except (OverflowError, ValueError):  # a number too long for a float: that one is not
+        # finite (pandas 2.2 says ValueError "Unable to parse string", later ones OverflowError)
         values[plain] = [_float(t) for t in s[plain]]
     status[plain] = OK
     # A plain "12.50" is evidence of the English style.

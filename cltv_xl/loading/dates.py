@@ -26,6 +26,7 @@ round to a wrong date. Unicode digits (Arabic-Indic "١٢٣", full-width "１２
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,16 +204,47 @@ def _text_to_dates(
         out[todo[hit]] = parsed[hit]
         status[todo[hit]] = OK
         todo = todo[~hit]
+    if len(todo):  # pandas 2 coerces a year outside 1677-2262 to NaT: parse those in Python
+        far = _far_years(clean[todo])
+        days, hit = _strptime_days(clean[todo[far]], _formats(use_dayfirst))
+        out[todo[far][hit]] = days[hit]
+        status[todo[far][hit]] = OK
+        todo = np.setdiff1d(todo, todo[far][hit])
     if len(todo):  # would the other day/month order have read it? Then say so.
-        for fmt in [f for f in _formats(not use_dayfirst) if f not in _formats(use_dayfirst)]:
+        other = [f for f in _formats(not use_dayfirst) if f not in _formats(use_dayfirst)]
+        for fmt in other:
             parsed = pd.to_datetime(
                 pd.Series(clean[todo], dtype=object), format=fmt, errors="coerce"
             )
             status[todo[parsed.notna().to_numpy()]] = BAD_ORDER
+        far = _far_years(clean[todo])
+        status[todo[far][_strptime_days(clean[todo[far]], other)[1]]] = BAD_ORDER
     if order.how == "ambiguous" or order.how == "inferred":
         order = DateOrder(order.order, order.how, order.evidence,
                           int((status == BAD_ORDER).sum()))
     return out, status, order
+
+
+def _far_years(texts: np.ndarray) -> np.ndarray:
+    """Mask of texts holding a four-digit year outside pandas' nanosecond range (1678-2261)."""
+    years = pd.Series(texts, dtype=object).astype(str).str.findall(r"(?<!\d)\d{4}(?!\d)")
+    return np.array([any(not 1678 <= int(y) <= 2261 for y in ys) for ys in years], dtype=bool)
+
+
+def _strptime_days(texts: np.ndarray, formats: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Texts parsed with ``datetime.strptime`` (any year 1-9999), first matching format wins:
+    (datetime64[D] values, mask of texts read). For the few texts pandas cannot hold."""
+    out = np.full(len(texts), _NAT, dtype="datetime64[D]")
+    hit = np.zeros(len(texts), dtype=bool)
+    for i, text in enumerate(texts):
+        for fmt in formats:
+            try:
+                out[i] = np.datetime64(dt.datetime.strptime(text, fmt).date(), "D")
+            except ValueError:
+                continue
+            hit[i] = True
+            break
+    return out, hit
 
 
 def _numbers_to_dates(nums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -304,6 +336,10 @@ def parse_dates(s: pd.Series, *, dayfirst: bool | None = None) -> Parsed:
                                                errors="coerce"))
                 u_vals[dt_idx] = days
                 u_stat[dt_idx] = np.where(np.isnat(days), BAD_TYPE, OK)
+                # pandas 2 coerces a year outside 1677-2262 to NaT: read those cell by cell.
+                far = dt_idx[np.isnat(days)]
+                if len(far):
+                    u_vals[far], u_stat[far] = _cells_to_days(uniq[far])
             except (ValueError, TypeError, OverflowError):  # mixed time zones and the like
                 u_vals[dt_idx], u_stat[dt_idx] = _cells_to_days(uniq[dt_idx])
         values = take(u_vals, codes, _NAT)

@@ -107,7 +107,9 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         if len(empty):
             codes = np.where(codes == empty[0], -1, codes)
         return codes, uniq
-    codes, uniques = pd.factorize(s)
+    # An object column is factorized as an array: pandas 2.2 builds an Index of the uniques,
+    # which raises OverflowError on an int beyond 64 bits (10**400) when all are numbers.
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object) if s.dtype == object else s)
     uniq = np.asarray(uniques, dtype=object)
     if s.dtype == object and _may_hold_bools(uniq) and s.map(
         lambda v: isinstance(v, bool | np.bool_)

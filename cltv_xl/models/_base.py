@@ -67,6 +67,7 @@ import pandas as pd
 from ..errors import FitError, InputError
 from ..timeunits import check_unit
 from ._fitting import (
+    LOG_BOUND,
     ConvergenceWarning,
     ModelWarning,
     check_rfm,
@@ -204,6 +205,25 @@ class FittedModel(ABC):
                     "parameters down and there are no standard errors. "
                     f"{self._advice()}"
                 )
+        # A parameter far out whose range edge lies within two standard errors (log scale) has
+        # run off too: the data cannot tell it from the edge, wherever the optimiser stopped on
+        # the plateau (which differs between scipy releases).
+        ran_off = [
+            (i, "low" if theta[i] < 0 else "high") for i, n in enumerate(names)
+            if converged and abs(theta[i]) > LOG_BOUND / 2
+            and abs(theta[i]) + 2 * se[n] / params[i] >= LOG_BOUND
+        ]
+        if ran_off:
+            converged = False
+            messages.append(
+                f"{self.model_name} fit did not converge: " + "; ".join(
+                    f"{names[i]} ran to {params[i]:.3g}, within two standard errors of the "
+                    f"{side} edge of its range"
+                    + (f" ({self.boundary_meanings[(names[i], side)]})"
+                       if (names[i], side) in self.boundary_meanings else "")
+                    for i, side in ran_off
+                ) + f". {self._advice()}"
+            )
         poor = tuple(n for n in names if not (se[n] <= _param_dict(params, names)[n]))
         self.params_ = _param_dict(params, names)
         self.log_likelihood_ = ll_at

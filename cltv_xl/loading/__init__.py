@@ -9,8 +9,9 @@ functions also call. See ``docs/loading.md`` for the accepted inputs and the rul
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .api import read_transactions
@@ -29,10 +30,4 @@ _WHERE = {
 __all__ = ["SYNONYMS", "clean_columns", "find_header", "read_transactions"]
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE, globals())

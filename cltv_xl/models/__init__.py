@@ -17,8 +17,9 @@ data cannot identify the model) and ``InputError`` (bad arguments).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
 
 #: Where each public name lives. The submodules are imported on first use (PEP 562), so
 #: ``import cltv_xl.models.sbg`` or the report's import of this package does not pay for the
@@ -57,13 +58,7 @@ if TYPE_CHECKING:
     from .selection import MODELS, ModelComparison, compare_models
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE, globals())
 
 
 def __dir__() -> list[str]:

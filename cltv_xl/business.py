@@ -200,7 +200,7 @@ def fit_subscription(tx, as_of) -> SubscriptionFit:
     complete = month <= last_survival_period(table)
     amounts = data["amount"].to_numpy(dtype=np.float64)
     paid = complete & (amounts > 0)
-    codes = pd.factorize(data["customer_id"])[0]
+    codes = customer_codes(tx, sort=False)[0]
     paid_months = len(_distinct_pairs(codes[paid], month[paid])[0])
     revenue = float(amounts[complete].sum())
     return subscription_fit_from(table, paid_months, revenue)

@@ -390,7 +390,6 @@ def subscription_survival(
     data = transaction_frame(tx, "subscription_survival")
     dates = data["date"].to_numpy(dtype="datetime64[ns]")
     paid = data["amount"].to_numpy(dtype=np.float64) > 0
-    ids = data["customer_id"]
     if len(dates) and np.isnat(dates).any():
         raise InputError(
             "subscription_survival: the date column has missing dates; clean the data first"
@@ -402,7 +401,7 @@ def subscription_survival(
     else:
         end = as_date(as_of, "as_of", required=True)
     in_window = dates <= end.to_datetime64()
-    codes, uniq = pd.factorize(ids)
+    codes, uniq = customer_codes(tx, sort=False)
     n_all = len(uniq)
     keep = in_window & paid
     codes, p = codes[keep], period_index(dates[keep], code)

@@ -295,9 +295,9 @@ def _retention_lines(report: Any) -> list[str]:
 
 
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .loading.preflight import start_check
+    from .loading.ahead import start_check, stop_pending
 
-    # The workbook's pre-flight checks run while pandas, SciPy and the report are imported.
+    # The workbook's pre-flight checks run in a child process while the libraries import.
     start_check(args.input)
     from .report import build_report
     from .report.model import NOT_ASKED
@@ -317,6 +317,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     finally:
         progress.close()
+        stop_pending()
     # Warnings come before "Report written" (they are about this report), each once.
     caught = getattr(args, "caught_warnings", None)
     if caught is not None:

@@ -35,11 +35,10 @@ import codecs
 import contextlib
 import re
 import struct
-import threading
+import sys
 import zipfile
 import zlib
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +57,7 @@ except ImportError:  # pragma: no cover - isal is a dependency except under Emsc
     _INFLATE_ERRORS = (zlib.error,)
 
 __all__ = [
-    "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits", "start_check",
+    "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits",
     "use_limits",
 ]
 
@@ -134,48 +133,6 @@ _REF = re.compile(r"\$?([A-Za-z]+)\$?(\d+)")
 _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
-#: Checks started ahead by :func:`start_check`: (file identity, limits) -> its future.
-_AHEAD: dict[tuple, Future] = {}
-_AHEAD_LOCK = threading.Lock()
-
-
-def _identity(path) -> tuple | None:
-    """The file as it is now (resolved path, size, modification time, inode), or None."""
-    try:
-        p = Path(path).expanduser().resolve()
-        st = p.stat()
-    except (OSError, RuntimeError):
-        return None
-    return (str(p), st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def start_check(path, limits: Limits | None = None) -> None:
-    """Start :func:`check_workbook` of ``path`` in a background thread, so that it runs while
-    the caller does other work (the command line imports pandas, SciPy and the report
-    meanwhile: inflating and the NumPy scan release the GIL). The next
-    :func:`check_workbook` of the same unchanged file with the same limits takes its result
-    (or its error); a file changed in between is checked again. Nothing is read by another
-    reader before that result is in, so the guarantees are those of :func:`check_workbook`.
-    Does nothing for a path that is not an existing .xlsx/.xlsm file."""
-    if Path(path).suffix.lower() not in (".xlsx", ".xlsm"):
-        return
-    lim = limits or limits_in_effect()
-    ident = _identity(path)
-    if ident is None:
-        return
-    future: Future = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(_check(path, lim))
-        except BaseException as exc:  # handed to the caller of check_workbook
-            future.set_exception(exc)
-
-    with _AHEAD_LOCK:
-        _AHEAD[(ident, lim)] = future
-    threading.Thread(target=run, name="cltv-xl-preflight", daemon=True).start()
-
-
 def check_workbook(path, limits: Limits | None = None) -> Preflight:
     """Check an .xlsx/.xlsm file against ``limits`` (default :func:`limits_in_effect`) before
     a native reader opens it.
@@ -184,14 +141,11 @@ def check_workbook(path, limits: Limits | None = None) -> Preflight:
     file and the part) when the workbook exceeds a limit or is not a readable zip archive.
     """
     lim = limits or limits_in_effect()
-    if _AHEAD:
-        ident = _identity(path)
-        with _AHEAD_LOCK:
-            future = _AHEAD.pop((ident, lim), None)
-        if future is not None:
-            result = future.result()
-            if _identity(path) == ident:  # unchanged while it was checked
-                return result
+    ahead = sys.modules.get("cltv_xl.loading.ahead")  # checks started ahead (the command line)
+    if ahead is not None and ahead._PENDING:
+        done = ahead.take_result(path, lim)
+        if done is not None:
+            return done
     return _check(path, lim)
 
 

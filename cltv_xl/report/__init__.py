@@ -94,6 +94,7 @@ def build_report(
     workbook shows up to Excel's row limit of customers (:mod:`cltv_xl.report.engine_path`).
     """
     from ..loading import read_transactions
+    from .template import load_template
     from .xlsx_writer import write_report
 
     say = progress or (lambda _msg: None)
@@ -105,6 +106,9 @@ def build_report(
         check_json_output(json_path, out, src_path, template_path)
     from .engine_path import cap_customers, default_parquet, run_engine, wants_engine
 
+    # Loaded before the data: a broken template fails before a long read, and on the command
+    # line it loads while the read started ahead (cltv_xl.loading.api.start_read) runs.
+    workbook = load_template(template)
     run = None
     engine_name = "pandas" if isinstance(source, Transactions) else wants_engine(source, engine)
     if isinstance(source, Transactions):
@@ -136,7 +140,7 @@ def build_report(
         cap_customers(report, run)
     say("writing the workbook")
     release_freed_memory()
-    write_report(report, out, template)
+    write_report(report, out, template, loaded=workbook)
     if json_path is not None:
         write_json(report, json_path)
     return report

@@ -647,9 +647,14 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
 
 
 def write_report(report: Report, output: str | os.PathLike,
-                 template: str | os.PathLike | None = None) -> Path:
-    """Fill the template with ``report`` and write it atomically to ``output`` (.xlsx)."""
-    wb = load_template(template)
+                 template: str | os.PathLike | None = None, *,
+                 loaded: Workbook | None = None) -> Path:
+    """Fill the template with ``report`` and write it atomically to ``output`` (.xlsx).
+
+    ``loaded`` is the template already loaded by :func:`load_template` (used once: it is
+    filled in place); by default ``template`` is loaded here."""
+    wb = loaded if loaded is not None else load_template(template)
+    del loaded
     pending, cached = fill_workbook(wb, report)
     buf = io.BytesIO()
     wb.save(buf)

@@ -16,6 +16,10 @@ Usage: ``python bench/bench_report.py [SIZE ...]`` (default 200000 1000000)
   same run): the baseline above without the Transactions sheet, i.e. openpyxl ``read_only``
   -> lifetimes BG/NBD + Gamma-Gamma -> an openpyxl customer sheet.
 
+``python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N]`` compares checkouts
+instead: the report command from each, interleaved, with the median time until the read starts,
+of the read and clean stage and of the whole run.
+
 Each measurement runs in a fresh child process; wall time is measured around it and peak
 memory is ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper process that only
 runs that child, so numbers do not leak between measurements.
@@ -24,6 +28,7 @@ runs that child, so numbers do not leak between measurements.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -154,7 +159,71 @@ def run(sizes=(200_000, 1_000_000)) -> list[dict]:
     return rows
 
 
+#: One ``cltv-xl report`` run in a child, printing when each progress step began (seconds from
+#: the start of the process) as JSON: ``python -c STAGES INPUT OUTPUT``.
+_STAGES = r"""
+import json, os, sys, time
+t0 = time.perf_counter()
+from cltv_xl import cli
+seen = {}
+step = cli.Progress.__call__
+def mark(self, name):
+    seen.setdefault(name, time.perf_counter() - t0)
+    return step(self, name)
+cli.Progress.__call__ = mark
+code = cli.main(["report", sys.argv[1], "-o", sys.argv[2], "--quiet"])
+seen["done"] = time.perf_counter() - t0
+print(json.dumps({"code": code, **seen}))
+"""
+
+
+def ab(size: int, checkouts: list[str], repeat: int = 5) -> dict[str, dict[str, float]]:
+    """``cltv-xl report`` on the generated sheet of ``size`` rows from each checkout (a folder
+    holding ``cltv_xl``), interleaved ``repeat`` times (A, B, A, B, ...): median seconds until
+    the read starts, of the read and clean stage, and of the whole run, per checkout."""
+    import statistics
+
+    from generate import cached_sheet
+
+    src = cached_sheet(int(size), HERE / "out")
+    for root in checkouts:
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(Path(root) / "cltv_xl")],
+                       check=True, stdout=subprocess.DEVNULL)
+    runs: dict[str, list[dict]] = {root: [] for root in checkouts}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeat):
+            for root in checkouts:
+                out = Path(tmp) / "report.xlsx"
+                out.unlink(missing_ok=True)
+                env = {**os.environ, "PYTHONPATH": str(Path(root).resolve())}
+                done = subprocess.run([sys.executable, "-c", _STAGES, str(src), str(out)],
+                                      env=env, cwd=tmp, capture_output=True, text=True,
+                                      check=True)
+                runs[root].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    result = {}
+    for root, rows in runs.items():
+        start = [r["reading transactions"] for r in rows]
+        read = [r["summarising customers"] - r["reading transactions"] for r in rows]
+        result[root] = {"before_read_s": round(statistics.median(start), 2),
+                        "read_s": round(statistics.median(read), 2),
+                        "total_s": round(statistics.median(r["done"] for r in rows), 2),
+                        "total_min_s": round(min(r["done"] for r in rows), 2),
+                        "runs": len(rows)}
+    return result
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["ab"]:
+        # python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N]
+        args = sys.argv[2:]
+        repeat = 5
+        if "--repeat" in args:
+            i = args.index("--repeat")
+            repeat = int(args[i + 1])
+            del args[i:i + 2]
+        for root, row in ab(int(args[0]), args[1:], repeat).items():
+            print(json.dumps({"checkout": root, "size": int(args[0]), **row}))
+        raise SystemExit(0)
     sizes = [int(a) for a in sys.argv[1:]] or [200_000, 1_000_000]
     for row in run(sizes):
         print(json.dumps(row))

@@ -8,6 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cltv_xl.loading.amounts import parse_amounts
 from cltv_xl.loading.dates import parse_dates
@@ -121,6 +123,37 @@ def test_ids_from_numeric_and_text_dtypes() -> None:
     assert list(parse_ids(pd.Series([1.0, 2.0, np.nan])).values) == ["1", "2", ""]
     text = pd.Series(["007", " a ", None], dtype="string")
     assert list(parse_ids(text).values) == ["007", "a", ""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab1\x00\x01\x1f\n\t\ufffe é"),
+                        max_size=6), min_size=1, max_size=8))
+def test_the_one_search_pre_check_agrees_with_label_by_label(labels: list[str]) -> None:
+    from cltv_xl.loading.ids import _any_match
+    from cltv_xl.safety import XML_ILLEGAL
+
+    arr = np.array(labels, dtype=object)
+    exact = any(XML_ILLEGAL.search(v) for v in labels)
+    assert _any_match(XML_ILLEGAL, arr, "\n") == exact
+
+
+def test_clean_ids_skip_the_label_by_label_control_character_pass(monkeypatch) -> None:
+    """Regression: the pre-search joined the labels with NUL, which the control-character
+    class matches, so every column with two or more ids went label by label."""
+    from pandas.core.strings.accessor import StringMethods
+
+    calls: list[str] = []
+    for name in ("contains", "fullmatch"):
+        real = getattr(StringMethods, name)
+
+        def spy(self, *args, _real=real, _name=name, **kwargs):
+            calls.append(_name)
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(StringMethods, name, spy)
+    p = parse_ids(pd.Series([f"C{i:05d}" for i in range(1000)], dtype=object))
+    assert list(p.values[:2]) == ["C00000", "C00001"] and not p.doubt.any()
+    assert calls == []  # neither str.contains nor str.fullmatch ran
 
 
 def one_date(v: object, dayfirst: bool = False) -> tuple[pd.Timestamp, int]:

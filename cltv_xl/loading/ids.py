@@ -50,14 +50,16 @@ _TOTAL_IN_JOINED = re.compile(
 )
 
 
-def _any_match(pattern: re.Pattern, labels: np.ndarray) -> bool:
-    """Whether ``pattern`` matches somewhere in the text labels joined by NUL: a single
+def _any_match(pattern: re.Pattern, labels: np.ndarray, sep: str) -> bool:
+    """Whether ``pattern`` matches somewhere in the text labels joined by ``sep``: a single
     C-level search instead of one Python call per label (a no is certain; a yes sends the
-    caller to its exact label-by-label pass)."""
-    texts = [v for v in labels if isinstance(v, str)]
-    if len(texts) < len(labels):  # not all text: let the exact pass decide
+    caller to its exact label-by-label pass). ``sep`` must be a character the pattern cannot
+    match on its own, or every join would match."""
+    try:
+        joined = sep.join(labels)
+    except TypeError:  # not all text: let the exact pass decide
         return True
-    return pattern.search("\x00".join(texts)) is not None
+    return pattern.search(joined) is not None
 
 
 #: Doubt code and reason for an id that lost such characters.
@@ -94,7 +96,8 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
             labels[dotted] = labels[dotted].str.replace(_ZERO_FRACTION, r"\1", regex=True)
             uniq = labels.to_numpy(dtype=object)
     uniq_doubt = np.zeros(len(uniq), dtype=np.int8)
-    if len(uniq) and _any_match(XML_ILLEGAL, uniq):  # one search of all labels first
+    # One search of all labels first; a line feed is legal XML, so it cannot match.
+    if len(uniq) and _any_match(XML_ILLEGAL, uniq, "\n"):
         dirty = labels.str.contains(XML_ILLEGAL).fillna(False).to_numpy(dtype=bool)
         if dirty.any():
             labels[dirty] = labels[dirty].str.replace(XML_ILLEGAL, "", regex=True).str.strip()
@@ -103,7 +106,7 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
     uniq_status = np.where(uniq == "", MISSING, OK).astype(np.int8)
     uniq_total = (
         labels.str.fullmatch(TOTAL_LABEL).fillna(False).to_numpy(dtype=bool)
-        if len(uniq) and _any_match(_TOTAL_IN_JOINED, uniq)
+        if len(uniq) and _any_match(_TOTAL_IN_JOINED, uniq, "\x00")
         else np.zeros(len(uniq), bool)
     )
     values = take(uniq, codes, "")

@@ -226,8 +226,43 @@ def customer_codes(
         frame, arrow, codes, uniques = cached
         if frame is data and len(codes) == len(ids) and _unchanged(ids, arrow, codes, uniques):
             return codes, uniques
-    codes, uniques = pd.factorize(ids, sort=sort)
+    if sort:
+        return sorted_factorize(ids)
+    codes, uniques = pd.factorize(ids)
     return codes, np.asarray(uniques, dtype=object)
+
+
+def sorted_factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What ``pandas.factorize(values, sort=True)`` returns for text without missing values:
+    per value the code (0 .. k-1) of its distinct value in sorted order, and the k sorted
+    distinct values (an object array). Arrow hashes and sorts them in C++ (UTF-8 byte order is
+    code-point order, Python's order for str); pandas sorts the distinct values by comparing
+    Python strings, about 5x slower on 200,000 ids. Anything else (numbers, missing values,
+    a lone surrogate) goes to pandas itself."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = _arrow_of(values) if isinstance(values, pd.Series) else None
+    try:
+        if arr is None:
+            obj = values.to_numpy(dtype=object) if isinstance(values, pd.Series) else values
+            arr = pa.array(np.asarray(obj, dtype=object), type=pa.large_string())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        text = pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+        if arr.null_count or not text:
+            raise TypeError("not text without missing values")
+    except (TypeError, ValueError, pa.ArrowException):
+        codes, uniques = pd.factorize(values, sort=True)
+        return codes, np.asarray(uniques, dtype=object)
+    enc = pc.dictionary_encode(arr)
+    order = pc.array_sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    codes = rank[enc.indices.to_numpy(zero_copy_only=False)]
+    uniques = np.asarray(enc.dictionary.take(pa.array(order)).to_numpy(zero_copy_only=False),
+                         dtype=object)
+    return codes, uniques
 
 
 def _arrow_of(ids: pd.Series):

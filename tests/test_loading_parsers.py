@@ -272,3 +272,27 @@ def test_best_synonym_wins_over_column_order() -> None:
     row = ["Total", "Customer Name", "Customer ID", "Ship Date", "Date", "Amount"]
     match = find_header([row], {})
     assert match.names == {"customer": "Customer ID", "date": "Date", "amount": "Amount"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("aAbZ0 9é€😀\t-_"), max_size=5), max_size=30))
+def test_sorted_factorize_is_pandas_sorted_factorize(ids: list[str]) -> None:
+    from cltv_xl.transactions import sorted_factorize
+
+    arr = np.array(ids, dtype=object)
+    codes, uniques = sorted_factorize(arr)
+    want_codes, want_uniques = pd.factorize(arr, sort=True)
+    assert list(codes) == list(want_codes)
+    assert list(uniques) == list(want_uniques)
+    as_str = pd.Series(ids, dtype="str")
+    codes2, uniques2 = sorted_factorize(as_str)
+    assert list(codes2) == list(want_codes) and list(uniques2) == list(want_uniques)
+
+
+def test_sorted_factorize_leaves_numbers_and_gaps_to_pandas() -> None:
+    from cltv_xl.transactions import sorted_factorize
+
+    codes, uniques = sorted_factorize(np.array([3, 1, 3], dtype=object))
+    assert list(codes) == [1, 0, 1] and list(uniques) == [1, 3]
+    codes, uniques = sorted_factorize(pd.Series(["b", None, "a"], dtype="str"))
+    assert list(codes) == [1, -1, 0] and list(uniques) == ["a", "b"]

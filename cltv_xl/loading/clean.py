@@ -39,6 +39,7 @@ from ..transactions import (
     Transactions,
     attach_customer_codes,
     empty_issues,
+    sorted_factorize,
     text_column,
 )
 from .amounts import parse_amounts
@@ -374,7 +375,7 @@ def _sorted_codes(ids: Parsed, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray
     distinct labels are sorted (two raw values may clean to the same id, e.g. " 17" and "17"),
     then the row codes are mapped, with no second pass hashing every row."""
     assert ids.codes is not None and ids.uniques is not None
-    label_codes, labels = pd.factorize(np.asarray(ids.uniques, dtype=object), sort=True)
+    label_codes, labels = sorted_factorize(np.asarray(ids.uniques, dtype=object))
     row = label_codes[ids.codes[keep]]  # used rows have an id: codes >= 0
     present = np.zeros(len(labels), dtype=bool)
     present[row] = True

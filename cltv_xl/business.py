@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from .assumptions import BUSINESS_CHOICES
-from .transactions import customer_codes, transaction_frame
+from .transactions import customer_codes, distinct_pairs, transaction_frame
 from .validation import choice
 
 __all__ = [
@@ -80,28 +80,13 @@ class BusinessDecision:
         return asdict(self)
 
 
-def _distinct_pairs(codes: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (code, value) pairs of two integer columns, sorted by code then value:
-    one 1-D sort of a combined 64-bit key (``np.unique(..., axis=1)`` sorts rows as records,
-    many times slower)."""
-    codes = np.asarray(codes, dtype=np.int64)
-    values = np.asarray(values, dtype=np.int64)
-    if len(codes) == 0:
-        return codes, values
-    low = int(values.min())
-    span = int(values.max()) - low + 1
-    key = np.sort(codes * span + (values - low))  # numpy 2's np.unique hashes first: slower
-    key = key[np.r_[True, key[1:] != key[:-1]]]
-    return key // span, key % span + low
-
-
 def _regular_payers(data: pd.DataFrame, codes: np.ndarray) -> tuple[int, int, int]:
     """(customers with a payment, customers with MIN_PAYMENTS+ payments, regular ones);
     ``codes``: the customer of each row of ``data`` (:func:`customer_codes`)."""
     paid = data["amount"].to_numpy(dtype=np.float64) > 0
     n_codes = int(codes.max()) + 1 if len(codes) else 0
     days = data["date"].to_numpy(dtype="datetime64[D]")[paid].astype(np.int64)
-    cust, day = _distinct_pairs(codes[paid], days)  # sorted by customer, then day
+    cust, day = distinct_pairs(codes[paid], days)  # sorted by customer, then day
     n = np.bincount(cust, minlength=n_codes)
     month = day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
     same = np.r_[False, cust[1:] == cust[:-1]]  # row continues the customer above
@@ -201,7 +186,7 @@ def fit_subscription(tx, as_of) -> SubscriptionFit:
     amounts = data["amount"].to_numpy(dtype=np.float64)
     paid = complete & (amounts > 0)
     codes = customer_codes(tx, sort=False)[0]
-    paid_months = len(_distinct_pairs(codes[paid], month[paid])[0])
+    paid_months = len(distinct_pairs(codes[paid], month[paid])[0])
     revenue = float(amounts[complete].sum())
     return subscription_fit_from(table, paid_months, revenue)
 

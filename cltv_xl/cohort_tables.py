@@ -14,7 +14,13 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import as_date
-from .transactions import Transactions, customer_codes, purchase_mask, transaction_frame
+from .transactions import (
+    Transactions,
+    customer_codes,
+    distinct_pairs,
+    purchase_mask,
+    transaction_frame,
+)
 from .validation import choice
 
 __all__ = [
@@ -409,11 +415,7 @@ def subscription_survival(
         raise InputError("subscription_survival: there are no payments (amount > 0) by as_of")
 
     # Distinct (customer, period) pairs, ordered by customer then period.
-    order = np.lexsort((p, codes))
-    c_sorted, p_sorted = codes[order], p[order]
-    distinct = np.ones(len(c_sorted), dtype=bool)
-    distinct[1:] = (c_sorted[1:] != c_sorted[:-1]) | (p_sorted[1:] != p_sorted[:-1])
-    c_sorted, p_sorted = c_sorted[distinct], p_sorted[distinct]
+    c_sorted, p_sorted = distinct_pairs(codes, p)
     start = np.ones(len(c_sorted), dtype=bool)
     start[1:] = c_sorted[1:] != c_sorted[:-1]
     group_start = np.maximum.accumulate(np.where(start, np.arange(len(c_sorted)), 0))

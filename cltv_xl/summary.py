@@ -22,7 +22,13 @@ import pandas as pd
 
 from .errors import InputError
 from .timeunits import as_date, check_unit, unit_days
-from .transactions import Transactions, customer_codes, purchase_mask, transaction_frame
+from .transactions import (
+    Transactions,
+    customer_codes,
+    distinct_pairs,
+    purchase_mask,
+    transaction_frame,
+)
 
 SUMMARY_COLUMNS = (
     "frequency",
@@ -137,12 +143,9 @@ def rfm_summary(
     else:
         orders = np.bincount(codes[purchase], minlength=n_cust)
     p_codes, p_days, p_amounts = codes[purchase], days[purchase], amounts[purchase]
-    key = p_codes.astype(np.int64) * (1 << 32) + (p_days - p_days.min())
-    day_key, day_idx = np.unique(key, return_inverse=True)
-    day_total = np.bincount(day_idx.ravel(), weights=p_amounts, minlength=len(day_key))
-    day_cust = (day_key >> 32).astype(np.int64)
-    day_num = (day_key & ((1 << 32) - 1)) + p_days.min()
-    # day_key is sorted by customer then day, so each customer's first record is its first day.
+    day_cust, day_num, day_idx = distinct_pairs(p_codes, p_days, inverse=True)
+    day_total = np.bincount(day_idx, weights=p_amounts, minlength=len(day_cust))
+    # The pairs are sorted by customer then day, so each customer's first one is its first day.
     n_days = np.bincount(day_cust, minlength=n_cust)
     starts = np.concatenate(([0], np.cumsum(n_days)[:-1]))
     ends = starts + n_days - 1

@@ -265,6 +265,35 @@ def sorted_factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.nda
     return codes, uniques
 
 
+def distinct_pairs(codes: np.ndarray, values: np.ndarray, *, inverse: bool = False):
+    """The distinct (code, value) pairs of two integer columns, sorted by code then value, as
+    two arrays; with ``inverse``, also each row's index into them. The one grouping of rows
+    by (customer, day) or (customer, period) that the summary, the business rule and the
+    subscription survival table share: a 1-D sort of one 64-bit key (code x span + value),
+    several times faster than sorting rows as records (``np.lexsort``, ``np.unique(axis=0)``).
+    """
+    codes = np.asarray(codes, dtype=np.int64)
+    values = np.asarray(values, dtype=np.int64)
+    if len(codes) == 0:
+        return (codes, values, np.zeros(0, dtype=np.intp)) if inverse else (codes, values)
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if int(codes.max()) >= (1 << 62) // span:
+        raise OverflowError("distinct_pairs: codes x value span exceed 64 bits")
+    key = codes * span + (values - low)
+    if not inverse:
+        key = np.sort(key)  # numpy 2's np.unique hashes first: slower here
+        key = key[np.r_[True, key[1:] != key[:-1]]]
+        return key // span, key % span + low
+    order = np.argsort(key)
+    ordered = key[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]]
+    where = np.empty(len(key), dtype=np.intp)
+    where[order] = np.cumsum(first) - 1
+    key = ordered[first]
+    return key // span, key % span + low, where
+
+
 def _arrow_of(ids: pd.Series):
     """The Arrow array behind an Arrow-backed text column (pandas' ``str`` dtype), else None."""
     return getattr(ids.array, "_pa_array", None)

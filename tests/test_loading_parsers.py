@@ -296,3 +296,18 @@ def test_sorted_factorize_leaves_numbers_and_gaps_to_pandas() -> None:
     assert list(codes) == [1, 0, 1] and list(uniques) == [1, 3]
     codes, uniques = sorted_factorize(pd.Series(["b", None, "a"], dtype="str"))
     assert list(codes) == [1, -1, 0] and list(uniques) == ["a", "b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(-40_000, 80_000)), max_size=60))
+def test_distinct_pairs_are_the_sorted_set_of_pairs(rows: list[tuple[int, int]]) -> None:
+    from cltv_xl.transactions import distinct_pairs
+
+    codes = np.array([c for c, _ in rows], dtype=np.int64)
+    values = np.array([v for _, v in rows], dtype=np.int64)
+    want = sorted(set(rows))
+    got_c, got_v = distinct_pairs(codes, values)
+    assert list(zip(got_c.tolist(), got_v.tolist(), strict=True)) == want
+    c, v, where = distinct_pairs(codes, values, inverse=True)
+    assert list(zip(c.tolist(), v.tolist(), strict=True)) == want
+    assert [(int(c[i]), int(v[i])) for i in where] == rows

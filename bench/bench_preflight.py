@@ -5,6 +5,11 @@ On the same generated workbook (``bench/generate.py``) it times, each in a fresh
 and prints seconds and peak resident memory (``VmHWM``) for both, plus the ratio.
 
 Usage: python bench/bench_preflight.py [ROWS]      (default 1000000; files cached in bench/out)
+
+``python bench/bench_preflight.py --beside-python [ROWS]`` measures why the command line runs
+the checks in a child process and not in a thread: the checks and fastexcel's ``load_sheet``,
+each alone and then while another thread of the same process runs pure Python (as the imports
+of pandas, SciPy and openpyxl do), with the spinner's progress beside each.
 """
 
 from __future__ import annotations
@@ -41,6 +46,51 @@ def _child(kind: str, path: str) -> None:
     print(json.dumps({"kind": kind, "seconds": seconds, "peak_mb": peak, "result": str(result)}))
 
 
+def beside_python(path: str) -> list[dict]:
+    """Seconds of the checks and of fastexcel's read, alone and beside a thread spinning in
+    Python; ``spins_share`` is the spinner's progress as a share of its progress alone."""
+    import threading
+
+    import fastexcel
+
+    from cltv_xl.loading.preflight import _check, limits_in_effect
+
+    def checks():
+        _check(path, limits_in_effect())
+
+    def read():
+        fastexcel.read_excel(path).load_sheet(0, use_columns="A,B,C").to_arrow()
+
+    def timed(job, spin: bool) -> tuple[float, int]:
+        stop, count = threading.Event(), [0]
+
+        def spinner():
+            n = 0
+            while not stop.is_set():
+                n += 1
+            count[0] = n
+
+        th = threading.Thread(target=spinner) if spin else None
+        if th:
+            th.start()
+        start = time.perf_counter()
+        job()
+        seconds = time.perf_counter() - start
+        stop.set()
+        if th:
+            th.join()
+        return seconds, count[0]
+
+    out = []
+    for name, job in (("pre-flight checks", checks), ("fastexcel load_sheet", read)):
+        alone, _ = timed(job, False)
+        beside, spins = timed(job, True)
+        _idle, idle_spins = timed(lambda s=beside: time.sleep(s), True)  # spinner alone
+        out.append({"job": name, "alone_s": round(alone, 3), "beside_python_s": round(beside, 3),
+                    "spins_share": round(spins / max(idle_spins, 1), 2)})
+    return out
+
+
 def run(rows: int) -> list[dict]:
     sys.path.insert(0, str(HERE))
     from generate import cached_sheet
@@ -57,6 +107,14 @@ def run(rows: int) -> list[dict]:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--beside-python":
+        sys.path.insert(0, str(HERE))
+        from generate import cached_sheet
+
+        rows = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
+        for r in beside_python(str(cached_sheet(rows, OUT))):
+            print(json.dumps({"rows": rows, **r}))
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _child(sys.argv[2], sys.argv[3])
         sys.exit(0)

@@ -10,8 +10,8 @@ only after that result is in, so the guarantees are those of ``check_workbook``.
 
 A thread cannot do this: the scan is many short NumPy calls, each of which must win the GIL
 back from the importing thread (a thread spinning in Python slows the 200k-row check from
-0.20 s to 14.8 s), and ``bench/bench_report.py`` measured the report about 0.2 s slower with
-such a thread than with none.
+0.20 s to 14 s: ``python bench/bench_preflight.py --beside-python``), and the report was about
+0.2 s slower with such a thread than with none (``python bench/bench_report.py ab``).
 
 When no child can run (no ``sys.executable``, a frozen application, WebAssembly) or the child
 fails in any other way than a refused workbook, the check simply runs in-process later.

@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .preflight import Limits, Preflight, _check, limits_in_effect
+from .preflight import CHECKED_SUFFIXES, Limits, Preflight, _check, limits_in_effect
 
 __all__ = ["start_check", "stop_pending", "take_result"]
 
@@ -54,7 +54,7 @@ def _can_spawn() -> bool:
 def start_check(path, limits: Limits | None = None) -> bool:
     """Start the pre-flight check of the .xlsx/.xlsm file ``path`` in a child process and
     return at once; True when one was started."""
-    if Path(path).suffix.lower() not in (".xlsx", ".xlsm") or not _can_spawn():
+    if Path(path).suffix.lower() not in CHECKED_SUFFIXES or not _can_spawn():
         return False
     lim = limits or limits_in_effect()
     ident = _identity(path)

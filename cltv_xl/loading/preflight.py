@@ -57,9 +57,12 @@ except ImportError:  # pragma: no cover - isal is a dependency except under Emsc
     _INFLATE_ERRORS = (zlib.error,)
 
 __all__ = [
-    "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits",
+    "CHECKED_SUFFIXES", "Limits", "Preflight", "check_workbook", "limits_in_effect", "set_limits",
     "use_limits",
 ]
+
+#: The workbooks :func:`check_workbook` reads (SpreadsheetML zip packages).
+CHECKED_SUFFIXES = (".xlsx", ".xlsm")
 
 _MiB = 1 << 20
 _GiB = 1 << 30

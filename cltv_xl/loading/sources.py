@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..errors import InputError
 from .headers import ALL_ROLES, HEADER_SEARCH_ROWS, HeaderMatch, excel_letter, find_header
-from .preflight import check_workbook
+from .preflight import CHECKED_SUFFIXES, check_workbook
 from .xlsxhead import head_rows
 
 #: Workbooks read by fastexcel; the first two have a cheap streamed header reader.
@@ -168,7 +168,7 @@ def _fastexcel_head(reader, path: Path, sheet: str, n_rows: int) -> list[list[ob
 
 def read_workbook(path: Path, sheet: str | int | None, overrides: dict) -> RawColumns:
     """Read the transaction columns of one sheet of an .xlsx/.xlsm workbook."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if path.suffix.lower() in CHECKED_SUFFIXES:
         check_workbook(path)  # bounded checks first: the native reader aborts on hostile files
     reader = _open_workbook(path)
     names = list(reader.sheet_names)

@@ -106,8 +106,7 @@ def build_report(
         check_json_output(json_path, out, src_path, template_path)
     from .engine_path import cap_customers, default_parquet, run_engine, wants_engine
 
-    # Loaded before the data: a broken template fails before a long read, and on the command
-    # line it loads while the read started ahead (cltv_xl.loading.api.start_read) runs.
+    # Loaded before the data, so that a broken template fails before a long read.
     workbook = load_template(template)
     run = None
     engine_name = "pandas" if isinstance(source, Transactions) else wants_engine(source, engine)

@@ -654,7 +654,6 @@ def write_report(report: Report, output: str | os.PathLike,
     ``loaded`` is the template already loaded by :func:`load_template` (used once: it is
     filled in place); by default ``template`` is loaded here."""
     wb = loaded if loaded is not None else load_template(template)
-    del loaded
     pending, cached = fill_workbook(wb, report)
     buf = io.BytesIO()
     wb.save(buf)

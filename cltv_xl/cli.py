@@ -297,8 +297,16 @@ def _retention_lines(report: Any) -> list[str]:
 def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .loading.ahead import start_check, stop_pending
 
-    # The workbook's pre-flight checks run in a child process while the libraries import.
+    # The workbook's pre-flight checks run in a child process while the libraries import;
+    # once pandas is in, fastexcel reads the sheet in a thread while SciPy and openpyxl import.
     start_check(args.input)
+    if args.engine in (None, "auto", "pandas"):
+        from .loading.api import read_ahead
+
+        read_ahead(args.input, sheet=args.sheet, customer_col=args.customer_col,
+                   date_col=args.date_col, amount_col=args.amount_col,
+                   **{k: v for k in ("quantity_col", "price_col", "order_col")
+                      if (v := getattr(args, k)) is not None})
     from .report import build_report
     from .report.model import NOT_ASKED
 

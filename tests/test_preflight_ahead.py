@@ -1,22 +1,27 @@
-"""The pre-flight check started ahead in a child process (``cltv_xl.loading.ahead``).
+"""Work started ahead (``cltv_xl.loading.ahead``): the pre-flight check in a child process
+and the sheet's read in a thread.
 
 The child is a real ``python -m cltv_xl.loading.ahead`` process; these tests check that its
 result (or refusal) is the one the in-process check gives, that it is taken only for the same
 unchanged file and limits, and that every failure of the child falls back to checking in the
-caller's process.
+caller's process. The read ahead must give the same transactions as a plain read, raise its
+errors where the plain read would, and never run the checks in its thread.
 """
 
 from __future__ import annotations
 
 import io
 import sys
+import threading
 
+import pandas as pd
 import pytest
 from hostile import openpyxl_workbook, rewrite_sheet
 
 from cltv_xl import cli
 from cltv_xl.errors import InputError
-from cltv_xl.loading import ahead, preflight
+from cltv_xl.loading import ahead, preflight, read_transactions
+from cltv_xl.loading.api import read_ahead
 from cltv_xl.loading.preflight import Limits, check_workbook
 
 
@@ -146,3 +151,116 @@ def test_the_child_runs_this_copy_of_the_package(tmp_path, monkeypatch, count_in
     assert ahead.start_check(path.name)
     assert check_workbook(path.name).sheets == {"xl/worksheets/sheet1.xml": (51, 3)}
     assert count_in_process == []
+
+
+# --------------------------------------------------------------------------- the read ahead
+
+
+@pytest.fixture
+def where_loaded(monkeypatch):
+    """The names of the threads in which fastexcel read a sheet's columns."""
+    from cltv_xl.loading import sources
+
+    threads: list[str] = []
+    real = sources.load_sheet_columns
+
+    def spy(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sources, "load_sheet_columns", spy)
+    return threads
+
+
+def same_transactions(a, b) -> None:
+    pd.testing.assert_frame_equal(a.data, b.data)
+    assert a.counts == b.counts
+    pd.testing.assert_frame_equal(a.issues, b.issues)
+    assert a.column_map == b.column_map and a.source == b.source
+
+
+def messy_rows() -> list[list]:
+    rows = [[f"C{i % 7}", f"2024-01-{i % 28 + 1:02d}", i * 1.5] for i in range(1, 41)]
+    rows += [["", "2024-02-01", 3.0], ["C1", "not a date", 2.0], ["C2", "2024-02-02", "n/a"]]
+    return rows
+
+
+def test_a_read_ahead_gives_the_same_transactions(tmp_path, count_in_process, where_loaded):
+    path = openpyxl_workbook(tmp_path / "orders.xlsx", messy_rows())
+    plain = read_transactions(path)
+    assert where_loaded == ["MainThread"]
+    count_in_process.clear()
+    assert ahead.start_check(path)
+    assert read_ahead(path)
+    ahead_read = read_transactions(path)
+    same_transactions(plain, ahead_read)
+    assert ahead_read.counts["rejected"] == 3
+    assert where_loaded[1:] == ["cltv-xl read"]  # read in the thread, not again
+    assert count_in_process == []  # checked by the child
+    assert ahead._READS == {} and ahead._PENDING == {}
+
+
+def test_an_error_found_ahead_is_raised_by_the_read_in_its_place(tmp_path):
+    path = openpyxl_workbook(tmp_path / "orders.xlsx", [["C1", "2024-01-02", 5.0]])
+    with pytest.raises(InputError) as direct:
+        read_transactions(path, amount_col="Revenue")
+    assert ahead.start_check(path)
+    assert read_ahead(path, amount_col="Revenue")
+    with pytest.raises(InputError) as later:
+        read_transactions(path, amount_col="Revenue")
+    assert str(later.value) == str(direct.value) and "Revenue" in str(later.value)
+
+
+def test_a_refusal_ahead_is_raised_by_the_read(tmp_path, count_in_process, where_loaded):
+    path = far_cell(tmp_path)
+    assert ahead.start_check(path)
+    assert read_ahead(path)
+    with pytest.raises(InputError, match="17,179,869,184 cells"):
+        read_transactions(path)
+    assert count_in_process == [] and where_loaded == []  # fastexcel never opened it
+
+
+def test_a_read_ahead_is_taken_only_for_the_same_file_and_choices(tmp_path, where_loaded):
+    path = openpyxl_workbook(tmp_path / "orders.xlsx")
+    assert read_ahead(path)
+    other = read_transactions(path, sheet="Orders")  # another sheet argument: read again
+    assert where_loaded.count("MainThread") == 1
+    assert read_ahead(path, sheet="Orders")
+    openpyxl_workbook(tmp_path / "new.xlsx", [["Z9", "2024-03-01", 7.0]]).replace(path)
+    changed = read_transactions(path, sheet="Orders")  # changed since: read again
+    assert where_loaded.count("MainThread") == 2
+    assert other.counts["used"] == 50 and list(changed.data["customer_id"]) == ["Z9"]
+
+
+def test_without_the_childs_result_the_read_is_done_in_the_caller(tmp_path, monkeypatch,
+                                                                   count_in_process,
+                                                                   where_loaded):
+    """No check ever runs in the thread beside the imports (the GIL convoy of the module
+    docstring): a failed child leaves the whole read to the caller."""
+    path = openpyxl_workbook(tmp_path / "orders.xlsx")
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    assert ahead.start_check(path)
+    assert read_ahead(path)
+    (read,) = ahead._READS.values()
+    read.thread.join()
+    assert count_in_process == [] and where_loaded == []
+    assert read_transactions(path).counts["used"] == 50
+    assert count_in_process == [str(path)] and where_loaded == ["MainThread"]
+
+
+def test_no_read_ahead_for_text_files_or_missing_files(tmp_path):
+    csv = tmp_path / "orders.csv"
+    csv.write_text("customer,date,amount\n1,2024-01-01,5\n")
+    assert not read_ahead(csv)
+    assert not read_ahead(tmp_path / "missing.xlsx")
+    assert ahead._READS == {}
+
+
+def test_the_report_command_reads_in_the_thread(tmp_path, count_in_process, where_loaded):
+    path = openpyxl_workbook(tmp_path / "orders.xlsx", messy_rows())
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["report", str(path), "-o", str(tmp_path / "r.xlsx"), "--quiet"],
+                    stdout=out, stderr=err)
+    assert code in (cli.EXIT_OK, cli.EXIT_GAPS), err.getvalue()
+    assert where_loaded == ["cltv-xl read"] and count_in_process == []
+    assert ahead._READS == {}

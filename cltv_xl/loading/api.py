@@ -24,6 +24,42 @@ from .sources import (
 ColumnSpec = str | int | None
 
 
+def _overrides(customer_col: ColumnSpec, date_col: ColumnSpec, amount_col: ColumnSpec,
+               quantity_col: ColumnSpec, price_col: ColumnSpec, order_col: ColumnSpec,
+               status_col: ColumnSpec) -> dict[str, ColumnSpec]:
+    """The column choices by role, as the readers take them."""
+    return {"customer": customer_col, "date": date_col, "amount": amount_col,
+            "quantity": quantity_col, "price": price_col, "order": order_col,
+            "status": status_col}
+
+
+def read_ahead(
+    source: str | PathLike[str],
+    *,
+    sheet: str | int | None = None,
+    customer_col: ColumnSpec = None,
+    date_col: ColumnSpec = None,
+    amount_col: ColumnSpec = None,
+    quantity_col: ColumnSpec = None,
+    price_col: ColumnSpec = None,
+    order_col: ColumnSpec = None,
+    status_col: ColumnSpec = None,
+) -> bool:
+    """Start reading the workbook ``source`` in a thread (:func:`cltv_xl.loading.ahead.
+    start_read`), for a later :func:`read_transactions` with the same arguments to take; True
+    when a read was started. Anything wrong with the file is left for that call to report."""
+    from .ahead import start_read
+
+    path = Path(source).expanduser()
+    try:
+        if check_file(path) not in EXCEL_SUFFIXES:
+            return False
+    except InputError:
+        return False
+    return start_read(path, sheet, _overrides(customer_col, date_col, amount_col, quantity_col,
+                                              price_col, order_col, status_col))
+
+
 def read_transactions(
     source: str | PathLike[str] | pd.DataFrame,
     *,
@@ -79,9 +115,8 @@ def read_transactions(
         A one-line message for an unreadable file, an unknown sheet, a missing column, a header
         without data, or a bad argument.
     """
-    overrides = {"customer": customer_col, "date": date_col, "amount": amount_col,
-                 "quantity": quantity_col, "price": price_col, "order": order_col,
-                 "status": status_col}
+    overrides = _overrides(customer_col, date_col, amount_col, quantity_col, price_col,
+                           order_col, status_col)
     cutoff = as_date(as_of, "as_of")  # validate before reading a large file
     if dayfirst is not None and not isinstance(dayfirst, bool):
         raise InputError(f"dayfirst must be True, False or None (infer); got {dayfirst!r}")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,8 +168,26 @@ def _fastexcel_head(reader, path: Path, sheet: str, n_rows: int) -> list[list[ob
 
 
 def read_workbook(path: Path, sheet: str | int | None, overrides: dict) -> RawColumns:
-    """Read the transaction columns of one sheet of an .xlsx/.xlsm workbook."""
-    if path.suffix.lower() in CHECKED_SUFFIXES:
+    """Read the transaction columns of one sheet of an .xlsx/.xlsm workbook.
+
+    A read of the same unchanged file, sheet and columns started ahead by
+    :func:`cltv_xl.loading.ahead.start_read` is taken instead of reading again."""
+    ahead = sys.modules.get("cltv_xl.loading.ahead")  # only when the CLI started one
+    started = ahead.take_read(path, sheet, overrides) if ahead is not None else None
+    if started is not None:
+        reader, name, match, (sheet_data, batch) = started
+    else:
+        reader, name, match = locate_sheet(path, sheet, overrides)
+        sheet_data, batch = load_sheet_columns(reader, path, name, match)
+    return sheet_columns(path, name, match, sheet_data, batch)
+
+
+def locate_sheet(path: Path, sheet: str | int | None, overrides: dict, *,
+                 checked: bool = False):
+    """The pre-flight checks (unless ``checked``: already passed), then the sheet and its
+    header: ``(reader, sheet name, HeaderMatch)`` for :func:`load_sheet_columns`, or a
+    one-line InputError."""
+    if path.suffix.lower() in CHECKED_SUFFIXES and not checked:
         check_workbook(path)  # bounded checks first: the native reader aborts on hostile files
     reader = _open_workbook(path)
     names = list(reader.sheet_names)
@@ -212,21 +231,27 @@ def read_workbook(path: Path, sheet: str | int | None, overrides: dict) -> RawCo
             first_error = first_error or exc
             continue
         _check_distinct(match)
-        return _read_sheet_columns(reader, path, name, match)
+        return reader, name, match
     assert first_error is not None
     raise first_error
 
 
-def _read_sheet_columns(reader, path: Path, sheet: str, match: HeaderMatch) -> RawColumns:
-    skip = 0 if match.row is None else match.row + 1
-    roles = _roles(match)
-    use = ",".join(excel_letter(match.columns[r]) for r in roles)
+def _skip(match: HeaderMatch) -> int:
+    return 0 if match.row is None else match.row + 1
+
+
+def load_sheet_columns(reader, path: Path, sheet: str, match: HeaderMatch):
+    """fastexcel's read of the mapped columns under the header: ``(sheet data, Arrow batch)``.
+
+    Only fastexcel and Arrow run here, and fastexcel releases the GIL while it reads, so this
+    can run in a thread beside Python work (:func:`cltv_xl.loading.ahead.start_read`)."""
+    use = ",".join(excel_letter(match.columns[r]) for r in _roles(match))
 
     def load(all_text: bool):
         # header_row=None with an explicit skip_rows: row i of the result is sheet row skip+1+i.
         dtypes = "string" if all_text else None
         return reader.load_sheet(
-            sheet, header_row=None, skip_rows=skip, use_columns=use, dtypes=dtypes
+            sheet, header_row=None, skip_rows=_skip(match), use_columns=use, dtypes=dtypes
         )
 
     try:
@@ -236,10 +261,15 @@ def _read_sheet_columns(reader, path: Path, sheet: str, match: HeaderMatch) -> R
             # A cell did not fit the type inferred from the first rows: read them all as text.
             sheet_data = load(True)
             batch = sheet_data.to_arrow()
-    except InputError:
-        raise
     except Exception as exc:  # fastexcel/calamine errors on a damaged sheet
         raise InputError(f"{path.name}: cannot read sheet '{sheet}' ({_first_line(exc)})") from exc
+    return sheet_data, batch
+
+
+def sheet_columns(path: Path, sheet: str, match: HeaderMatch, sheet_data, batch) -> RawColumns:
+    """The :class:`RawColumns` of a sheet read by :func:`load_sheet_columns`."""
+    skip = _skip(match)
+    roles = _roles(match)
     by_abs = {c.absolute_index: c.name for c in sheet_data.selected_columns}
     missing = [r for r in roles if match.columns[r] not in by_abs]
     frame = batch.to_pandas()

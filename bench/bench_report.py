@@ -20,6 +20,11 @@ Usage: ``python bench/bench_report.py [SIZE ...]`` (default 200000 1000000)
 instead: the report command from each, interleaved, with the median time until the read starts,
 of the read and clean stage and of the whole run.
 
+``python bench/bench_report.py exit SIZE [--repeat N]`` measures what the interpreter's own shutdown
+costs after a report: the wall time of ``cltv-xl report`` as the program runs it
+(``cltv_xl.cli.run``, which leaves with ``os._exit``) against the same command returning from
+``cltv_xl.cli.main`` into an ordinary exit, interleaved, medians.
+
 Each measurement runs in a fresh child process; wall time is measured around it and peak
 memory is ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper process that only
 runs that child, so numbers do not leak between measurements.
@@ -212,7 +217,47 @@ def ab(size: int, checkouts: list[str], repeat: int = 5) -> dict[str, dict[str, 
     return result
 
 
+#: ``cltv-xl report`` followed by Python's ordinary shutdown (what ``run`` skips).
+_ORDINARY_EXIT = r"""
+import sys
+from cltv_xl.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def exit_cost(size: int, repeat: int = 5) -> dict[str, float]:
+    """Median wall seconds of the report with the program's exit and with an ordinary one."""
+    import statistics
+    import time
+
+    from generate import cached_sheet
+
+    compile_package()
+    src = cached_sheet(int(size), HERE / "out")
+    walls: dict[str, list[float]] = {"os_exit_s": [], "ordinary_exit_s": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.xlsx"
+        args = ["report", str(src), "-o", str(out), "--quiet"]
+        for _ in range(repeat):
+            for key, argv in (("os_exit_s", [sys.executable, "-m", "cltv_xl.cli", *args]),
+                              ("ordinary_exit_s", [sys.executable, "-c", _ORDINARY_EXIT,
+                                                   *args])):
+                out.unlink(missing_ok=True)
+                start = time.perf_counter()
+                subprocess.run(argv, check=True, cwd=tmp)
+                walls[key].append(time.perf_counter() - start)
+    result = {k: round(statistics.median(v), 3) for k, v in walls.items()}
+    result["saved_s"] = round(result["ordinary_exit_s"] - result["os_exit_s"], 3)
+    return {"size": int(size), "runs": repeat, **result}
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["exit"]:
+        # python bench/bench_report.py exit SIZE [--repeat N]
+        args = sys.argv[2:]
+        repeat = int(args[args.index("--repeat") + 1]) if "--repeat" in args else 5
+        print(json.dumps(exit_cost(int(args[0]), repeat)))
+        raise SystemExit(0)
     if sys.argv[1:2] == ["ab"]:
         # python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N]
         args = sys.argv[2:]

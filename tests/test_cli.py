@@ -163,3 +163,23 @@ def test_console_script_entry_point(orders, tmp_path):
     done = subprocess.run([sys.executable, "-m", "cltv_xl.cli", "--version"], capture_output=True,
                           text=True, check=False)
     assert done.returncode == 0 and "cltv-xl" in done.stdout
+
+
+def test_the_program_flushes_its_output_and_runs_exit_handlers(orders, tmp_path):
+    """``cltv-xl`` (``cli.run``) leaves with ``os._exit``: the JSON on a pipe is whole, the exit
+    code is the command's, and ``atexit`` handlers still run."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cltv_xl.cli", "report", str(orders), "-o",
+         str(tmp_path / "r.xlsx"), "--json", "-", "--quiet"],
+        capture_output=True, text=True, check=False)
+    assert done.returncode in (cli.EXIT_OK, cli.EXIT_GAPS), done.stderr
+    assert json.loads(done.stdout)["rows"]["used"] > 6000
+    assert (tmp_path / "r.xlsx").is_file()
+    script = ("import atexit, sys; from cltv_xl.cli import run; "
+              "atexit.register(lambda: print('handler ran', file=sys.stderr)); run()")
+    bad = subprocess.run([sys.executable, "-c", script, "report", str(tmp_path / "nope.xlsx"),
+                          "-o", str(tmp_path / "x.xlsx")], capture_output=True, text=True,
+                         check=False)
+    assert bad.returncode == cli.EXIT_INPUT
+    assert bad.stderr.splitlines() == [f"cltv-xl: error: {tmp_path / 'nope.xlsx'}: file not found",
+                                       "handler ran"]

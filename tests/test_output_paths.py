@@ -139,7 +139,7 @@ def test_stale_temp_files_of_a_killed_run_are_removed_and_nothing_else(tmp_path)
 SLOW_WRITER = """
 import sys, time
 import cltv_xl.report.xlsx_writer as w
-def slow(src, dest, pending, cached):
+def slow(src, dest, pending, cached, *rest):
     dest.write_bytes(b"partial")
     print("writing", flush=True)
     time.sleep(60)

@@ -94,6 +94,8 @@ def build_report(
     workbook shows up to Excel's row limit of customers (:mod:`cltv_xl.report.engine_path`).
     """
     from ..loading import read_transactions
+    from .build import transactions_table
+    from .rows_ahead import start_rows
     from .template import load_template
     from .xlsx_writer import write_report
 
@@ -133,13 +135,22 @@ def build_report(
     # Excel's row limit, checked as soon as the row count is known (not after the models).
     check_transactions_fit(len(tx.data), include_transactions)
     release_freed_memory()  # the raw columns are gone: lower the base of the write's peak
+    # The Transactions sheet's rows do not depend on the models: they are built and
+    # compressed on the second core while the models fit (report.rows_ahead).
+    table, ahead = None, {}
+    if include_transactions:
+        table = transactions_table(tx)
+        started = start_rows(workbook, "Transactions", table)
+        if started is not None:
+            ahead["Transactions"] = started
     report = compute_report(tx, assumptions=a, include_transactions=include_transactions,
-                            progress=say, result=None if run is None else run.result)
+                            progress=say, result=None if run is None else run.result,
+                            table=table)
     if run is not None:
         cap_customers(report, run)
     say("writing the workbook")
     release_freed_memory()
-    write_report(report, out, template, loaded=workbook)
+    write_report(report, out, template, loaded=workbook, ahead=ahead)
     if json_path is not None:
         write_json(report, json_path)
     return report

@@ -311,6 +311,19 @@ def _issues_frame(tx: Transactions, extra: pd.DataFrame | None = None) -> pd.Dat
     })
 
 
+def transactions_table(tx: Transactions) -> pd.DataFrame:
+    """The Transactions sheet's table: every used row's customer id, date, amount and source
+    row number."""
+    d = tx.data
+    return pd.DataFrame({
+        # The column as it is (Arrow-backed under pandas 3): no Python string per row.
+        "Customer ID": d["customer_id"].array,
+        "Date": d["date"].to_numpy(),
+        "Amount": d["amount"].to_numpy(dtype=np.float64),
+        "Source row": d["row"].to_numpy(dtype=np.int64),
+    })
+
+
 def compute_report(
     tx: Transactions,
     *,
@@ -319,6 +332,7 @@ def compute_report(
     progress: Progress | None = None,
     memo: Any = None,
     result: pipeline.PipelineResult | None = None,
+    table: pd.DataFrame | None = None,
     **kwargs: Any,
 ) -> Report:
     """Arrange the numbers of :func:`cltv_xl.pipeline.run` into a :class:`Report`.
@@ -343,6 +357,10 @@ def compute_report(
     result:
         The numbers already computed (the engine path, :mod:`cltv_xl.report.engine_path`,
         computes them in DuckDB or Spark); ``pipeline.run`` is then not called.
+    table:
+        The Transactions table already made by :func:`transactions_table` from ``tx``
+        (``build_report`` passes the one whose rows it builds ahead); by default it is made
+        here when ``include_transactions``.
     """
     say = progress or (lambda _msg: None)
     a = resolve_assumptions(assumptions, **kwargs)
@@ -423,14 +441,7 @@ def compute_report(
     tracking, holdout_facts = holdout_tracking(res.tracking, res.tracking_model)
     transactions = None
     if include_transactions:
-        d = tx.data
-        transactions = pd.DataFrame({
-            # The column as it is (Arrow-backed under pandas 3): no Python string per row.
-            "Customer ID": d["customer_id"].array,
-            "Date": d["date"].to_numpy(),
-            "Amount": d["amount"].to_numpy(dtype=np.float64),
-            "Source row": d["row"].to_numpy(dtype=np.int64),
-        })
+        transactions = table if table is not None else transactions_table(tx)
     counts = {k: int(tx.counts.get(k, 0)) for k in ("read", "used", "rejected", "blank",
                                                     "doubtful")}
     retention_cells, retention_tables, retention_facts = arrange_retention(res, a, gaps)

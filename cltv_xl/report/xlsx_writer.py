@@ -92,6 +92,9 @@ class _Pending:
     header_row: int
     frame_columns: list[pd.Series]
     n_cols: int
+    #: The report's frame and the frame column of each sheet column (for rows built ahead).
+    frame: pd.DataFrame | None = None
+    order: tuple[str | None, ...] = ()
 
 
 # ------------------------------------------------------------------------------ cells
@@ -307,12 +310,33 @@ def _large_table(ref: TableRef, tname: str, frame: pd.DataFrame) -> _Pending:
     for j, column in enumerate(order):
         if column in text_columns:
             ws.cell(row=r0 + 1, column=c0 + j).quotePrefix = True
-    n = len(frame)
-    empty = pd.Series([None] * n, dtype=object)
+    return _Pending(ws.title, tname, c0, r0, table_columns(frame, order), len(order), frame,
+                    tuple(order))
+
+
+def table_columns(frame: pd.DataFrame, order: list[str | None]) -> list[pd.Series]:
+    """The columns of a large table as streamed: ``frame``'s columns in sheet ``order``
+    (``None``: an empty column), text longer than an Excel cell holds cut with a visible
+    marker (:func:`~cltv_xl.safety.fit_cells`)."""
+    empty = pd.Series([None] * len(frame), dtype=object)
     columns = [empty if c is None else frame[c].reset_index(drop=True) for c in order]
-    # Text longer than an Excel cell holds is cut with a visible marker (safety.fit_cell).
-    columns = [fit_cells(c) if fastxml.is_text(c) else c for c in columns]
-    return _Pending(ws.title, tname, c0, r0, columns, len(order))
+    return [fit_cells(c) if fastxml.is_text(c) else c for c in columns]
+
+
+def prototype_styles(wb: Workbook, ref: TableRef, tname: str, order: list[str | None]) -> list:
+    """The style index each streamed column will have, as :func:`_large_table` leaves the
+    prototype row and openpyxl saves it: the cell's style, with Excel's quote prefix for a
+    data text column, as its index among the workbook's cell formats (openpyxl only appends to
+    that list, so an index taken now holds at save); None for a cell without a style."""
+    c0, r0, _c1, _r1 = ref.bounds
+    text_columns = set(DATA_TEXT_COLUMNS.get(tname, ()))
+    styles: list[int | None] = []
+    for j, column in enumerate(order):
+        style = copy(ref.ws.cell(row=r0 + 1, column=c0 + j)._style)
+        if column in text_columns:
+            style.quotePrefix = True
+        styles.append(wb._cell_styles.add(style) if any(style) else None)
+    return styles
 
 
 
@@ -476,11 +500,14 @@ def _cache_formula_values(xml: bytes, values: dict[str, Any], part: str = "sheet
 
 
 def _assemble(src: bytes, dest: Path, pending: list[_Pending],
-              cached: dict[str, dict[str, Any]]) -> None:
+              cached: dict[str, dict[str, Any]], ahead: dict[str, Any] | None = None) -> None:
     """Copy the openpyxl package to ``dest``, streaming the large tables' rows into their
     sheets in chunks (:func:`chunk_rows`): a worker thread builds the next chunk's XML while
     the current one is checksummed and compressed (pyarrow and ISA-L both release the GIL),
-    so at most two chunks of XML exist at a time."""
+    so at most two chunks of XML exist at a time. A table in ``ahead`` (table name ->
+    :class:`~cltv_xl.report.rows_ahead.RowsAhead`) whose rows were built and compressed
+    while the models fitted is copied in compressed, if it is the table being written."""
+    ahead = ahead or {}
     with zipfile.ZipFile(io.BytesIO(src)) as zin, ThreadPoolExecutor(max_workers=BUILDERS) as pool:
         sheets = _sheet_paths(zin)
         tables = _table_parts(zin)
@@ -500,7 +527,14 @@ def _assemble(src: bytes, dest: Path, pending: list[_Pending],
             for info in zin.infolist():
                 name = info.filename
                 if name in jobs:
-                    head, tail, body = _sheet_job(zin.read(name), jobs.pop(name), name, pool)
+                    p = jobs.pop(name)
+                    built = ahead.get(p.table)
+                    n = len(p.frame_columns[0]) if p.frame_columns else 0
+                    if built is not None and n:
+                        head, tail, styles = _split_sheet(zin.read(name), p, n, name)
+                        if built.write(zout, _member_info(info), head, tail, p, styles):
+                            continue
+                    head, tail, body = _sheet_job(zin.read(name), p, name, pool)
                     _stream(zout, info, head, body, tail)
                 elif name in table_xml:
                     zout.writestr(info, table_xml[name])
@@ -558,15 +592,16 @@ def _fast_compressor() -> Any:
     return isal_zlib.compressobj(ISAL_LEVEL, isal_zlib.DEFLATED, -15)
 
 
-def _member_sink(fh: Any) -> Callable[[Any], Any]:
+def _member_sink(fh: Any, compressor: Any = None) -> Callable[[Any], Any]:
     """A function writing bytes into the open zip member ``fh``.
 
     With python-isal, ISA-L's raw deflate and its CRC-32 (about 6x zlib's speed) replace
     zipfile's: the function does what ``zipfile._ZipWriteFile.write`` does (Python 3.11 to
     3.13: count the bytes, update the CRC, compress, write), so that zipfile's ``close``
     writes the same header fields. Without python-isal, or with a zipfile lacking those
-    attributes, it is ``fh.write`` (zlib)."""
-    fast = _fast_compressor()
+    attributes, it is ``fh.write`` (zlib). ``compressor``: an ISA-L compressor to use in place
+    of a new one."""
+    fast = compressor if compressor is not None else _fast_compressor()
     if fast is None or not all(hasattr(fh, a) for a in _ZIP_WRITER_FIELDS):
         return fh.write
     from isal import isal_zlib
@@ -588,8 +623,8 @@ def _member_sink(fh: Any) -> Callable[[Any], Any]:
 _ZIP_WRITER_FIELDS = ("_compressor", "_file_size", "_crc", "_compress_size", "_fileobj")
 
 
-def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Iterator[Any],
-            tail: str) -> None:
+def _member_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A deflated member named and dated as ``info``, at :data:`COMPRESS_LEVEL`."""
     out_info = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     out_info.compress_type = zipfile.ZIP_DEFLATED
     # Level 1: a third of the time of the default level 6 for a few percent more bytes. The
@@ -597,7 +632,12 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Itera
     out_info._compresslevel = COMPRESS_LEVEL
     if hasattr(out_info, "compress_level"):
         out_info.compress_level = COMPRESS_LEVEL
-    with zout.open(out_info, "w", force_zip64=True) as fh:
+    return out_info
+
+
+def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Iterator[Any],
+            tail: str) -> None:
+    with zout.open(_member_info(info), "w", force_zip64=True) as fh:
         write = _member_sink(fh)
         write(head.encode())
         for chunk in body:
@@ -648,16 +688,18 @@ def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[st
 
 def write_report(report: Report, output: str | os.PathLike,
                  template: str | os.PathLike | None = None, *,
-                 loaded: Workbook | None = None) -> Path:
+                 loaded: Workbook | None = None, ahead: dict[str, Any] | None = None) -> Path:
     """Fill the template with ``report`` and write it atomically to ``output`` (.xlsx).
 
     ``loaded`` is the template already loaded by :func:`load_template` (used once: it is
-    filled in place); by default ``template`` is loaded here."""
+    filled in place); by default ``template`` is loaded here. ``ahead``: large tables whose
+    rows :func:`cltv_xl.report.rows_ahead.start_rows` built and compressed meanwhile (table
+    name -> its result), used where they match the table written."""
     wb = loaded if loaded is not None else load_template(template)
     pending, cached = fill_workbook(wb, report)
     buf = io.BytesIO()
     wb.save(buf)
     src = buf.getvalue()
     del wb, buf
-    return atomic_write(output, lambda tmp: _assemble(src, tmp, pending, cached))
+    return atomic_write(output, lambda tmp: _assemble(src, tmp, pending, cached, ahead))
 

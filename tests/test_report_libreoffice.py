@@ -19,12 +19,15 @@ from lo import recalculate
 from cltv_xl import metrics
 from cltv_xl.datasets import load_cdnow
 from cltv_xl.report import compute_report
+from cltv_xl.report.build import transactions_table
 from cltv_xl.report.model import (
     FORMULA_NAMES,
     KPI_KEYS,
     LEVER_FORMULA_NAMES,
     LEVER_INPUT_NAMES,
 )
+from cltv_xl.report.rows_ahead import start_rows
+from cltv_xl.report.template import load_template
 from cltv_xl.report.xlsx_writer import write_report
 from cltv_xl.transactions import Transactions
 
@@ -56,9 +59,16 @@ def recalculated(tmp_path_factory):
         "amount": [10.0, 20.0, 30.0, 40.0, 50.0, 60.0],
     })
     frame = pd.concat([cdnow[["customer_id", "date", "amount"]], extra], ignore_index=True)
-    report = compute_report(Transactions.from_frame(frame), cac=25.0, margin=0.3,
-                            holdout_start="1997-10-01", currency="USD")
-    path = write_report(report, folder / "report.xlsx")
+    # Written as build_report writes it: the Transactions rows built and deflated ahead.
+    tx = Transactions.from_frame(frame)
+    wb = load_template()
+    table = transactions_table(tx)
+    ahead = start_rows(wb, "Transactions", table)
+    report = compute_report(tx, cac=25.0, margin=0.3, holdout_start="1997-10-01",
+                            currency="USD", table=table)
+    path = write_report(report, folder / "report.xlsx", loaded=wb,
+                        ahead={"Transactions": ahead})
+    assert ahead.pieces == []  # spliced in (cleared once written)
     out = recalculate(path, folder / "recalc")
     return report, path, out
 

@@ -69,27 +69,17 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     """The CRC-32 of ``A + B`` from ``crc1 = crc32(A)``, ``crc2 = crc32(B)`` and ``len(B)``.
 
     CRC-32 is linear over GF(2): appending ``len2`` bytes maps the register through the
-    ``len2``-fold power of the one-zero-bit operator, applied here by repeated squaring of
+    (8 x ``len2``)-th power of the one-zero-bit operator, applied here by repeated squaring of
     that 32 x 32 bit matrix (the method of zlib's ``crc32_combine``, M. Adler; Python's zlib
-    does not expose it). About 60 squarings for a gigabyte."""
+    does not expose it). About 32 squarings for a gigabyte."""
     if len2 <= 0:
         return crc1
-    odd = [_POLY] + [1 << n for n in range(31)]  # one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    while True:  # apply len2 zero bytes: one squaring per bit of len2
-        even = _gf2_square(odd)
+    op = _gf2_square(_gf2_square([_POLY] + [1 << n for n in range(31)]))  # four zero bits
+    while len2:  # op becomes 1, 2, 4, ... zero bytes: apply it for each set bit of len2
+        op = _gf2_square(op)
         if len2 & 1:
-            crc1 = _gf2_times(even, crc1)
+            crc1 = _gf2_times(op, crc1)
         len2 >>= 1
-        if not len2:
-            break
-        odd = _gf2_square(even)
-        if len2 & 1:
-            crc1 = _gf2_times(odd, crc1)
-        len2 >>= 1
-        if not len2:
-            break
     return crc1 ^ crc2
 
 

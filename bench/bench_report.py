@@ -16,9 +16,10 @@ Usage: ``python bench/bench_report.py [SIZE ...]`` (default 200000 1000000)
   same run): the baseline above without the Transactions sheet, i.e. openpyxl ``read_only``
   -> lifetimes BG/NBD + Gamma-Gamma -> an openpyxl customer sheet.
 
-``python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N]`` compares checkouts
-instead: the report command from each, interleaved, with the median time until the read starts,
-of the read and clean stage and of the whole run.
+``python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N] [--each]`` compares
+checkouts instead: the report command from each, interleaved, with the median time until the
+read starts, of the read and clean stage and of the whole run (``--each``: every run's stage
+seconds too).
 
 ``python bench/bench_report.py exit SIZE [--repeat N]`` measures what the interpreter's own shutdown
 costs after a report: the wall time of ``cltv-xl report`` as the program runs it
@@ -182,10 +183,22 @@ print(json.dumps({"code": code, **seen}))
 """
 
 
-def ab(size: int, checkouts: list[str], repeat: int = 5) -> dict[str, dict[str, float]]:
+def stage_seconds(marks: dict) -> dict[str, float]:
+    """Seconds of each progress stage of one run (from when it began to when the next did)."""
+    names = [k for k in marks if k not in ("code", "done")] + ["done"]
+    out, prev = {"before the first stage": round(marks[names[0]], 3)}, names[0]
+    for name in names[1:]:
+        out[prev] = round(marks[name] - marks[prev], 3)
+        prev = name
+    return out
+
+
+def ab(size: int, checkouts: list[str], repeat: int = 5,
+       each: bool = False) -> dict[str, dict[str, float]]:
     """``cltv-xl report`` on the generated sheet of ``size`` rows from each checkout (a folder
     holding ``cltv_xl``), interleaved ``repeat`` times (A, B, A, B, ...): median seconds until
-    the read starts, of the read and clean stage, and of the whole run, per checkout."""
+    the read starts, of the read and clean stage, and of the whole run, per checkout. ``each``
+    also prints every run's stage seconds as it ends."""
     import statistics
 
     from generate import cached_sheet
@@ -205,6 +218,9 @@ def ab(size: int, checkouts: list[str], repeat: int = 5) -> dict[str, dict[str, 
                                       env=env, cwd=tmp, capture_output=True, text=True,
                                       check=True)
                 runs[root].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                if each:
+                    print(json.dumps({"checkout": root, "total_s": round(runs[root][-1]["done"], 2),
+                                      **stage_seconds(runs[root][-1])}), flush=True)
     result = {}
     for root, rows in runs.items():
         start = [r["reading transactions"] for r in rows]
@@ -259,14 +275,16 @@ if __name__ == "__main__":
         print(json.dumps(exit_cost(int(args[0]), repeat)))
         raise SystemExit(0)
     if sys.argv[1:2] == ["ab"]:
-        # python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N]
+        # python bench/bench_report.py ab SIZE CHECKOUT [CHECKOUT ...] [--repeat N] [--each]
         args = sys.argv[2:]
+        each = "--each" in args
+        args = [a for a in args if a != "--each"]
         repeat = 5
         if "--repeat" in args:
             i = args.index("--repeat")
             repeat = int(args[i + 1])
             del args[i:i + 2]
-        for root, row in ab(int(args[0]), args[1:], repeat).items():
+        for root, row in ab(int(args[0]), args[1:], repeat, each).items():
             print(json.dumps({"checkout": root, "size": int(args[0]), **row}))
         raise SystemExit(0)
     sizes = [int(a) for a in sys.argv[1:]] or [200_000, 1_000_000]

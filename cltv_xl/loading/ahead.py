@@ -17,9 +17,9 @@ back from the importing thread (a thread spinning in Python slows the 200k-row c
 When no child can run (no ``sys.executable``, a frozen application, WebAssembly) or the child
 fails in any other way than a refused workbook, the check simply runs in-process later.
 
-:func:`start_read` goes one step further once pandas is in (the header search needs it): it
-takes the checks' result, finds the sheet and its header row, and starts fastexcel's read of
-the mapped columns in a thread, while the command goes on to import SciPy and openpyxl and load
+:func:`start_read` goes one step further once pandas is in (the header search needs it): a
+thread waits for the checks' result, finds the sheet and its header row, and runs fastexcel's
+read of the mapped columns, while the command goes on to import SciPy and openpyxl and load
 the report template. Unlike the checks, that read suits a thread: fastexcel releases the GIL
 while it reads (0.269 s alone, 0.281 s beside a thread running Python, at 200k rows). The next
 :func:`~cltv_xl.loading.sources.read_workbook` of the same unchanged file, sheet and column
@@ -44,7 +44,7 @@ __all__ = ["start_check", "start_read", "stop_pending", "take_read", "take_resul
 
 #: Checks started by :func:`start_check`: (file identity, limits) -> the child process.
 _PENDING: dict[tuple, subprocess.Popen] = {}
-#: Reads started by :func:`start_read`: (file identity, sheet, columns) -> the read.
+#: Reads started by :func:`start_read`: (file identity, sheet, columns, limits) -> the read.
 _READS: dict[tuple, _Read] = {}
 
 

@@ -30,13 +30,12 @@ from typing import Any
 import pandas as pd
 from openpyxl import Workbook
 
-from . import fastxml
+from . import fastxml, xlsx_writer
 from .template import find_tables
 from .xlsx_writer import (
     _ZIP_WRITER_FIELDS,
     ISAL_LEVEL,
     WRITE_BYTES,
-    _fast_compressor,
     _member_sink,
     _ordered_columns,
     chunk_rows,
@@ -177,7 +176,7 @@ def start_rows(wb: Workbook, table: str, frame: pd.DataFrame) -> RowsAhead | Non
     """Start building and deflating the rows of ``table`` (a large table of the loaded
     template ``wb``) from ``frame``, the frame the report will hold for it; None when
     python-isal is missing, the table is empty or not in the template."""
-    if len(frame) == 0 or _fast_compressor() is None or not _writer_fields():
+    if len(frame) == 0 or xlsx_writer._fast_compressor() is None or not _writer_fields():
         return None
     ref = find_tables(wb).get(table)
     if ref is None:

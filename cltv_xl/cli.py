@@ -515,9 +515,9 @@ def run() -> NoReturn:
     """The ``cltv-xl`` program: :func:`main`, then exit without tearing the interpreter down.
 
     Once the command is done, Python's own shutdown frees every module and object one by one:
-    0.2-0.3 s after a 200k-row report (``python bench/bench_report.py exit``), a tenth of the
-    run. Everything the command wrote is closed by then (the report is renamed into place
-    before :func:`main` returns), so this flushes stdout and stderr, runs the ``atexit``
+    0.2 s after a 200k-row report, 0.3 s after a 1M-row one (``python bench/bench_report.py
+    exit SIZE``). Everything the command wrote is closed by then (the report is renamed into
+    place before :func:`main` returns), so this flushes stdout and stderr, runs the ``atexit``
     handlers (logging, leftover pre-flight children) and leaves with ``os._exit``. When a
     flush fails (a closed pipe), the ordinary exit reports it."""
     code = main()

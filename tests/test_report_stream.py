@@ -52,11 +52,6 @@ def test_chunked_rows_equal_one_piece(report, tmp_path, monkeypatch):
 
 def test_isal_deflate_is_used_and_smaller_than_zlib_level_1(report, tmp_path, monkeypatch):
     pytest.importorskip("isal")
-    # The same XML both times: no rows built ahead (whose early style indices renumber the
-    # workbook's cell formats; tests/test_rows_ahead.py compares those workbooks cell by cell).
-    from cltv_xl.report import rows_ahead
-
-    monkeypatch.setattr(rows_ahead, "start_rows", lambda *a, **k: None)
     fast = tmp_path / "isal.xlsx"
     xw_mod.write_report(report, fast)
     monkeypatch.setattr(xw_mod, "_fast_compressor", lambda: None)

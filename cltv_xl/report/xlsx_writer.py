@@ -648,17 +648,15 @@ def _stream(zout: zipfile.ZipFile, info: zipfile.ZipInfo, head: str, body: Itera
 
 
 # ------------------------------------------------------------------------------ entry point
-def fill_workbook(wb: Workbook, report: Report,
-                  frames: dict[str, pd.DataFrame] | None = None) -> tuple[list[_Pending],
-                                                                          dict[str, dict]]:
+def fill_workbook(wb: Workbook, report: Report) -> tuple[list[_Pending], dict[str, dict]]:
     """Fill ``wb`` (a loaded template) with openpyxl; return the large tables still to stream
-    and the cached KPI values per sheet. ``frames``: ``report.tables()`` if already made."""
+    and the cached KPI values per sheet."""
     fill_cells(wb, report)
     tables = find_tables(wb)
     pending: list[_Pending] = []
     moved: dict[str, tuple[str, int, int, int, int]] = {}
     optional = {t: f for t, f in report.retention_tables.items() if t in tables}
-    for tname, frame in {**(frames or report.tables()), **optional}.items():
+    for tname, frame in {**report.tables(), **optional}.items():
         ref = tables[tname]
         c0, r0, c1, _r1 = ref.bounds
         if tname in LARGE_TABLES:
@@ -696,18 +694,12 @@ def write_report(report: Report, output: str | os.PathLike,
     ``loaded`` is the template already loaded by :func:`load_template` (used once: it is
     filled in place); by default ``template`` is loaded here. ``ahead``: large tables whose
     rows :func:`cltv_xl.report.rows_ahead.start_rows` built and compressed meanwhile (table
-    name -> its result), used where they match the table written; the rows of the other large
-    tables are started here, to be built while openpyxl fills and saves the workbook."""
-    from .rows_ahead import start_rows
-
+    name -> its result), used where they match the table written. (The other large tables are
+    not started here: built in one thread while openpyxl fills and saves the workbook, which
+    holds the GIL, the Customers rows made the 1M-row write 0.25-0.35 s slower than the
+    writer's own two builders; ``python bench/bench_report.py ab 1000000 ... --each``.)"""
     wb = loaded if loaded is not None else load_template(template)
-    ahead = dict(ahead or {})
-    frames = report.tables()
-    # The other large tables' rows are built while openpyxl fills and saves the workbook.
-    for tname in LARGE_TABLES:
-        if tname not in ahead and (started := start_rows(wb, tname, frames[tname])):
-            ahead[tname] = started
-    pending, cached = fill_workbook(wb, report, frames)
+    pending, cached = fill_workbook(wb, report)
     buf = io.BytesIO()
     wb.save(buf)
     src = buf.getvalue()

@@ -131,6 +131,18 @@ def test_choose_engine(tmp_path):
     assert choose_engine(pd.DataFrame()) == "pandas"
     with pytest.raises(InputError, match="engine must be one of"):
         choose_engine(small, "polars")
+    # One policy, one explicit difference: a small Parquet file goes to DuckDB for the engine
+    # API and to pandas for the report (its full loader and the Transactions sheet).
+    from cltv_xl.report.engine_path import wants_engine
+
+    parquet = tmp_path / "a.parquet"
+    pd.DataFrame({"customer": ["a"], "date": ["2024-01-01"], "amount": [1.0]}).to_parquet(parquet)
+    assert choose_engine(parquet) == choose_engine(parquet, None) == "duckdb"
+    assert wants_engine(parquet, "auto") == wants_engine(parquet, None) == "pandas"
+    assert choose_engine(parquet, small_parquet="pandas", min_bytes=1) == "duckdb"
+    assert wants_engine(parquet, "spark") == "spark"
+    for source in (small, tmp_path / "a.xlsx", pd.DataFrame(), tmp_path):
+        assert wants_engine(source, "auto") == choose_engine(source)
 
 
 def test_sufficient_statistics_give_the_same_fit(cdnow):

@@ -30,11 +30,15 @@ MAX_LISTED = 10_000
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def choose_engine(source, engine: str = "auto") -> str:
-    """The engine for ``source``: ``engine`` itself unless "auto"; under "auto", DuckDB for a
-    CSV or Parquet file of :data:`DUCKDB_MIN_BYTES` or more (or a Parquet folder), pandas
-    otherwise (sheets, DataFrames, small files)."""
-    name = str(engine).lower()
+def choose_engine(source, engine: str | None = "auto", *, small_parquet: str = "duckdb",
+                  min_bytes: int | None = None) -> str:
+    """The engine for ``source``: ``engine`` itself unless "auto" (or None); under "auto",
+    DuckDB for a Parquet folder and for a CSV or Parquet file of ``min_bytes`` (default
+    :data:`DUCKDB_MIN_BYTES`) or more, pandas for sheets, DataFrames and small CSV files, and
+    ``small_parquet`` for a smaller Parquet file: "duckdb" for the engine API (typed data, no
+    cleaning to lose), "pandas" for the report (the full loader, with its doubtful-row checks
+    and the Transactions sheet)."""
+    name = "auto" if engine is None else str(engine).lower()
     if name != "auto":
         if name not in ENGINES:
             raise InputError(f"engine must be one of auto, {', '.join(ENGINES)}; got {engine!r}")
@@ -43,9 +47,12 @@ def choose_engine(source, engine: str = "auto") -> str:
         path = Path(source)
         if path.is_dir():
             return "duckdb"
-        if path.suffix.lower() in ENGINE_SUFFIXES and path.is_file():
-            big = path.stat().st_size >= DUCKDB_MIN_BYTES
-            return "duckdb" if big or path.suffix.lower() == ".parquet" else "pandas"
+        suffix = path.suffix.lower()
+        if suffix in ENGINE_SUFFIXES and path.is_file():
+            limit = DUCKDB_MIN_BYTES if min_bytes is None else min_bytes
+            if path.stat().st_size >= limit:
+                return "duckdb"
+            return small_parquet if suffix == ".parquet" else "pandas"
     return "pandas"
 
 

@@ -90,20 +90,10 @@ class EngineRun:
 
 
 def wants_engine(source, engine: str | None) -> str:
-    """The engine of a report on ``source``: ``engine`` itself unless ``None``/"auto"; under
-    "auto", DuckDB for a .csv or .parquet file of :data:`~cltv_xl.engines.DUCKDB_MIN_BYTES`
-    or more and for a Parquet folder, pandas (the full loader, with its doubtful-row checks and
-    the Transactions sheet) for everything else."""
-    if engine not in (None, "auto"):
-        return choose_engine(source, engine)
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if path.is_dir():
-            return "duckdb"
-        if (path.suffix.lower() in (".csv", ".parquet") and path.is_file()
-                and path.stat().st_size >= DUCKDB_MIN_BYTES):
-            return "duckdb"
-    return "pandas"
+    """The engine of a report on ``source``: :func:`~cltv_xl.engines.choose_engine`, with a
+    small Parquet file read by pandas (the full loader, with its doubtful-row checks and the
+    Transactions sheet)."""
+    return choose_engine(source, engine, small_parquet="pandas", min_bytes=DUCKDB_MIN_BYTES)
 
 
 def default_parquet(output: Path) -> Path:

@@ -311,3 +311,22 @@ def test_distinct_pairs_are_the_sorted_set_of_pairs(rows: list[tuple[int, int]])
     c, v, where = distinct_pairs(codes, values, inverse=True)
     assert list(zip(c.tolist(), v.tolist(), strict=True)) == want
     assert [(int(c[i]), int(v[i])) for i in where] == rows
+
+
+def test_a_true_cell_beside_empty_text_is_not_lost():
+    """Found by hypothesis on pandas 2.2: TRUE/FALSE cells were keyed "\\x00True", which pandas
+    2.2 hashes like "" (object strings end at their first NUL), so a lone TRUE amount next to an
+    empty cell vanished and its row counted as blank."""
+    import pandas as pd
+
+    from cltv_xl.loading import read_transactions
+    from cltv_xl.loading.parsed import factorize
+
+    codes, uniq = factorize(pd.Series(["", True, 1, False, 0, "x"], dtype=object))
+    assert list(codes) == [-1, 1, 2, 3, 4, 5]  # the empty cell is missing; the rest distinct
+    assert [type(v) for v in uniq[1:]] == [bool, int, bool, int, str]
+    frame = pd.DataFrame({"Customer ID": [None, None], "Order Date": [None, None],
+                          "Amount": ["", True]})
+    tx = read_transactions(frame)
+    assert tx.counts["read"] == 1 and tx.counts["rejected"] == 1 and tx.counts["blank"] == 1
+    assert list(tx.issues["row"].unique()) == [3]

@@ -115,9 +115,11 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         lambda v: isinstance(v, bool | np.bool_)
     ).any():
         # True == 1 and False == 0 hash alike: factorize TRUE/FALSE cells under their own keys.
+        # The keys are tuples with a private marker: a text marker could equal some cell's
+        # text, and pandas 2.2 hashes object strings up to their first NUL ("\x00True" == "").
         obj = s.to_numpy(dtype=object)
-        key = np.array([f"\x00{v}" if isinstance(v, bool | np.bool_) else v for v in obj],
-                       dtype=object)
+        key = pd.Series(obj, dtype=object).map(
+            lambda v: (_BOOL_KEY, bool(v)) if isinstance(v, bool | np.bool_) else v)
         codes, _ = pd.factorize(key)
         first = np.unique(codes[codes >= 0], return_index=True)[1]
         uniq = obj[np.flatnonzero(codes >= 0)[first]] if len(first) else obj[:0]
@@ -126,6 +128,10 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         remap = np.where(blank, -1, np.arange(len(uniq)))
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
     return codes, uniq
+
+
+#: Marks a TRUE/FALSE cell's key in :func:`factorize`.
+_BOOL_KEY = object()
 
 
 def _may_hold_bools(uniq: np.ndarray) -> bool:

@@ -228,6 +228,10 @@ def customer_codes(
             return codes, uniques
     if sort:
         return sorted_factorize(ids)
+    if ids.dtype == object:
+        from cltv_xl.loading.parsed import exact_factorize
+
+        return exact_factorize(ids.to_numpy(dtype=object))
     codes, uniques = pd.factorize(ids)
     return codes, np.asarray(uniques, dtype=object)
 

@@ -330,3 +330,56 @@ def test_a_true_cell_beside_empty_text_is_not_lost():
     tx = read_transactions(frame)
     assert tx.counts["read"] == 1 and tx.counts["rejected"] == 1 and tx.counts["blank"] == 1
     assert list(tx.issues["row"].unique()) == [3]
+
+
+@pytest.fixture(params=["this pandas", "as pandas 2.2"])
+def nul_hashing(request, monkeypatch):
+    """Each NUL test runs on this pandas, and with the re-keying pandas 2.2 needs forced on (so
+    the default environment runs that path too; the floor legs run it for real)."""
+    from cltv_xl.loading import parsed
+
+    if request.param == "as pandas 2.2":
+        monkeypatch.setattr(parsed, "_text_hash_stops_at_nul", lambda: True)
+    return request.param
+
+
+@pytest.mark.parametrize("dtype", [object, "string[python]", "string[pyarrow]"])
+def test_text_holding_nul_stays_whole(nul_hashing, dtype):
+    """pandas 2.2 hashes an all-text array as C strings, which end at the first NUL, so
+    "A\\x00B", "A\\x00C" and "A" were one value: two customers merged without a word."""
+    from cltv_xl.loading.parsed import exact_factorize, factorize
+
+    values = ["A\x00B", "A\x00C", "D", "A", "A\x00B", " "]
+    codes, uniq = factorize(pd.Series(values, dtype=dtype))
+    assert list(codes) == [0, 1, 2, 3, 0, -1]
+    assert list(uniq[:4]) == ["A\x00B", "A\x00C", "D", "A"]
+    codes, uniq = exact_factorize(np.array(values, dtype=object))
+    assert list(codes) == [0, 1, 2, 3, 0, 4] and list(uniq) == ["A\x00B", "A\x00C", "D", "A", " "]
+
+
+def test_ids_holding_nul_are_distinct_customers_and_a_merge_is_said(nul_hashing):
+    from cltv_xl.loading import read_transactions
+
+    frame = pd.DataFrame({
+        "Customer ID": ["A\x00B", "A\x00C", "A", "AC", "D\x00"],
+        "Order Date": ["2024-01-01"] * 5,
+        "Amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+    })
+    tx = read_transactions(frame)
+    assert list(tx.data["customer_id"]) == ["AB", "AC", "A", "AC", "D"]
+    assert tx.counts["used"] == 5
+    reasons = dict(zip(tx.issues["row"], tx.issues["reason"], strict=True))
+    assert set(reasons) == {2, 3, 6}  # the three ids that held a NUL
+    assert "equals another id" in reasons[3]  # "A\x00C" became "AC", which row 5 also has
+    assert "equals another id" not in reasons[2] and "equals another id" not in reasons[6]
+    assert tx.issues.loc[tx.issues["row"] == 3, "value"].iloc[0] == "A\\x00C"
+
+
+def test_order_ids_and_statuses_holding_nul_are_not_merged(nul_hashing):
+    """A cancellation marker must not spread to an order or status that differs after a NUL."""
+    from cltv_xl.loading.clean import _c_invoices, _status_kind
+
+    full, partial = _status_kind(pd.Series(["Paid", "Paid\x00Cancelled", "Cancelled"]))
+    assert list(full) == [False, True, True] and not partial.any()
+    marks = _c_invoices(np.array(["17", "C1", "17\x00C1", "C1\x00"], dtype=object))
+    assert list(marks) == [False, True, False, True]  # "17\x00C1" is not "17"

@@ -44,8 +44,8 @@ from ..transactions import (
 )
 from .amounts import parse_amounts
 from .dates import DateOrder, parse_dates
-from .ids import REASON_CONTROL, parse_ids
-from .parsed import MISSING, OK, Parsed, as_series, display, factorize
+from .ids import parse_ids
+from .parsed import MISSING, OK, Parsed, as_series, display, exact_factorize
 
 REASON_REFUND = "negative amount (refund/return): netted, not a purchase"
 REASON_NEG_QTY = "negative quantity (return): netted, not a purchase"
@@ -79,7 +79,8 @@ _PLAIN_INVOICE = re.compile(r"^\d")
 
 def _status_kind(statuses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Per row: (cancelled or refunded in full, partly refunded) from a status column."""
-    codes, uniq = pd.factorize(statuses.astype(object).where(statuses.notna(), ""))
+    codes, uniq = exact_factorize(
+        statuses.astype(object).where(statuses.notna(), "").to_numpy(dtype=object))
     norm = [
         re.sub(r"[^a-z]", "", unicodedata.normalize("NFKD", str(v).casefold())) for v in uniq
     ]
@@ -92,7 +93,7 @@ def _status_kind(statuses: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def _c_invoices(order_ids: np.ndarray) -> np.ndarray:
     """Order ids that are cancellation invoices: "C" + digits, in a column whose other ids are
     plain numbers (so a "C" is a marker, not part of every id)."""
-    codes, uniq = pd.factorize(np.asarray(order_ids, dtype=object))  # text ids, "" when blank
+    codes, uniq = exact_factorize(np.asarray(order_ids, dtype=object))  # "" when blank
     texts = pd.Series(np.asarray(uniq, dtype=object), dtype=object)
     c = texts.str.match(_C_INVOICE).to_numpy(dtype=bool)
     if not c.any() or not texts.str.match(_PLAIN_INVOICE).any():
@@ -265,9 +266,12 @@ def clean_columns(
         if not len(idx):
             return
         sub = cols[role].iloc[idx].reset_index(drop=True)
-        # Display each distinct value once, exactly as in the cell (object columns through
-        # factorize, which keeps TRUE apart from 1).
-        codes, uniq = factorize(sub) if sub.dtype == object else pd.factorize(sub)
+        # Display each distinct value once, exactly as in the cell (object and text columns
+        # through exact_factorize, which keeps TRUE apart from 1 and text with NUL whole).
+        if sub.dtype == object or isinstance(sub.dtype, pd.StringDtype):
+            codes, uniq = exact_factorize(sub.to_numpy(dtype=object), bools_apart=True)
+        else:
+            codes, uniq = pd.factorize(sub)
         uniq = np.asarray(uniq, dtype=object)
         shown = np.array([_visible(display(v)) for v in uniq] + [""], dtype=object)
         vals = shown[codes]  # code -1 (an empty cell) picks the trailing ""
@@ -305,7 +309,10 @@ def clean_columns(
     else:
         add(rej_amt, "amount", reasons(amt, REASON_NO_AMOUNT), REJECTED)
     if id_doubt.any():
-        add(id_doubt, "customer", REASON_CONTROL, DOUBTFUL)
+        id_reasons = np.array(
+            [ids.doubt_reasons.get(k, "") for k in range(max(ids.doubt_reasons) + 1)], dtype=object
+        )
+        add(id_doubt, "customer", id_reasons[ids.doubt], DOUBTFUL)
     add(future, "date", REASON_FUTURE, DOUBTFUL)
     if amt.doubt is not None and ambiguous.any():
         table = np.array(

@@ -65,6 +65,12 @@ def _any_match(pattern: re.Pattern, labels: np.ndarray, sep: str) -> bool:
 #: Doubt code and reason for an id that lost such characters.
 DOUBT_CONTROL = 1
 REASON_CONTROL = "control characters removed from the id (an Excel file cannot hold them)"
+#: ... and for one that, without them, equals another id of the column: one customer now.
+DOUBT_CONTROL_MERGED = 2
+REASON_CONTROL_MERGED = (
+    "control characters removed from the id (an Excel file cannot hold them); without them it "
+    "equals another id in the column, so their rows count as one customer"
+)
 
 
 def _id_text(v: object) -> str:
@@ -103,6 +109,9 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
             labels[dirty] = labels[dirty].str.replace(XML_ILLEGAL, "", regex=True).str.strip()
             uniq = labels.to_numpy(dtype=object)
             uniq_doubt[dirty] = DOUBT_CONTROL
+            # A cleaned id equal to another distinct id (clean or cleaned) merges customers.
+            shared = labels.duplicated(keep=False).to_numpy(dtype=bool) & (uniq != "")
+            uniq_doubt[dirty & shared] = DOUBT_CONTROL_MERGED
     uniq_status = np.where(uniq == "", MISSING, OK).astype(np.int8)
     uniq_total = (
         labels.str.fullmatch(TOTAL_LABEL).fillna(False).to_numpy(dtype=bool)
@@ -116,7 +125,8 @@ def parse_ids(s: pd.Series, *, text_cells: bool = False) -> Parsed:
         status=take_status(uniq_status, codes),
         flag=flag,
         doubt=take(uniq_doubt, codes, 0).astype(np.int8),
-        doubt_reasons={DOUBT_CONTROL: REASON_CONTROL},
+        doubt_reasons={DOUBT_CONTROL: REASON_CONTROL,
+                       DOUBT_CONTROL_MERGED: REASON_CONTROL_MERGED},
         codes=codes,
         uniques=uniq,
     )

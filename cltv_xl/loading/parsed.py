@@ -8,6 +8,7 @@ time; nothing loops over rows in Python.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -97,32 +98,27 @@ def is_text_dtype(s: pd.Series) -> bool:
 def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes and unique values (object array) of ``s``; code -1 marks missing cells.
 
-    Text is stripped of surrounding whitespace first and empty text counts as missing.
+    Text is stripped of surrounding whitespace first and empty text counts as missing. TRUE and
+    FALSE cells stay apart from 1 and 0, and text holding NUL stays whole
+    (:func:`exact_factorize`).
     """
     if is_text_dtype(s):
         s = s.str.strip()
-        codes, uniques = pd.factorize(s)
-        uniq = np.asarray(uniques, dtype=object)
-        empty = np.flatnonzero(uniq == "")
-        if len(empty):
-            codes = np.where(codes == empty[0], -1, codes)
-        return codes, uniq
+        if getattr(s.dtype, "storage", "") == "pyarrow" or not _text_hash_stops_at_nul():
+            codes, uniques = pd.factorize(s)
+            uniq = np.asarray(uniques, dtype=object)
+            empty = np.flatnonzero(uniq == "")
+            if len(empty):
+                codes = np.where(codes == empty[0], -1, codes)
+            return codes, uniq
+        s = s.astype(object)  # Python-held text on pandas 2.2: through the exact object path
     # An object column is factorized as an array: pandas 2.2 builds an Index of the uniques,
     # which raises OverflowError on an int beyond 64 bits (10**400) when all are numbers.
-    codes, uniques = pd.factorize(s.to_numpy(dtype=object) if s.dtype == object else s)
-    uniq = np.asarray(uniques, dtype=object)
-    if s.dtype == object and _may_hold_bools(uniq) and s.map(
-        lambda v: isinstance(v, bool | np.bool_)
-    ).any():
-        # True == 1 and False == 0 hash alike: factorize TRUE/FALSE cells under their own keys.
-        # The keys are tuples with a private marker: a text marker could equal some cell's
-        # text, and pandas 2.2 hashes object strings up to their first NUL ("\x00True" == "").
-        obj = s.to_numpy(dtype=object)
-        key = pd.Series(obj, dtype=object).map(
-            lambda v: (_BOOL_KEY, bool(v)) if isinstance(v, bool | np.bool_) else v)
-        codes, _ = pd.factorize(key)
-        first = np.unique(codes[codes >= 0], return_index=True)[1]
-        uniq = obj[np.flatnonzero(codes >= 0)[first]] if len(first) else obj[:0]
+    if s.dtype == object:
+        codes, uniq = exact_factorize(s.to_numpy(dtype=object), bools_apart=True)
+    else:
+        codes, uniques = pd.factorize(s)
+        uniq = np.asarray(uniques, dtype=object)
     blank = np.fromiter((is_blank(v) for v in uniq), dtype=bool, count=len(uniq))
     if blank.any():
         remap = np.where(blank, -1, np.arange(len(uniq)))
@@ -130,8 +126,62 @@ def factorize(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes, uniq
 
 
-#: Marks a TRUE/FALSE cell's key in :func:`factorize`.
+def exact_factorize(
+    values: np.ndarray, *, bools_apart: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize`` of a 1-D object array (codes, and the distinct values as an object
+    array in order of first appearance), made exact where pandas is not:
+
+    * text holding NUL is kept whole. pandas 2.2 hashes an all-text array as C strings, which
+      end at the first NUL, so "A\x00B", "A\x00C" and "A" would be one value (pandas 3 is
+      exact; the test runs once, :func:`_text_hash_stops_at_nul`);
+    * with ``bools_apart``, TRUE and FALSE are kept apart from 1 and 0, which Python's ``==``
+      and ``hash`` make equal.
+
+    Either case re-keys the affected values as tuples with a private marker (a text marker
+    could equal some cell's text), which sends pandas to its exact Python-object hash table.
+    """
+    codes, uniques = pd.factorize(values)
+    uniq = np.asarray(uniques, dtype=object)
+    bools = bools_apart and _may_hold_bools(uniq) and any(
+        isinstance(v, bool | np.bool_) for v in values)
+    nul = not bools and _text_hash_stops_at_nul() and _all_text_with_nul(values)
+    if not (bools or nul):
+        return codes, uniq
+
+    def key(v: object) -> object:
+        if isinstance(v, bool | np.bool_):
+            return (_BOOL_KEY, bool(v))
+        if nul and isinstance(v, str) and "\x00" in v:
+            return (_NUL_KEY, v)
+        return v
+
+    keys = pd.Series(values, dtype=object).map(key).to_numpy(dtype=object)
+    codes, _ = pd.factorize(keys)
+    first = np.unique(codes[codes >= 0], return_index=True)[1]
+    uniq = values[np.flatnonzero(codes >= 0)[first]] if len(first) else values[:0]
+    return codes, np.asarray(uniq, dtype=object)
+
+
+#: Mark a TRUE/FALSE cell's key, and a NUL-holding text's key, in :func:`exact_factorize`.
 _BOOL_KEY = object()
+_NUL_KEY = object()
+
+
+@functools.cache
+def _text_hash_stops_at_nul() -> bool:
+    """Whether this pandas hashes text only up to its first NUL (pandas 2.2 does)."""
+    probe = np.array(["a\x00b", "a\x00c"], dtype=object)
+    return bool(pd.factorize(probe)[0][1] == 0)
+
+
+def _all_text_with_nul(values: np.ndarray) -> bool:
+    """An array of text only (what pandas hashes as C strings) in which some text holds NUL.
+    One C-level join and search, not a Python call per value."""
+    try:
+        return "\x00" in "\x01".join(values)
+    except TypeError:  # some value is not text: pandas uses its exact object table
+        return False
 
 
 def _may_hold_bools(uniq: np.ndarray) -> bool:

@@ -223,7 +223,11 @@ def log_hyp2f1_a1(b, c, z, *, grad: bool = False) -> Hyp2f1Log:
 
 def _a1_series(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool):
     """The series of ``log_hyp2f1_a1`` on flat arrays: (log value,) or (log value, d/db,
-    d/dc, d/dz) of log 2F1; NaN where it did not converge."""
+    d/dc, d/dz) of log 2F1; NaN where it did not converge.
+
+    A chunk of terms is laid out terms x rows, so the running products and sums go down
+    axis 0: one vector operation over the active rows per term (the rows x terms layout
+    made NumPy accumulate 16 elements at a time, row by row, at twice the cost)."""
     n = b.size
     total = np.ones(n)
     term = np.ones(n)
@@ -236,29 +240,29 @@ def _a1_series(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool):
     with np.errstate(divide="ignore"):
         tail = np.where(z > 0, z / (1.0 - z), 0.0)  # sum_{j>k} t_j / t_k once b <= c + k
     active = np.flatnonzero(z > 0)
-    kk = np.arange(_A1_CHUNK, dtype=np.float64)
+    kk = np.arange(_A1_CHUNK, dtype=np.float64)[:, None]
     k0 = 0
     with np.errstate(over="ignore", invalid="ignore"):
         while active.size and k0 < _LINEAR_MAX_TERMS:
             ks = k0 + kk
-            bb = b[active, None] + ks
-            cc = c[active, None] + ks
-            ratio = bb * z[active, None]
+            bb = b[active] + ks  # terms x rows
+            cc = c[active] + ks
+            ratio = bb * z[active]
             ratio /= cc
-            terms = np.cumprod(ratio, axis=1, out=ratio)
-            terms *= term[active, None]  # t_{k0+1} .. t_{k0+K}
+            terms = np.cumprod(ratio, axis=0, out=ratio)
+            terms *= term[active]  # t_{k0+1} .. t_{k0+K}
             if grad:
-                sbk = np.cumsum(np.reciprocal(bb, out=bb), axis=1, out=bb)
-                sbk += sb[active, None]
-                sck = np.cumsum(np.reciprocal(cc, out=cc), axis=1, out=cc)
-                sck += sc[active, None]
-                acc_b[active] += np.einsum("ij,ij->i", terms, sbk)
-                acc_c[active] += np.einsum("ij,ij->i", terms, sck)
-                acc_k[active] += np.einsum("ij,j->i", terms, ks + 1.0)
-                sb[active] = sbk[:, -1]
-                sc[active] = sck[:, -1]
-            tot = total[active] + terms.sum(axis=1)
-            last = terms[:, -1]
+                sbk = np.cumsum(np.reciprocal(bb, out=bb), axis=0, out=bb)
+                sbk += sb[active]
+                sck = np.cumsum(np.reciprocal(cc, out=cc), axis=0, out=cc)
+                sck += sc[active]
+                acc_b[active] += np.einsum("ij,ij->j", terms, sbk)
+                acc_c[active] += np.einsum("ij,ij->j", terms, sck)
+                acc_k[active] += (ks[:, 0] + 1.0) @ terms
+                sb[active] = sbk[-1]
+                sc[active] = sck[-1]
+            tot = total[active] + terms.sum(axis=0)
+            last = terms[-1]
             total[active] = tot
             term[active] = last
             k0 += _A1_CHUNK

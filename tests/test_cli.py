@@ -183,3 +183,27 @@ def test_the_program_flushes_its_output_and_runs_exit_handlers(orders, tmp_path)
     assert bad.returncode == cli.EXIT_INPUT
     assert bad.stderr.splitlines() == [f"cltv-xl: error: {tmp_path / 'nope.xlsx'}: file not found",
                                        "handler ran"]
+
+
+def test_the_program_freezes_the_imports_for_the_collector(orders, tmp_path, monkeypatch):
+    """As the program (``cli.run``), ``report`` imports with the cyclic collector paused, then
+    freezes what is alive into its permanent generation and turns it back on; called as a
+    library, the collector is left as it was."""
+    import gc
+
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    code = cli.main(["report", str(orders), "-o", str(tmp_path / "lib.xlsx"), "--quiet"])
+    assert code in (cli.EXIT_OK, cli.EXIT_GAPS)
+    assert gc.isenabled() and gc.get_freeze_count() == frozen  # library: untouched
+    monkeypatch.setattr(cli, "_PROGRAM", True)
+    try:
+        code = cli.main(["report", str(orders), "-o", str(tmp_path / "prog.xlsx"), "--quiet"])
+        assert code in (cli.EXIT_OK, cli.EXIT_GAPS)
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+        with pytest.raises(ImportError), cli._imports_settled():  # a failed import too
+            assert not gc.isenabled()
+            raise ImportError("no such library")
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()  # hand this test process's objects back to the collector

@@ -24,11 +24,15 @@ def _libc():
     if not _LIBC:
         lib = None
         if sys.platform.startswith("linux"):
-            try:
-                lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-                lib.malloc_trim.argtypes = [ctypes.c_size_t]
-            except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-                lib = None
+            # glibc's soname first: find_library runs ldconfig in a subprocess (4 ms)
+            for name in ("libc.so.6", None):
+                name = name or ctypes.util.find_library("c")
+                try:
+                    lib = ctypes.CDLL(name)
+                    lib.malloc_trim.argtypes = [ctypes.c_size_t]
+                    break
+                except (OSError, AttributeError, TypeError):  # not glibc (musl: no malloc_trim)
+                    lib = None
         _LIBC.append(lib)
     return _LIBC[0]
 

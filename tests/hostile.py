@@ -376,6 +376,113 @@ def _check_escape(output: Path, summary: dict) -> None:
     assert xml.count(b"_x003D_1+1") == xml.count(b"_x005F_x003D_1+1"), "escaped only in part"
 
 
+# ------------------------------------------------------------------------- OpenDocument
+
+ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+      'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+      'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+ODS_MANIFEST = ('<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type='
+            '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+
+
+def ods_cell(repeats: int, value: float | None) -> str:
+    rep = f' table:number-columns-repeated="{repeats}"' if repeats != 1 else ""
+    if value is None:
+        return f"<table:table-cell{rep}/>"
+    return (f'<table:table-cell{rep} office:value-type="float" office:value="{value}">'
+            f"<text:p>{value}</text:p></table:table-cell>")
+
+
+def ods_row(repeats: int, cells: list[tuple[int, float | None]]) -> str:
+    rep = f' table:number-rows-repeated="{repeats}"' if repeats != 1 else ""
+    return f"<table:table-row{rep}>{''.join(ods_cell(*c) for c in cells)}</table:table-row>"
+
+
+def write_ods(path: Path, rows: list[str], *, head: str = "") -> Path:
+    """A minimal .ods package whose one sheet holds the given row elements."""
+    content = (f'<?xml version="1.0" encoding="UTF-8"?>{head}<office:document-content {ODS_NS} '
+               'office:version="1.2"><office:body><office:spreadsheet>'
+               f'<table:table table:name="S">{"".join(rows)}</table:table>'
+               "</office:spreadsheet></office:body></office:document-content>")
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet",
+                   compress_type=zipfile.ZIP_STORED)
+        z.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        z.writestr("META-INF/manifest.xml", ODS_MANIFEST)
+    return path
+
+
+def _ods_rows(folder: Path):
+    """1 KB asking calamine for 99,001 rows x 1,000 numbers (3 GB: it aborted the process)."""
+    return write_ods(folder / "rows.ods", [ods_row(1, [(1, 1.0)]),
+                                           ods_row(99_000, [(1_000, 1.0)])]), []
+
+
+def _ods_wide(folder: Path):
+    """3,000 rows of one value after 16,000 empty cells: a narrow range, but calamine holds
+    every cell before the value while it reads (48 million)."""
+    return write_ods(folder / "wide.ods", [ods_row(1, [(16_000, None), (1, 1.0)])] * 3_000), []
+
+
+# ------------------------------------------------------------------------- legacy .xls
+
+
+def lo_xls(folder: Path) -> Path:
+    """The demo orders written as .xls by LibreOffice (a real BIFF8 file to edit)."""
+    from lo import convert
+
+    from cltv_xl.report.demo import write_demo_orders
+
+    return convert(write_demo_orders(folder / "orders.xlsx"), "xls", folder / "lo")
+
+
+def edit_xls(src: Path, dst: Path, edit: Callable[[bytearray, list], None]) -> Path:
+    """Copy ``src`` to ``dst`` with its workbook stream edited in place (same length):
+    ``edit(stream, records)`` gets the stream and its records as (type, body offset, length),
+    globals first, then the first sheet's (from its BoundSheet8 offset)."""
+    import shutil
+    import struct
+
+    import olefile
+
+    from cltv_xl.loading.preflight_xls import _records
+
+    shutil.copyfile(src, dst)
+    with olefile.OleFileIO(str(dst), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        sheet = next(struct.unpack_from("<I", data, at)[0]
+                     for typ, at, _n in _records(bytes(data), 0) if typ == 0x0085)
+        records = [r for r in _records(bytes(data), sheet)]
+        edit(data, records)
+        ole.write_stream("Workbook", bytes(data))
+    return dst
+
+
+def _xls_dimensions(folder: Path):
+    """DIMENSIONS claiming 2,147,483,632 rows: calamine reserved 21.9 TB and aborted."""
+    def edit(data: bytearray, records: list) -> None:
+        import struct
+
+        at = next(at for typ, at, n in records if typ == 0x0200 and n == 14)
+        struct.pack_into("<IIHH", data, at, 0, 0x7FFFFFF0, 0, 255)
+
+    return edit_xls(lo_xls(folder), folder / "dims.xls", edit), []
+
+
+def _xls_far_cell(folder: Path):
+    """One number moved to row 65,536, column 65,536: calamine's grid would be 4.3e9 cells."""
+    def edit(data: bytearray, records: list) -> None:
+        import struct
+
+        at = next(at for typ, at, n in records if typ in (0x0203, 0x027E))
+        struct.pack_into("<HH", data, at, 0xFFFF, 0xFFFF)
+
+    return edit_xls(lo_xls(folder), folder / "far.xls", edit), []
+
+
 CASES: list[Case] = [
     # 1. dates outside pandas' nanosecond range
     Case("date-2502-text", lambda f: orders_csv(f / "d2502.csv", [["D1", "2502-05-01", 10]]),
@@ -443,6 +550,13 @@ CASES: list[Case] = [
     Case("entity-bomb-sheet", _entity_bomb_sheet, "error", r"laughs\.xlsx"),
     Case("entity-bomb-shared-strings", _entity_bomb_sst, "error", r"laughs-sst\.xlsx"),
     Case("encrypted-ole2", _ole2, "error", "password"),
+    # OpenDocument: repeated rows and cells that calamine expands in memory
+    Case("ods-repeated-rows-99m-cells", _ods_rows, "error", r"99,001,000 cells"),
+    Case("ods-cells-held-while-reading", _ods_wide, "error", r"while reading"),
+    Case("xls-dimensions-2-billion-rows", _xls_dimensions, "error",
+         r"DIMENSIONS record claims 547,608,326,160 cells"),
+    Case("xls-cell-at-column-65536", _xls_far_cell, "error",
+         r"span 65,536 rows x 65,536 columns"),
     Case("encrypted-zip-parts", _zip_encrypted, "error", "encrypted"),
     # 3. unbounded horizon, 10. cohort span
     Case("horizon-1e9", lambda f: orders_csv(f / "h.csv"), "error", "horizon",

@@ -96,7 +96,9 @@ def test_the_corpus_covers_every_category_of_issue_12():
                    "date-400-digits", "arabic-indic-digits", "full-width-digits",
                    "text-over-32767", "text-x003d-escape", "formula-injection",
                    "entity-bomb-sheet", "encrypted-ole2", "horizon-1e9",
-                   "cohort-span-1900-2099", "as-of-9999"):
+                   "cohort-span-1900-2099", "as-of-9999", "ods-repeated-rows-99m-cells",
+                   "ods-cells-held-while-reading", "xls-dimensions-2-billion-rows",
+                   "xls-cell-at-column-65536"):
         assert needed in names
 
 

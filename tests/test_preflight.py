@@ -178,22 +178,6 @@ def test_one_huge_shared_string_is_refused_by_the_text_run_check(tmp_path):
 # ------------------------------------------------------------------ wired into read_transactions
 
 
-@pytest.fixture
-def no_native_reader(monkeypatch):
-    """fastexcel.read_excel replaced by a trap: a hostile file that reached it would fail the
-    test here instead of aborting the test process."""
-    import fastexcel
-
-    calls = []
-
-    def trap(*args, **kwargs):
-        calls.append(args)
-        raise AssertionError("the native reader was reached")
-
-    monkeypatch.setattr(fastexcel, "read_excel", trap)
-    return calls
-
-
 def _far(tmp_path: Path) -> Path:
     src = openpyxl_workbook(tmp_path / "orders.xlsx")
     far = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'

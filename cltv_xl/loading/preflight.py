@@ -1,4 +1,4 @@
-"""Pre-flight checks of an .xlsx/.xlsm workbook before a native reader touches it.
+"""Pre-flight checks of an .xlsx/.xlsm/.ods/.xls workbook before a native reader touches it.
 
 The Rust reader (calamine, through fastexcel) allocates memory from what the file claims, and a
 failed allocation aborts the whole process, which no Python code can catch: one cell at
@@ -23,10 +23,16 @@ allocate as one dense grid, so it is held to ``max_cells``. Defaults (:class:`Li
 own 1,048,576 rows x 16,384 columns; 33,554,432 cells (about 1 GiB at 32 bytes a cell); 1 GiB
 per part and 3 GiB in total, uncompressed; 32 MiB for one text run; 10,000 zip parts.
 
-:func:`cltv_xl.loading.read_transactions` runs :func:`check_workbook` on every .xlsx/.xlsm file
-before fastexcel opens it. Its limits are the ones in effect: :class:`Limits` by default,
-others for a block of code with :func:`use_limits` (a context variable, so threads and asyncio
-tasks each see their own), or for the whole process with :func:`set_limits`.
+An OpenDocument spreadsheet (.ods, recognised by its ``mimetype`` part) gets the zip checks, and
+its ``content.xml`` is counted as calamine will expand its repeated rows and cells
+(:mod:`cltv_xl.loading.preflight_ods`). A legacy .xls (an OLE2 compound file) has its BIFF
+records counted instead (:mod:`cltv_xl.loading.preflight_xls`).
+
+:func:`cltv_xl.loading.read_transactions` runs :func:`check_workbook` on every
+.xlsx/.xlsm/.ods/.xls file before fastexcel opens it. Its limits are the ones in effect:
+:class:`Limits` by default, others for a block of code with :func:`use_limits` (a context
+variable, so threads and asyncio tasks each see their own), or for the whole process with
+:func:`set_limits`.
 """
 
 from __future__ import annotations
@@ -46,6 +52,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .preflight_ods import OdsScan, is_ods_package
+from .preflight_xls import OLE2_MAGIC
 from .xlsxhead import _col_index
 
 try:  # ISA-L inflates about twice as fast as zlib, with the same streaming interface
@@ -61,8 +69,9 @@ __all__ = [
     "use_limits",
 ]
 
-#: The workbooks :func:`check_workbook` reads (SpreadsheetML zip packages).
-CHECKED_SUFFIXES = (".xlsx", ".xlsm")
+#: The workbooks :func:`check_workbook` reads (SpreadsheetML and OpenDocument zip packages,
+#: legacy BIFF .xls compound files).
+CHECKED_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
 
 _MiB = 1 << 20
 _GiB = 1 << 30
@@ -137,8 +146,8 @@ _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
 def check_workbook(path, limits: Limits | None = None) -> Preflight:
-    """Check an .xlsx/.xlsm file against ``limits`` (default :func:`limits_in_effect`) before
-    a native reader opens it.
+    """Check an .xlsx/.xlsm/.ods/.xls file against ``limits`` (default
+    :func:`limits_in_effect`) before a native reader opens it.
 
     Returns what was measured; raises :class:`~cltv_xl.errors.InputError` (one line, naming the
     file and the part) when the workbook exceeds a limit or is not a readable zip archive.
@@ -156,6 +165,12 @@ def _check(path, lim: Limits) -> Preflight:
     """:func:`check_workbook` itself."""
     p = Path(path)
     name = p.name
+    if _is_ole2(p):  # a legacy .xls (BIFF records in an OLE2 compound file)
+        from .preflight_xls import check_xls
+
+        sheets = check_xls(p, lim, name)
+        return Preflight({f"Workbook@{at}": bounds for at, bounds in sheets.items()},
+                         total_bytes=p.stat().st_size, parts=1)
     try:
         size = p.stat().st_size
         _check_directory(p, lim, name)
@@ -174,12 +189,22 @@ def _check(path, lim: Limits) -> Preflight:
                     f"limit of {lim.max_total_bytes:,}"
                 )
             result = Preflight(parts=len(infos))
+            ods = _is_ods(zf, infos)
             with p.open("rb") as fh:
                 for info in infos:
-                    _check_part(fh, size, info, lim, name, result)
+                    _check_part(fh, size, info, lim, name, result,
+                                ods=ods and info.filename == "content.xml")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, *_INFLATE_ERRORS, OSError, EOFError) as exc:
         raise InputError(f"{name}: cannot read the workbook ({exc})") from exc
     return result
+
+
+def _is_ole2(path: Path) -> bool:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(8) == OLE2_MAGIC
+    except OSError:
+        return False  # the zip checks say why the file cannot be read
 
 
 def _check_directory(path: Path, lim: Limits, name: str) -> None:
@@ -193,7 +218,7 @@ def _check_directory(path: Path, lim: Limits, name: str) -> None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) - at < 22:
         raise InputError(f"{name}: cannot read the workbook (no zip directory found: damaged, "
-                         "or not an .xlsx file)")
+                         "or not a zip-based workbook)")
     entries = struct.unpack_from("<H", tail, at + 10)[0]
     if entries != 0xFFFF and entries > lim.max_parts:
         raise InputError(
@@ -270,11 +295,26 @@ def _inflate(fh, size: int, info: zipfile.ZipInfo, cap: int, where: str):
         )
 
 
-def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, res: Preflight):
+def _is_ods(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> bool:
+    """An OpenDocument spreadsheet, by content (its ``mimetype`` part), whatever its name."""
+    names = [i.filename for i in infos]
+    if "mimetype" not in names:
+        return False
+    info = zf.getinfo("mimetype")
+    mimetype = zf.read(info) if info.file_size <= 256 else b""
+    return is_ods_package(names, mimetype)
+
+
+def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, res: Preflight,
+                *, ods: bool = False):
+    """Inflate one part within its limits and scan it: every XML part with :class:`_Scan`;
+    an OpenDocument spreadsheet's ``content.xml`` (``ods``) also with
+    :class:`~cltv_xl.loading.preflight_ods.OdsScan`."""
     where = f"{name}: part {info.filename!r}"
     cap = min(info.file_size, lim.max_part_bytes)
     xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
     scan = _Scan(lim, where) if xml else None
+    tables = OdsScan(lim.max_cells, where) if ods else None
     utf8 = _Utf8()
     for piece in _inflate(fh, size, info, cap, where):
         res.total_bytes += len(piece)
@@ -282,7 +322,14 @@ def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, re
             raise InputError(f"{name}: the parts inflate to more than {lim.max_total_bytes:,} "
                              "bytes in total")
         if scan is not None:
-            scan.feed(utf8(piece))
+            text = utf8(piece)
+            scan.feed(text)  # first: it refuses a DOCTYPE before expat reads one
+            if tables is not None:
+                tables.feed(text)
+    if tables is not None:
+        tables.close()
+        for table, bounds in tables.sheets.items():
+            res.sheets[f"{info.filename}#{table}"] = bounds
     if scan is None:
         return
     scan.close()

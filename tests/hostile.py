@@ -483,6 +483,82 @@ def _xls_far_cell(folder: Path):
     return edit_xls(lo_xls(folder), folder / "far.xls", edit), []
 
 
+# ------------------------------------------------------------------------- binary .xlsb
+
+_XLSB_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.'
+    'openxmlformats.org/package/2006/content-types"><Default Extension="bin" ContentType='
+    '"application/vnd.ms-excel.sheet.binary.macroEnabled.main"/><Default Extension="rels" '
+    'ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Override '
+    'PartName="/xl/worksheets/sheet1.bin" ContentType="application/vnd.ms-excel.worksheet"/>'
+    "</Types>")
+_XLSB_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://'
+    'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http:'
+    '//schemas.openxmlformats.org/officeDocument/2006/relationships/{kind}" Target="{target}"/>'
+    "</Relationships>")
+
+
+def biff12(typ: int, body: bytes = b"") -> bytes:
+    """One BIFF12 record: its type (one byte, or two for 128 and above) and its length as
+    7-bit groups, then the body (MS-XLSB 2.1.4)."""
+    head = bytes([typ]) if typ < 0x80 else bytes([(typ & 0x7F) | 0x80, typ >> 7])
+    n, length = len(body), bytearray()
+    while True:
+        length.append((n & 0x7F) | (0x80 if n >> 7 else 0))
+        n >>= 7
+        if not n:
+            return head + bytes(length) + body
+
+
+def _wide(text: str) -> bytes:
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def xlsb_sheet(rows: list[tuple[int, list[tuple[int, object]]]], *, after: bytes = b"") -> bytes:
+    """A sheet part: (row, [(column, text or number), ...]) rows of BrtCellSt / BrtCellReal
+    cells between BrtBeginSheetData and BrtEndSheetData (then ``after``)."""
+    out = bytearray(biff12(0x81) + biff12(0x94, bytes(16)) + biff12(0x91))
+    for row, cells in rows:
+        out += biff12(0x00, struct.pack("<I", row) + bytes(21))
+        for col, value in cells:
+            if isinstance(value, str):
+                out += biff12(0x06, struct.pack("<II", col, 0) + _wide(value))
+            else:
+                out += biff12(0x05, struct.pack("<IId", col, 0, float(value)))
+    return bytes(out + biff12(0x92) + after + biff12(0x82))
+
+
+def write_xlsb(path: Path, sheet: bytes) -> Path:
+    """A minimal .xlsb package (what fastexcel needs to read one sheet) holding ``sheet``."""
+    book = (biff12(0x83) + biff12(0x8F) + biff12(0x9C, struct.pack("<II", 0, 1) + _wide("rId1")
+            + _wide("Orders")) + biff12(0x90) + biff12(0x84))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", _XLSB_CONTENT_TYPES)
+        z.writestr("_rels/.rels", _XLSB_RELS.format(kind="officeDocument",
+                                                     target="xl/workbook.bin"))
+        z.writestr("xl/_rels/workbook.bin.rels", _XLSB_RELS.format(
+            kind="worksheet", target="worksheets/sheet1.bin"))
+        z.writestr("xl/workbook.bin", book)
+        z.writestr("xl/worksheets/sheet1.bin", sheet)
+    return path
+
+
+def xlsb_orders() -> list[tuple[int, list[tuple[int, object]]]]:
+    """The base orders as .xlsb rows: a header, then id, date text and amount."""
+    rows = [(0, [(0, "Customer ID"), (1, "Order Date"), (2, "Amount")])]
+    for i, (cid, day, amount) in enumerate(base_orders(), start=1):
+        rows.append((i, [(0, cid), (1, day), (2, amount)]))
+    return rows
+
+
+def _xlsb_far(folder: Path):
+    """One amount at column 16,777,216: calamine's grid for three rows failed to allocate."""
+    rows = xlsb_orders()
+    rows[1] = (1, [*rows[1][1][:2], (0xFF_FFFF, 9.5)])
+    return write_xlsb(folder / "far.xlsb", xlsb_sheet(rows)), []
+
+
 CASES: list[Case] = [
     # 1. dates outside pandas' nanosecond range
     Case("date-2502-text", lambda f: orders_csv(f / "d2502.csv", [["D1", "2502-05-01", 10]]),
@@ -557,6 +633,7 @@ CASES: list[Case] = [
          r"DIMENSIONS record claims 547,608,326,160 cells"),
     Case("xls-cell-at-column-65536", _xls_far_cell, "error",
          r"span 65,536 rows x 65,536 columns"),
+    Case("xlsb-cell-at-column-16777216", _xlsb_far, "error", r"16,777,216 columns"),
     Case("encrypted-zip-parts", _zip_encrypted, "error", "encrypted"),
     # 3. unbounded horizon, 10. cohort span
     Case("horizon-1e9", lambda f: orders_csv(f / "h.csv"), "error", "horizon",

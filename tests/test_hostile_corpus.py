@@ -98,7 +98,7 @@ def test_the_corpus_covers_every_category_of_issue_12():
                    "entity-bomb-sheet", "encrypted-ole2", "horizon-1e9",
                    "cohort-span-1900-2099", "as-of-9999", "ods-repeated-rows-99m-cells",
                    "ods-cells-held-while-reading", "xls-dimensions-2-billion-rows",
-                   "xls-cell-at-column-65536"):
+                   "xls-cell-at-column-65536", "xlsb-cell-at-column-16777216"):
         assert needed in names
 
 

@@ -1,4 +1,4 @@
-"""Pre-flight checks of an .xlsx/.xlsm/.ods/.xls workbook before a native reader touches it.
+"""Pre-flight checks of an .xlsx/.xlsm/.xlsb/.ods/.xls workbook before a native reader opens it.
 
 The Rust reader (calamine, through fastexcel) allocates memory from what the file claims, and a
 failed allocation aborts the whole process, which no Python code can catch: one cell at
@@ -26,10 +26,11 @@ per part and 3 GiB in total, uncompressed; 32 MiB for one text run; 10,000 zip p
 An OpenDocument spreadsheet (.ods, recognised by its ``mimetype`` part) gets the zip checks, and
 its ``content.xml`` is counted as calamine will expand its repeated rows and cells
 (:mod:`cltv_xl.loading.preflight_ods`). A legacy .xls (an OLE2 compound file) has its BIFF
-records counted instead (:mod:`cltv_xl.loading.preflight_xls`).
+records counted instead (:mod:`cltv_xl.loading.preflight_xls`), and an .xlsb package's sheet
+parts have their BIFF12 cell records counted (:mod:`cltv_xl.loading.preflight_xlsb`).
 
 :func:`cltv_xl.loading.read_transactions` runs :func:`check_workbook` on every
-.xlsx/.xlsm/.ods/.xls file before fastexcel opens it. Its limits are the ones in effect:
+.xlsx/.xlsm/.xlsb/.ods/.xls file before fastexcel opens it. Its limits are the ones in effect:
 :class:`Limits` by default, others for a block of code with :func:`use_limits` (a context
 variable, so threads and asyncio tasks each see their own), or for the whole process with
 :func:`set_limits`.
@@ -54,6 +55,7 @@ import numpy as np
 from ..errors import InputError
 from .preflight_ods import OdsScan, is_ods_package
 from .preflight_xls import OLE2_MAGIC
+from .preflight_xlsb import XlsbSheetScan, sheet_parts
 from .xlsxhead import _col_index
 
 try:  # ISA-L inflates about twice as fast as zlib, with the same streaming interface
@@ -69,9 +71,9 @@ __all__ = [
     "use_limits",
 ]
 
-#: The workbooks :func:`check_workbook` reads (SpreadsheetML and OpenDocument zip packages,
-#: legacy BIFF .xls compound files).
-CHECKED_SUFFIXES = (".xlsx", ".xlsm", ".ods", ".xls")
+#: The workbooks :func:`check_workbook` reads (SpreadsheetML, binary .xlsb and OpenDocument zip
+#: packages, legacy BIFF .xls compound files).
+CHECKED_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".ods", ".xls")
 
 _MiB = 1 << 20
 _GiB = 1 << 30
@@ -146,7 +148,7 @@ _PREFIXED = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 
 
 def check_workbook(path, limits: Limits | None = None) -> Preflight:
-    """Check an .xlsx/.xlsm/.ods/.xls file against ``limits`` (default
+    """Check an .xlsx/.xlsm/.xlsb/.ods/.xls file against ``limits`` (default
     :func:`limits_in_effect`) before a native reader opens it.
 
     Returns what was measured; raises :class:`~cltv_xl.errors.InputError` (one line, naming the
@@ -190,10 +192,12 @@ def _check(path, lim: Limits) -> Preflight:
                 )
             result = Preflight(parts=len(infos))
             ods = _is_ods(zf, infos)
+            binary = _xlsb_sheets(zf, lim, name)
             with p.open("rb") as fh:
                 for info in infos:
                     _check_part(fh, size, info, lim, name, result,
-                                ods=ods and info.filename == "content.xml")
+                                ods=ods and info.filename == "content.xml",
+                                xlsb=info.filename in binary)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, *_INFLATE_ERRORS, OSError, EOFError) as exc:
         raise InputError(f"{name}: cannot read the workbook ({exc})") from exc
     return result
@@ -305,27 +309,49 @@ def _is_ods(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> bool:
     return is_ods_package(names, mimetype)
 
 
+def _xlsb_sheets(zf: zipfile.ZipFile, lim: Limits, name: str) -> set[str]:
+    """The sheet parts of an .xlsb package (none for any other), as calamine finds them."""
+    names = {i.filename: i for i in zf.infolist()}
+    book, rels = names.get("xl/workbook.bin"), names.get("xl/_rels/workbook.bin.rels")
+    if book is None or rels is None:
+        return set()
+    if max(book.file_size, rels.file_size) > _STEP:
+        raise InputError(f"{name}: the workbook part declares more than {_STEP:,} bytes; "
+                         "refused")
+    return set(sheet_parts(zf.read(book), zf.read(rels)))
+
+
 def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, res: Preflight,
-                *, ods: bool = False):
+                *, ods: bool = False, xlsb: bool = False):
     """Inflate one part within its limits and scan it: every XML part with :class:`_Scan`;
     an OpenDocument spreadsheet's ``content.xml`` (``ods``) also with
-    :class:`~cltv_xl.loading.preflight_ods.OdsScan`."""
+    :class:`~cltv_xl.loading.preflight_ods.OdsScan`; an .xlsb sheet part (``xlsb``) with
+    :class:`~cltv_xl.loading.preflight_xlsb.XlsbSheetScan`."""
     where = f"{name}: part {info.filename!r}"
     cap = min(info.file_size, lim.max_part_bytes)
     xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
     scan = _Scan(lim, where) if xml else None
     tables = OdsScan(lim.max_cells, where) if ods else None
+    cells = XlsbSheetScan(lim.max_cells, where) if xlsb else None
     utf8 = _Utf8()
     for piece in _inflate(fh, size, info, cap, where):
         res.total_bytes += len(piece)
         if res.total_bytes > lim.max_total_bytes:
             raise InputError(f"{name}: the parts inflate to more than {lim.max_total_bytes:,} "
                              "bytes in total")
+        if cells is not None:
+            cells.feed(piece)
         if scan is not None:
             text = utf8(piece)
             scan.feed(text)  # first: it refuses a DOCTYPE before expat reads one
             if tables is not None:
                 tables.feed(text)
+    if cells is not None:
+        rows, cols = res.sheets[info.filename] = cells.bounds
+        if rows > lim.max_rows or cols > lim.max_columns:
+            raise InputError(f"{where}: the sheet's cells reach row {rows:,}, column {cols:,}, "
+                             f"beyond the limits of {lim.max_rows:,} rows x "
+                             f"{lim.max_columns:,} columns")
     if tables is not None:
         tables.close()
         for table, bounds in tables.sheets.items():

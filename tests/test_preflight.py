@@ -26,6 +26,8 @@ from hostile import (
     whitespace_bomb,
     workbook,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cltv_xl.errors import InputError
 from cltv_xl.loading.preflight import Limits, check_workbook
@@ -248,3 +250,50 @@ def test_a_doctype_is_refused_in_any_part(tmp_path, part):
         path = workbook(tmp_path / "dtd.xlsx", sheet, [(part, sst)])
     with pytest.raises(InputError, match=rf"dtd\.xlsx: part '{re.escape(part)}' holds a DOCTYPE"):
         check_workbook(path)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(refs=st.lists(st.tuples(st.sampled_from(["A", "Z", "AB", "XFD", "ZZ", "B"]),
+                               st.integers(1, 1_048_576), st.integers(0, 3)),
+                     min_size=1, max_size=40))
+def test_the_fast_scan_measures_what_the_exact_pass_does(tmp_path_factory, refs):
+    """The NumPy scan (only the values with the most digits are turned into numbers) agrees
+    with the element-by-element pass on random references, leading zeros included: a row
+    written "00000001" must not hide row 999,999 written with fewer digits."""
+    from cltv_xl.loading.preflight import _ExactScan, _Scan
+
+    # zeros only as far as both scanners accept (8 digits; 11 characters in all)
+    rows = "".join(f'<row r="{r}"><c r="{c}{"0" * min(z, 8 - len(str(r)))}{r}"><v>1</v></c>'
+                   "</row>" for c, r, z in refs)
+    xml = (SHEET_HEAD + rows.encode() + SHEET_TAIL)
+    lim = Limits(max_cells=1 << 40)
+    fast, exact = _Scan(lim, "s"), _ExactScan(lim, "s")
+    for scan in (fast, exact):
+        scan.feed(xml)
+        scan.close()
+    assert not fast.positional
+    assert (fast.max_row, fast.max_col) == (exact.max_row, exact.max_col)
+    assert fast.max_row == max(r for _c, r, _z in refs)
+
+
+def test_a_row_with_leading_zeros_does_not_hide_the_far_cell(tmp_path):
+    """The scan turns only the longest row numbers into numbers; "A00000001" (8 digits, row 1)
+    must not hide "XFD1048576" (7 digits)."""
+    sheet = (SHEET_HEAD + b'<row r="1"><c r="A00000001"><v>1</v></c></row>'
+             b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>' + SHEET_TAIL)
+    with pytest.raises(InputError, match=r"17,179,869,184 cells"):
+        check_workbook(workbook(tmp_path / "zeros.xlsx", sheet))
+
+
+def test_sixteen_bytes_are_the_bytes_at_every_alignment():
+    import numpy as np
+
+    from cltv_xl.loading.preflight import _sixteen_bytes
+
+    raw = np.random.default_rng(7).integers(0, 256, 200, dtype=np.uint8)
+    pad = np.concatenate([raw, np.zeros(32, dtype=np.uint8)])
+    at = np.arange(0, 200, dtype=np.int64)
+    got = np.stack(_sixteen_bytes(pad, at), axis=1)
+    want = np.stack([pad[i:i + 16] for i in at])
+    assert np.array_equal(got, want)

@@ -30,7 +30,7 @@ def test_the_measured_range_is_the_one_fastexcel_returns(tmp_path_factory, rows)
     """A1 holds a value, so the range from A1 is calamine's whole grid."""
     import fastexcel
 
-    sheet = [(0, [(0, "A1")]), *sorted(rows)]
+    sheet = [(0, [(0, "A1")]), *sorted(rows, key=lambda row: row[0])]
     path = write_xlsb(tmp_path_factory.mktemp("xlsb") / "r.xlsb", xlsb_sheet(sheet))
     bounds = check_workbook(path).sheets["xl/worksheets/sheet1.bin"]
     read = fastexcel.read_excel(str(path)).load_sheet(0, header_row=None)

@@ -256,11 +256,15 @@ def _a1_series(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool):
                 sbk += sb[active]
                 sck = np.cumsum(np.reciprocal(cc, out=cc), axis=0, out=cc)
                 sck += sc[active]
-                acc_b[active] += np.einsum("ij,ij->j", terms, sbk)
-                acc_c[active] += np.einsum("ij,ij->j", terms, sck)
-                acc_k[active] += (ks[:, 0] + 1.0) @ terms
                 sb[active] = sbk[-1]
                 sc[active] = sck[-1]
+                # Elementwise products summed down axis 0 (row after row), not einsum or a
+                # matrix product, whose kernels may round a column differently with the number
+                # of columns: the likelihood over distinct (x, t) pairs must equal the per-row one
+                # exactly (numpy 1.26's matvec did not).
+                acc_b[active] += np.multiply(terms, sbk, out=sbk).sum(axis=0)
+                acc_c[active] += np.multiply(terms, sck, out=sck).sum(axis=0)
+                acc_k[active] += (terms * (ks + 1.0)).sum(axis=0)
             tot = total[active] + terms.sum(axis=0)
             last = terms[-1]
             total[active] = tot

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["OLE2_MAGIC", "check_xls"]
+__all__ = ["OLE2_MAGIC", "check_xls", "span_error"]
 
 #: The first bytes of an OLE2 compound file.
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -169,13 +169,21 @@ def _check_sheet(data: bytes, offset: int, max_cells: int, where: str) -> tuple[
             c0 = col
         if col + count - 1 > c1:
             c1 = col + count - 1
-        if pushed > max_cells:
-            raise InputError(f"{where}: a sheet holds more than {max_cells:,} cells")
-        if (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
-            rows, cols = r1 - r0 + 1, c1 - c0 + 1
-            raise InputError(
-                f"{where}: a sheet's cells span {rows:,} rows x {cols:,} columns = "
-                f"{rows * cols:,} cells (rows {r0 + 1:,}-{r1 + 1:,}, columns {c0 + 1:,}-"
-                f"{c1 + 1:,}), more than the limit of {max_cells:,} (a reader allocates the "
-                "whole rectangle)")
+        if pushed > max_cells or (r1 - r0 + 1) * (c1 - c0 + 1) > max_cells:
+            raise span_error(f"{where}: a sheet", (r0, r1, c0, c1), pushed, max_cells)
     return (r1 + 1, c1 + 1) if r1 >= 0 else (0, 0)
+
+
+def span_error(what: str, box: tuple[int, int, int, int], cells: int, limit: int) -> InputError:
+    """The one-line refusal of a sheet whose cells (0-based first and last row and column in
+    ``box``; ``cells`` of them read) make a reader hold or allocate more than ``limit`` cells.
+    Shared by the .xls and .xlsb scans, whose record loops track the box inline (a call per
+    cell would slow them)."""
+    r0, r1, c0, c1 = box
+    rows, cols = r1 - r0 + 1, c1 - c0 + 1
+    if rows * cols <= limit:
+        return InputError(f"{what} holds more than {limit:,} cells")
+    return InputError(
+        f"{what}'s cells span {rows:,} rows x {cols:,} columns = {rows * cols:,} cells (rows "
+        f"{r0 + 1:,}-{r1 + 1:,}, columns {c0 + 1:,}-{c1 + 1:,}), more than the limit of "
+        f"{limit:,} (a reader allocates the whole rectangle)")

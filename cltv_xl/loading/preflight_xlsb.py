@@ -22,7 +22,7 @@ from __future__ import annotations
 import posixpath
 import struct
 
-from ..errors import InputError
+from .preflight_xls import span_error
 
 __all__ = ["XlsbSheetScan", "sheet_parts"]
 
@@ -191,6 +191,7 @@ class XlsbSheetScan:
                             c1 = value
                         if pushed > limit or (r1 - r0 + 1) * (c1 - c0 + 1) > limit:
                             self.r0, self.r1, self.c0, self.c1 = r0, r1, c0, c1
+                            self.pushed = pushed
                             self._refuse()
                 elif typ == _END_DATA:
                     self.done = True
@@ -205,10 +206,5 @@ class XlsbSheetScan:
             self.r0, self.r1, self.c0, self.c1, self.pushed = r0, r1, c0, c1, pushed
 
     def _refuse(self) -> None:
-        rows, cols = self.r1 - self.r0 + 1, self.c1 - self.c0 + 1
-        raise InputError(
-            f"{self.where}: the sheet's cells span {rows:,} rows x {cols:,} columns = "
-            f"{rows * cols:,} cells (rows {self.r0 + 1:,}-{self.r1 + 1:,}, columns "
-            f"{self.c0 + 1:,}-{self.c1 + 1:,}), more than the limit of {self.max_cells:,} "
-            "(a reader allocates the whole rectangle)")
-
+        raise span_error(f"{self.where}: the sheet", (self.r0, self.r1, self.c0, self.c1),
+                         self.pushed, self.max_cells)

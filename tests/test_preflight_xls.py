@@ -73,7 +73,8 @@ def test_a_cell_far_away_is_refused_and_the_limits_apply(source, tmp_path, no_na
     with pytest.raises(InputError, match=r"span 65,536 rows x 65,536 columns = 4,294,967,296 "
                                          r"cells \(rows 1-65,536, columns 1-65,536\)"):
         read_transactions(path)
-    with pytest.raises(InputError, match=r"beyond the limits of 1,048,576 rows x 16,384"):
+    with pytest.raises(InputError, match=r"a sheet's used range reaches column 65,536, beyond the "
+                                         r"limit of 16,384 columns"):
         check_workbook(path, Limits(max_cells=1 << 33))
 
 

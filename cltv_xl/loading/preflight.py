@@ -348,10 +348,7 @@ def _check_part(fh, size: int, info: zipfile.ZipInfo, lim: Limits, name: str, re
                 tables.feed(text)
     if cells is not None:
         rows, cols = res.sheets[info.filename] = cells.bounds
-        if rows > lim.max_rows or cols > lim.max_columns:
-            raise InputError(f"{where}: the sheet's cells reach row {rows:,}, column {cols:,}, "
-                             f"beyond the limits of {lim.max_rows:,} rows x "
-                             f"{lim.max_columns:,} columns")
+        _Bounds(lim, where).check(rows, cols, "the sheet's used range")
     if tables is not None:
         tables.close()
         for table, bounds in tables.sheets.items():

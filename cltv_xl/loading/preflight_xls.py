@@ -74,13 +74,13 @@ def check_xls(path: Path, lim, name: str) -> dict[int, tuple[int, int]]:
             return {}  # encrypted: the records after it are ciphertext
         if typ == _BOUNDSHEET and length >= 4:
             offsets.append(_U32.unpack_from(data, at)[0])
+    from .preflight import _Bounds  # the limits on a used range, as for every workbook
+
+    bounds = _Bounds(lim, where)
     sheets = {}
     for offset in dict.fromkeys(offsets):  # each sheet once
         rows, cols = sheets[offset] = _check_sheet(data, offset, max_cells, where)
-        if rows > lim.max_rows or cols > lim.max_columns:
-            raise InputError(f"{where}: a sheet's cells reach row {rows:,}, column {cols:,}, "
-                             f"beyond the limits of {lim.max_rows:,} rows x "
-                             f"{lim.max_columns:,} columns")
+        bounds.check(rows, cols, "a sheet's used range")
     return sheets
 
 

@@ -4,6 +4,7 @@ runs ``cltv-xl demo``; the declared floors are well-formed for the version matri
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -26,11 +27,24 @@ def _env() -> dict[str, str]:
     return env
 
 
+#: What the wheel is built from (setup.py finds the packages and the templates folder).
+_SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "cltv_xl", "templates")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> tuple[Path, str]:
+    """The wheel, built from a copy of the sources: setuptools writes ``build/`` beside them,
+    and two test workers building in one tree at once collide there."""
     out = tmp_path_factory.mktemp("wheel")
+    tree = tmp_path_factory.mktemp("sources")
+    for name in _SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, tree / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(ROOT / name, tree / name)
     run = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", str(ROOT), "-w", str(out)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", str(tree), "-w", str(out)],
         capture_output=True, text=True, env=_env(), check=False, timeout=600,
     )
     assert run.returncode == 0, run.stderr[-2000:]

@@ -207,3 +207,51 @@ def test_the_program_freezes_the_imports_for_the_collector(orders, tmp_path, mon
         assert gc.isenabled()
     finally:
         gc.unfreeze()  # hand this test process's objects back to the collector
+
+
+#: Run as the program, then report which NumPy submodules were executed and whether the test
+#: helpers still work when something does use them.
+_LAZY_PROBE = r"""
+import json, sys
+from cltv_xl import cli
+cli._PROGRAM = True
+code = cli.main(sys.argv[1:])
+kinds = {n: type(sys.modules.get("numpy." + n)).__name__ for n in cli._UNUSED_NUMPY_MODULES}
+import numpy
+numpy.testing.assert_allclose([1.0], [1.0])  # used after all: it loads then
+print(json.dumps({"code": code, "kinds": kinds,
+                  "after": type(sys.modules["numpy.testing"]).__name__}))
+"""
+
+
+def test_the_program_defers_numpy_modules_a_report_never_uses(orders, tmp_path):
+    """SciPy's import touches every NumPy submodule; as the program, f2py and the test helpers
+    stay lazy modules through a whole report (nothing runs them), and still work when used."""
+    done = subprocess.run([sys.executable, "-c", _LAZY_PROBE, "report", str(orders), "-o",
+                           str(tmp_path / "r.xlsx"), "--quiet"],
+                          capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["code"] in (cli.EXIT_OK, cli.EXIT_GAPS), done.stderr
+    assert out["kinds"] == {"f2py": "_LazyModule", "testing": "_LazyModule"}
+    assert out["after"] == "module"
+    # Called as a library, NumPy is left alone: the probe without _PROGRAM.
+    lib = subprocess.run([sys.executable, "-c", _LAZY_PROBE.replace("cli._PROGRAM = True", ""),
+                          "report", str(orders), "-o", str(tmp_path / "s.xlsx"), "--quiet"],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(lib.stdout.strip().splitlines()[-1])["kinds"] == {
+        "f2py": "module", "testing": "module"}
+
+
+def test_the_checks_start_before_numpy_is_imported():
+    """``cltv-xl report`` starts the pre-flight child before it imports anything heavy: the
+    module that starts it does not load NumPy, and the limits are the same objects through the
+    old import path."""
+    probe = ("import sys; import cltv_xl.loading.ahead; "
+             "print('numpy' in sys.modules, 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.split() == ["False", "False"]
+    from cltv_xl.loading import limits, preflight
+
+    assert preflight.Limits is limits.Limits and preflight.use_limits is limits.use_limits
+    assert preflight.limits_in_effect() == limits.Limits()

@@ -38,7 +38,9 @@ import threading
 from pathlib import Path
 
 from ..errors import InputError
-from .preflight import CHECKED_SUFFIXES, Limits, Preflight, _check, limits_in_effect
+from .limits import CHECKED_SUFFIXES, Limits, Preflight, limits_in_effect
+
+# (.limits, not .preflight, which needs NumPy: the program starts the checks before NumPy loads)
 
 __all__ = ["start_check", "start_read", "stop_pending", "take_read", "take_result"]
 
@@ -203,6 +205,8 @@ def stop_pending() -> None:
 def _main(argv: list[str]) -> int:
     """The child: check ``argv[0]`` with the limits of ``argv[1]`` (JSON) and print the result
     or the refusal as JSON."""
+    from .preflight import _check
+
     path, limits = argv[0], Limits(**json.loads(argv[1]))
     try:
         res = _check(path, limits)

@@ -39,20 +39,25 @@ variable, so threads and asyncio tasks each see their own), or for the whole pro
 from __future__ import annotations
 
 import codecs
-import contextlib
 import re
 import struct
 import sys
 import zipfile
 import zlib
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from .limits import (
+    CHECKED_SUFFIXES,
+    Limits,
+    MiB,
+    Preflight,
+    limits_in_effect,
+    set_limits,
+    use_limits,
+)
 from .preflight_ods import OdsScan, is_ods_package
 from .preflight_xls import OLE2_MAGIC
 from .preflight_xlsb import XlsbSheetScan, sheet_parts
@@ -71,73 +76,8 @@ __all__ = [
     "use_limits",
 ]
 
-#: The workbooks :func:`check_workbook` reads (SpreadsheetML, binary .xlsb and OpenDocument zip
-#: packages, legacy BIFF .xls compound files).
-CHECKED_SUFFIXES = (".xlsx", ".xlsm", ".xlsb", ".ods", ".xls")
-
-_MiB = 1 << 20
-_GiB = 1 << 30
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Limits of :func:`check_workbook`; a workbook above any of them is refused."""
-
-    max_rows: int = 1_048_576
-    max_columns: int = 16_384
-    #: rows x columns of the used range counted from A1 (32 bytes a cell in the reader).
-    max_cells: int = 1 << 25
-    #: uncompressed bytes of one zip part, and of all parts together.
-    max_part_bytes: int = _GiB
-    max_total_bytes: int = 3 * _GiB
-    #: longest run of text or whitespace between two markup characters of an XML part.
-    max_text_bytes: int = 32 * _MiB
-    max_parts: int = 10_000
-
-
-_DEFAULT: list[Limits] = [Limits()]  # the process-wide default (set_limits)
-_CURRENT: ContextVar[Limits | None] = ContextVar("cltv_xl_preflight_limits", default=None)
-
-
-def limits_in_effect() -> Limits:
-    """The limits :func:`check_workbook` applies when it is given none."""
-    return _CURRENT.get() or _DEFAULT[0]
-
-
-def set_limits(limits: Limits | None) -> None:
-    """Set the process-wide default limits (``None`` restores the defaults of :class:`Limits`)."""
-    if limits is not None and not isinstance(limits, Limits):
-        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}")
-    _DEFAULT[0] = limits or Limits()
-
-
-@contextlib.contextmanager
-def use_limits(limits: Limits) -> Iterator[Limits]:
-    """Apply ``limits`` to every workbook read inside the ``with`` block (this thread or task).
-
-    >>> with use_limits(Limits(max_rows=100_000)):
-    ...     tx = read_transactions("orders.xlsx")  # doctest: +SKIP
-    """
-    if not isinstance(limits, Limits):
-        raise TypeError(f"limits must be a Limits; got {type(limits).__name__}")
-    token = _CURRENT.set(limits)
-    try:
-        yield limits
-    finally:
-        _CURRENT.reset(token)
-
-
-@dataclass
-class Preflight:
-    """What the checks measured: per sheet part (max row, max column) from A1, and bytes."""
-
-    sheets: dict[str, tuple[int, int]] = field(default_factory=dict)
-    total_bytes: int = 0
-    parts: int = 0
-
-
 _CHUNK = 1 << 20  # compressed bytes read at a time
-_STEP = 4 * _MiB  # most uncompressed bytes produced by one inflate call
+_STEP = 4 * MiB  # most uncompressed bytes produced by one inflate call
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _WS = np.zeros(256, dtype=bool)
 _WS[[0x20, 0x09, 0x0A, 0x0D]] = True

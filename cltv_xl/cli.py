@@ -305,7 +305,7 @@ def cmd_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         # import; once pandas is in, fastexcel reads the sheet in a thread while SciPy and
         # openpyxl import.
         start_check(args.input)
-        _defer_unused_numpy_modules()
+        _defer_unused_modules()
         if args.engine in (None, "auto", "pandas"):
             from .loading.api import read_ahead
 
@@ -544,33 +544,37 @@ def _imports_settled() -> Iterator[None]:
             gc.enable()
 
 
-#: NumPy submodules a report never uses, which SciPy's import loads anyway (see below).
-_UNUSED_NUMPY_MODULES = ("f2py", "testing")
+#: Modules a report never uses, which importing SciPy loads anyway (see below).
+_UNUSED_MODULES = ("numpy.f2py", "numpy.testing", "scipy.spatial")
 
 
-def _defer_unused_numpy_modules() -> None:
-    """In the ``cltv-xl`` program: NumPy's ``f2py`` and ``testing``
-    submodules registered as lazy modules (:class:`importlib.util.LazyLoader`, the standard
-    library's recipe), so that each is executed only if something uses one of its names.
+def _defer_unused_modules() -> None:
+    """In the ``cltv-xl`` program: NumPy's ``f2py`` and ``testing`` and SciPy's ``spatial``
+    registered as lazy modules (:class:`importlib.util.LazyLoader`, the standard library's
+    recipe), so that each is executed only if something uses one of its names.
 
-    SciPy 1.17 copies NumPy's namespace for its array-API layer
-    (``scipy._lib.array_api_compat.numpy``): it takes every public name of ``numpy``,
-    submodules included, and NumPy imports a submodule on first access. So importing
-    ``scipy.special`` imported the Fortran wrapper generator f2py and the test helpers, 60 ms
-    to 100 ms of a report that uses neither (``python -X importtime``). As lazy modules they
-    are bound but not run; if anything does use them, they load then, as before. Called as a
-    library (``cli.main``), nothing changes: the process's modules are the caller's."""
+    * SciPy 1.17 copies NumPy's namespace for its array-API layer
+      (``scipy._lib.array_api_compat.numpy``): it takes every public name of ``numpy``,
+      submodules included, and NumPy imports a submodule on first access. So importing
+      ``scipy.special`` ran the Fortran wrapper generator f2py and the test helpers: 60 ms to
+      100 ms (``python -X importtime``).
+    * ``scipy.optimize`` imports ``scipy.spatial`` (30 modules, about 20 ms) for its global
+      optimiser ``shgo``, which a report never calls.
+
+    As lazy modules they are bound but not run; if anything does use them, they load then, as
+    before. Called as a library (``cli.main``), nothing changes: the process's modules are the
+    caller's."""
     if not _PROGRAM:
         return
+    import importlib
     import importlib.util
 
-    import numpy
-
-    for name in _UNUSED_NUMPY_MODULES:
-        full = f"numpy.{name}"
+    for full in _UNUSED_MODULES:
         if full in sys.modules:
             continue
+        parent, _, name = full.rpartition(".")
         try:
+            package = importlib.import_module(parent)
             spec = importlib.util.find_spec(full)
             if spec is None or spec.loader is None:
                 continue
@@ -578,10 +582,10 @@ def _defer_unused_numpy_modules() -> None:
             module = importlib.util.module_from_spec(spec)
             sys.modules[full] = module
             spec.loader.exec_module(module)
-        except Exception:  # an unusual NumPy: leave it be
+        except Exception:  # an unusual NumPy or SciPy: leave it be
             sys.modules.pop(full, None)
             continue
-        setattr(numpy, name, module)  # as an import would: numpy.__getattr__ is not asked
+        setattr(package, name, module)  # as an import would: no package __getattr__ asked
 
 
 def run() -> NoReturn:

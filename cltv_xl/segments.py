@@ -84,16 +84,31 @@ N_SCORES = 4
 _NEEDS = ("frequency", "last_purchase", "revenue")
 
 
-def _quantile_score(values: pd.Series, n: int = N_SCORES) -> np.ndarray:
+def _quantile_score(values: Any, n: int = N_SCORES) -> np.ndarray:
     """Score 1..n by mid-rank quantile: ``1 + floor(n (rank - 1/2) / N)``.
 
     ``rank`` is the average rank (ties share their mean rank), so equal values always get the
     same score and the result does not depend on row order. Computed in integers:
-    ``1 + floor(n (2 rank - 1) / (2 N))``, with ``2 rank`` an integer. One customer, or all
-    customers equal, get the middle score ``1 + floor(n / 2)``.
+    ``1 + floor(n (2 rank - 1) / (2 N))``, with ``2 rank`` an integer: the lowest rank of a
+    run of equal values plus its highest, from one stable sort (the run of sorted positions
+    ``start .. end - 1`` has ranks ``start + 1 .. end``). One customer, or all customers equal,
+    get the middle score ``1 + floor(n / 2)``. ``values``: numbers, none of them NaN.
     """
-    two_rank = (values.rank(method="min") + values.rank(method="max")).to_numpy(np.int64)
-    size = len(values)
+    v = np.asarray(values)
+    size = len(v)
+    if size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if v.dtype.kind == "f" and np.isnan(v).any():
+        raise ValueError("cannot score NaN values")
+    order = np.argsort(v, kind="stable")
+    ordered = v[order]
+    starts_run = np.empty(size, dtype=bool)
+    starts_run[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_run[1:])
+    start = np.flatnonzero(starts_run)
+    end = np.append(start[1:], size)
+    two_rank = np.empty(size, dtype=np.int64)
+    two_rank[order] = (start + 1 + end)[np.cumsum(starts_run) - 1]
     return 1 + (n * (two_rank - 1)) // (2 * size)
 
 
@@ -107,7 +122,7 @@ def _frequency_score(purchase_days: np.ndarray) -> np.ndarray:
     score = np.ones(len(purchase_days), dtype=np.int64)
     repeat = purchase_days > 1
     if repeat.any():
-        score[repeat] = _quantile_score(pd.Series(purchase_days[repeat]))
+        score[repeat] = _quantile_score(purchase_days[repeat])
     return score
 
 
@@ -186,9 +201,9 @@ def rfm_scores(
             "recency_days": recency_days,
             "purchase_days": purchase_days,
             "monetary": money,
-            "r": _quantile_score(pd.Series(-recency_days, index=idx)),
+            "r": _quantile_score(-recency_days),
             "f": _frequency_score(purchase_days),
-            "m": _quantile_score(pd.Series(money, index=idx)),
+            "m": _quantile_score(money),
         },
         index=idx,
     )

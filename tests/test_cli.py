@@ -216,30 +216,33 @@ import json, sys
 from cltv_xl import cli
 cli._PROGRAM = True
 code = cli.main(sys.argv[1:])
-kinds = {n: type(sys.modules.get("numpy." + n)).__name__ for n in cli._UNUSED_NUMPY_MODULES}
+kinds = {n: type(sys.modules.get(n)).__name__ for n in cli._UNUSED_MODULES}
 import numpy
 numpy.testing.assert_allclose([1.0], [1.0])  # used after all: it loads then
+import scipy.spatial
+assert scipy.spatial.distance.euclidean([0, 0], [3, 4]) == 5.0
 print(json.dumps({"code": code, "kinds": kinds,
                   "after": type(sys.modules["numpy.testing"]).__name__}))
 """
 
 
-def test_the_program_defers_numpy_modules_a_report_never_uses(orders, tmp_path):
-    """SciPy's import touches every NumPy submodule; as the program, f2py and the test helpers
-    stay lazy modules through a whole report (nothing runs them), and still work when used."""
+def test_the_program_defers_modules_a_report_never_uses(orders, tmp_path):
+    """SciPy's import touches every NumPy submodule, and scipy.optimize imports scipy.spatial;
+    as the program, NumPy's f2py and test helpers and SciPy's spatial stay lazy modules through
+    a whole report (nothing runs them), and still work when used."""
     done = subprocess.run([sys.executable, "-c", _LAZY_PROBE, "report", str(orders), "-o",
                            str(tmp_path / "r.xlsx"), "--quiet"],
                           capture_output=True, text=True, check=True)
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["code"] in (cli.EXIT_OK, cli.EXIT_GAPS), done.stderr
-    assert out["kinds"] == {"f2py": "_LazyModule", "testing": "_LazyModule"}
+    assert out["kinds"] == dict.fromkeys(cli._UNUSED_MODULES, "_LazyModule")
     assert out["after"] == "module"
     # Called as a library, NumPy is left alone: the probe without _PROGRAM.
     lib = subprocess.run([sys.executable, "-c", _LAZY_PROBE.replace("cli._PROGRAM = True", ""),
                           "report", str(orders), "-o", str(tmp_path / "s.xlsx"), "--quiet"],
                          capture_output=True, text=True, check=True)
-    assert json.loads(lib.stdout.strip().splitlines()[-1])["kinds"] == {
-        "f2py": "module", "testing": "module"}
+    assert json.loads(lib.stdout.strip().splitlines()[-1])["kinds"] == dict.fromkeys(
+        cli._UNUSED_MODULES, "module")
 
 
 def test_the_checks_start_before_numpy_is_imported():

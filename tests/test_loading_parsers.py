@@ -137,6 +137,42 @@ def test_the_one_search_pre_check_agrees_with_label_by_label(labels: list[str]) 
     assert _any_match(XML_ILLEGAL, arr, "\n") == exact
 
 
+_TOTAL_FORMS = ["grand total", "grandtotal", "sub total", "subtotal", "total", "totals", "sum",
+                "summe", "gesamt", "overall", "overall total", "total amount", "total sales",
+                "total revenue", "total value", "grand total 2024"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_TOTAL_FORMS), st.lists(st.booleans(), min_size=20, max_size=20),
+       st.sampled_from([" ", "  ", "\t", "\u00a0", "\u2003"]), st.sampled_from(["", ":", "."]),
+       st.booleans())
+def test_every_total_label_holds_a_total_word(form, upper, space, end, long_s) -> None:
+    """The keyword pre-check (``ids._may_hold_total``) never says no to a label the total
+    pattern matches, in any case, with any whitespace, and with the long s that the
+    case-insensitive pattern takes for "s"."""
+    from cltv_xl.loading.ids import TOTAL_LABEL, _may_hold_total
+
+    label = "".join(c.upper() if u else c for c, u in zip(form, upper, strict=False))
+    label += form[len(upper):]
+    label = label.replace(" ", space) + end
+    if long_s:
+        label = label.replace("s", "\u017f")
+    assert TOTAL_LABEL.fullmatch(label), label
+    assert _may_hold_total(np.array(["C001", label], dtype=object))
+
+
+def test_the_total_pre_check_decides_most_columns_at_once() -> None:
+    """Ids without a total word skip the pattern; ids with one ("Summers") still get the
+    pattern's answer, and the long s counts as an s."""
+    from cltv_xl.loading.ids import _may_hold_total
+
+    assert not _may_hold_total(np.array([f"C{i:05d}" for i in range(100)], dtype=object))
+    assert _may_hold_total(np.array(["C1", "Summers"], dtype=object))
+    assert not parse_ids(pd.Series(["C1", "Summers", "Totally"], dtype=object)).flag.any()
+    assert list(parse_ids(pd.Series(["C1", "\u017fum", "GESAMT:"], dtype=object)).flag) == [
+        False, True, True]
+
+
 def test_clean_ids_skip_the_label_by_label_control_character_pass(monkeypatch) -> None:
     """Regression: the pre-search joined the labels with NUL, which the control-character
     class matches, so every column with two or more ids went label by label."""

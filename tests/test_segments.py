@@ -241,3 +241,20 @@ def test_guard_arguments_are_checked():
         rfm_segments(summary, p_alive=np.ones(8), palive_guard=1.5)
     with pytest.raises(InputError, match="one value per customer"):
         rfm_segments(summary, churned=[True, False])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.integers(-5, 5).map(float), st.floats(-1e3, 1e3)), min_size=1,
+                max_size=60))
+def test_quantile_score_is_the_mid_rank_rule(values):
+    """The one-sort scores equal the rule written with pandas' own min and max ranks."""
+    s = pd.Series(values, dtype=np.float64)
+    two_rank = (s.rank(method="min") + s.rank(method="max")).to_numpy(np.int64)
+    expected = 1 + (4 * (two_rank - 1)) // (2 * len(s))
+    assert _quantile_score(s.to_numpy()).tolist() == expected.tolist()
+    assert _quantile_score(s).tolist() == expected.tolist()
+
+
+def test_quantile_score_refuses_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        _quantile_score(np.array([1.0, np.nan]))

@@ -426,7 +426,7 @@ def compute_report(
         "Historical CLV": summary["revenue"].to_numpy(dtype=np.float64) * a.margin,
         "Exposure": per_customer["exposure"].to_numpy(dtype=np.float64),
         "Churned": per_customer["churned"].to_numpy(dtype=np.int64),
-        "Segment": np.asarray(seg.astype(str), dtype=object),
+        "Segment": seg.to_numpy(dtype=object),  # the categories are the SEGMENTS names
     })
     rank = customers["Predicted CLV" if pred is not None else "Revenue"].to_numpy()
     # Ties by id; object comparison, not a fixed-width unicode copy (one 64 MiB id would make

@@ -256,5 +256,6 @@ def test_the_checks_start_before_numpy_is_imported():
     assert done.stdout.split() == ["False", "False"]
     from cltv_xl.loading import limits, preflight
 
-    assert preflight.Limits is limits.Limits and preflight.use_limits is limits.use_limits
-    assert preflight.limits_in_effect() == limits.Limits()
+    for name in ("CHECKED_SUFFIXES", "Limits", "Preflight", "limits_in_effect", "set_limits",
+                 "use_limits"):
+        assert getattr(preflight, name) is getattr(limits, name), name

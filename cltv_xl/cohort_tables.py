@@ -265,9 +265,8 @@ def cohorts(tx: Transactions | pd.DataFrame, period: str = "M", *, as_of=None,
     revenue = np.bincount(cell, weights=amounts, minlength=n_cohorts * n_ages)
     # Active customers: distinct (customer, period) pairs, counted per cell.
     # (purchase rows only: a refund-only period is not an active one)
-    pair = pd.unique(codes[purchase].astype(np.int64) * n_ages + age[purchase])  # hash-based
-    pair_cust = pair // n_ages
-    pair_cell = cohort_of_customer[pair_cust] * n_ages + pair % n_ages
+    pair_cust, pair_age = distinct_pairs(codes[purchase], age[purchase])
+    pair_cell = cohort_of_customer[pair_cust] * n_ages + pair_age
     active = np.bincount(pair_cell, minlength=n_cohorts * n_ages)
     grid = np.arange(n_cohorts * n_ages)
     return cohort_tables_from_cells(

@@ -269,12 +269,32 @@ def sorted_factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.nda
     return codes, uniques
 
 
+#: ``distinct_pairs`` marks the keys in a byte per possible key, instead of sorting them, when
+#: there are at most this many possible keys, or this many per row, and never more than
+#: :data:`_MARKS_MAX` (64 MiB of marks). (customer, month) pairs fit: a 1M-row log's 213,610
+#: customers x 25 months took 119 ms hashed (``pd.unique``), 10 ms marked; (customer, day)
+#: pairs over years of days do not, and are sorted.
+_MARKS_MIN = 1 << 22
+_MARKS_PER_ROW = 8
+_MARKS_MAX = 1 << 26
+
+
+def _marked(key: np.ndarray, space: int) -> np.ndarray:
+    """The distinct values of ``key`` (all in ``0 .. space - 1``), ascending: one byte per
+    possible value set where a row has it, then the positions set."""
+    seen = np.zeros(space, dtype=bool)
+    seen[key] = True
+    return np.flatnonzero(seen)
+
+
 def distinct_pairs(codes: np.ndarray, values: np.ndarray, *, inverse: bool = False):
     """The distinct (code, value) pairs of two integer columns, sorted by code then value, as
     two arrays; with ``inverse``, also each row's index into them. The one grouping of rows
     by (customer, day) or (customer, period) that the summary, the business rule and the
-    subscription survival table share: a 1-D sort of one 64-bit key (code x span + value),
-    several times faster than sorting rows as records (``np.lexsort``, ``np.unique(axis=0)``).
+    subscription survival table share (and the cohorts' active customers): a 1-D sort of one
+    64-bit key (code x span + value), several times faster than sorting rows as records
+    (``np.lexsort``, ``np.unique(axis=0)``), or, when the keys are few enough
+    (:data:`_MARKS_MAX`), a mark per possible key, without sorting.
     """
     codes = np.asarray(codes, dtype=np.int64)
     values = np.asarray(values, dtype=np.int64)
@@ -286,8 +306,13 @@ def distinct_pairs(codes: np.ndarray, values: np.ndarray, *, inverse: bool = Fal
         raise OverflowError("distinct_pairs: codes x value span exceed 64 bits")
     key = codes * span + (values - low)
     if not inverse:
-        key = np.sort(key)  # numpy 2's np.unique hashes first: slower here
-        key = key[np.r_[True, key[1:] != key[:-1]]]
+        space = (int(codes.max()) + 1) * span
+        if (int(codes.min()) >= 0 and space <= _MARKS_MAX
+                and space <= max(_MARKS_MIN, _MARKS_PER_ROW * len(key))):
+            key = _marked(key, space)
+        else:
+            key = np.sort(key)  # numpy 2's np.unique hashes first: slower here
+            key = key[np.r_[True, key[1:] != key[:-1]]]
         return key // span, key % span + low
     order = np.argsort(key)
     ordered = key[order]

@@ -349,6 +349,25 @@ def test_distinct_pairs_are_the_sorted_set_of_pairs(rows: list[tuple[int, int]])
     assert [(int(c[i]), int(v[i])) for i in where] == rows
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3000), st.integers(0, 40)), min_size=1, max_size=400),
+       st.integers(-5, 5))
+def test_distinct_pairs_marked_or_sorted_agree(rows: list[tuple[int, int]], shift: int) -> None:
+    """Few possible keys (customer x month): marked, not sorted; the same pairs, in the same
+    order, as the sort (forced here by a span beyond the marks' bound)."""
+    from cltv_xl import transactions
+
+    codes = np.array([c for c, _ in rows], dtype=np.int64)
+    values = np.array([v + shift for _, v in rows], dtype=np.int64)
+    want = sorted(set(zip(codes.tolist(), values.tolist(), strict=True)))
+    got_c, got_v = transactions.distinct_pairs(codes, values)  # marked: at most 3001 x 41 keys
+    assert list(zip(got_c.tolist(), got_v.tolist(), strict=True)) == want
+    far = np.append(values, values[0] + transactions._MARKS_MAX)  # one far value: sorted
+    far_c, far_v = transactions.distinct_pairs(np.append(codes, codes[0]), far)
+    pairs = list(zip(far_c.tolist(), far_v.tolist(), strict=True))
+    assert pairs == sorted(set(want) | {(int(codes[0]), int(far[-1]))})
+
+
 def test_a_true_cell_beside_empty_text_is_not_lost():
     """Found by hypothesis on pandas 2.2: TRUE/FALSE cells were keyed "\\x00True", which pandas
     2.2 hashes like "" (object strings end at their first NUL), so a lone TRUE amount next to an

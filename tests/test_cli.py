@@ -237,12 +237,14 @@ def test_the_program_defers_modules_a_report_never_uses(orders, tmp_path):
     assert out["code"] in (cli.EXIT_OK, cli.EXIT_GAPS), done.stderr
     assert out["kinds"] == dict.fromkeys(cli._UNUSED_MODULES, "_LazyModule")
     assert out["after"] == "module"
-    # Called as a library, NumPy is left alone: the probe without _PROGRAM.
+    # Called as a library, nothing is made lazy (the probe without _PROGRAM): each module is
+    # loaded as usual, or not at all where this SciPy does not import it (older SciPy does
+    # not copy NumPy's namespace).
     lib = subprocess.run([sys.executable, "-c", _LAZY_PROBE.replace("cli._PROGRAM = True", ""),
                           "report", str(orders), "-o", str(tmp_path / "s.xlsx"), "--quiet"],
                          capture_output=True, text=True, check=True)
-    assert json.loads(lib.stdout.strip().splitlines()[-1])["kinds"] == dict.fromkeys(
-        cli._UNUSED_MODULES, "module")
+    kinds = json.loads(lib.stdout.strip().splitlines()[-1])["kinds"]
+    assert set(kinds.values()) <= {"module", "NoneType"}, kinds
 
 
 def test_the_checks_start_before_numpy_is_imported():

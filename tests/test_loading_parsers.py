@@ -161,6 +161,18 @@ def test_every_total_label_holds_a_total_word(form, upper, space, end, long_s) -
     assert _may_hold_total(np.array(["C001", label], dtype=object))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_text_the_total_pattern_matches_passes_the_pre_check(data) -> None:
+    """Labels drawn from the pattern itself (so an alternative added to ``TOTAL_LABEL`` later
+    is covered too) all hold a word of ``TOTAL_WORDS``: the pre-check never hides a total."""
+    from cltv_xl.loading.ids import TOTAL_LABEL, _may_hold_total
+
+    label = data.draw(st.from_regex(TOTAL_LABEL, fullmatch=True))
+    assert TOTAL_LABEL.fullmatch(label)
+    assert _may_hold_total(np.array([label], dtype=object)), label
+
+
 def test_the_total_pre_check_decides_most_columns_at_once() -> None:
     """Ids without a total word skip the pattern; ids with one ("Summers") still get the
     pattern's answer, and the long s counts as an s."""

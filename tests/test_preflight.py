@@ -8,6 +8,7 @@ of whitespace or one huge shared string, bad references, UTF-16 parts and DOCTYP
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
 import zlib
@@ -277,6 +278,46 @@ def test_the_fast_scan_measures_what_the_exact_pass_does(tmp_path_factory, refs)
     assert fast.max_row == max(r for _c, r, _z in refs)
 
 
+def _scan_outcome(scan_class, xml: bytes, cuts: list[int]):
+    """Bounds a scanner finds in ``xml`` fed in pieces cut at ``cuts``, or the refusal."""
+    scan = scan_class(Limits(max_cells=1 << 40), "s")
+    edges = [0, *sorted({c % (len(xml) + 1) for c in cuts}), len(xml)]
+    try:
+        for a, b in itertools.pairwise(edges):
+            scan.feed(xml[a:b])
+        scan.close()
+    except InputError:
+        return "refused", scan
+    return (scan.max_row, scan.max_col), scan
+
+
+#: Reference characters both scanners read alike: capitals, digits and characters neither
+#: accepts, the neighbours of both ranges among them (the exact pass also takes lower case,
+#: "$" and surrounding spaces).
+_REF_TEXT = st.text(alphabet="ABCXZ0123456789@[/:-", max_size=13)
+_ROW = st.one_of(st.integers(1, 1_048_576).map(str), _REF_TEXT)
+_CELL = st.one_of(st.tuples(st.sampled_from(["A", "C", "AB", "XFD", "ZZ"]),
+                            st.integers(1, 1_048_576)).map(lambda t: f"{t[0]}{t[1]}"),
+                  _REF_TEXT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(st.tuples(_ROW, _CELL), min_size=1, max_size=30),
+       cuts=st.lists(st.integers(0, 10_000), max_size=6))
+def test_the_fast_scan_refuses_and_measures_as_the_exact_pass_does(cells, cuts):
+    """Arbitrary row and cell references, the XML fed in pieces cut anywhere: the NumPy scan
+    refuses exactly what the element-by-element pass refuses, and otherwise finds the same
+    used range (the pieces' carry and padding must not change what a reference reads as)."""
+    from cltv_xl.loading.preflight import _ExactScan, _Scan
+
+    rows = "".join(f'<row r="{r}"><c r="{c}" t="n"><v>1</v></c></row>' for r, c in cells)
+    xml = SHEET_HEAD + rows.encode() + SHEET_TAIL
+    fast, scan = _scan_outcome(_Scan, xml, cuts)
+    assert not scan.positional
+    exact, _ = _scan_outcome(_ExactScan, xml, [])
+    assert fast == exact
+
+
 def test_a_row_with_leading_zeros_does_not_hide_the_far_cell(tmp_path):
     """The scan turns only the longest row numbers into numbers; "A00000001" (8 digits, row 1)
     must not hide "XFD1048576" (7 digits)."""
@@ -286,14 +327,16 @@ def test_a_row_with_leading_zeros_does_not_hide_the_far_cell(tmp_path):
         check_workbook(workbook(tmp_path / "zeros.xlsx", sheet))
 
 
-def test_sixteen_bytes_are_the_bytes_at_every_alignment():
+def test_gather16_gives_the_bytes_at_every_alignment():
     import numpy as np
 
-    from cltv_xl.loading.preflight import _sixteen_bytes
+    from cltv_xl.loading.preflight import _gather16
 
     raw = np.random.default_rng(7).integers(0, 256, 200, dtype=np.uint8)
-    pad = np.concatenate([raw, np.zeros(32, dtype=np.uint8)])
-    at = np.arange(0, 200, dtype=np.int64)
-    got = np.stack(_sixteen_bytes(pad, at), axis=1)
-    want = np.stack([pad[i:i + 16] for i in at])
+    pad = np.frombuffer(raw.tobytes() + bytes(32), dtype=np.uint8)  # read-only, as in a scan
+    at = np.random.default_rng(8).permutation(np.arange(0, 216, dtype=np.int64))
+    got = _gather16(pad, at)
+    assert got.shape == (16, len(at)) and got.flags.c_contiguous
+    want = np.stack([pad[i:i + 16] for i in at], axis=1)
     assert np.array_equal(got, want)
+    assert _gather16(pad, at[:0]).shape == (16, 0)

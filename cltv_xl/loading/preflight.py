@@ -444,7 +444,8 @@ class _Scan(_Bounds):
         # "dimension" contains "mensio" (which CPython finds about 4x faster than the whole
         # word in sheet XML), and a namespace prefix needs a ":" (a one-byte memchr).
         # Before that, "m" (a memchr) skips the search where it cannot match: sheet data
-        # written by Excel, LibreOffice or openpyxl has no "m" outside text.
+        # written by Excel or openpyxl has no "m" outside text (LibreOffice's rows carry
+        # customFormat and customHeight, so its pieces are searched as before).
         at_m = buf.find(b"m", 0, n)
         if at_m >= 0 and buf.find(b"mensio", at_m, n) >= 0:
             for m in _DIMENSION.finditer(buf, 0, n):
